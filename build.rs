@@ -1,0 +1,162 @@
+//! Build script: turns the build-time geometry into Rust constants and generates the C header.
+//!
+//! Geometry settings are environment variables read at build time (see README, "Choosing the
+//! geometry"). The same values are written into `$OUT_DIR/geometry.rs` for the crate and into
+//! the generated header as `#define`s, so the C side always matches the library it links.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One build-time setting: environment variable, default, allowed range.
+struct Setting {
+    name: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting { name: "AES5_PRIMARY_BUFFER_COUNT", default: 8, min: 1, max: 254 },
+    Setting { name: "AES5_CONVERSION_BUFFER_COUNT", default: 4, min: 1, max: 254 },
+    Setting { name: "AES5_SCRATCH_BUFFER_COUNT", default: 2, min: 1, max: 254 },
+    Setting { name: "AES5_PRIMARY_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
+    Setting { name: "AES5_CONVERSION_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
+    Setting { name: "AES5_SCRATCH_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
+    Setting { name: "AES5_DATA_ALIGNMENT", default: 32, min: 8, max: 4096 },
+    Setting { name: "AES5_HISTORY_CAPACITY", default: 32, min: 2, max: 1024 },
+];
+
+/// `AES5_BUFFER_BYTES` sets all three buffer sizes at once (a per-pool setting still wins).
+const ALL_BUFFER_BYTES: &str = "AES5_BUFFER_BYTES";
+/// The storage size; when unset it is 32768 for the default geometry, otherwise estimated.
+const STORAGE_BYTES: &str = "AES5_STORAGE_BYTES";
+/// Optional extra directory the generated header is copied to (CMake uses it).
+const HEADER_OUT_DIR: &str = "AES5_HEADER_OUT_DIR";
+const DEFAULT_STORAGE_BYTES: u64 = 32768;
+
+fn read_u64(name: &str) -> Option<u64> {
+    println!("cargo:rerun-if-env-changed={name}");
+    let raw = env::var(name).ok()?;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let value = raw.parse::<u64>().unwrap_or_else(|_| panic!("{name}={raw} is not a decimal integer"));
+    Some(value)
+}
+
+fn resolve_geometry() -> (Vec<(&'static str, u64)>, bool) {
+    let all_bytes = read_u64(ALL_BUFFER_BYTES);
+    let mut values = Vec::new();
+    let mut is_default = all_bytes.is_none();
+    for s in SETTINGS {
+        let explicit = read_u64(s.name);
+        let fallback = if s.name.ends_with("_BUFFER_BYTES") { all_bytes.unwrap_or(s.default) } else { s.default };
+        let value = explicit.unwrap_or(fallback);
+        assert!((s.min..=s.max).contains(&value), "{}={} is outside {}..={}", s.name, value, s.min, s.max);
+        is_default &= value == s.default;
+        values.push((s.name, value));
+    }
+    let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).unwrap_or(0);
+    let align = get("AES5_DATA_ALIGNMENT");
+    assert!(align.is_power_of_two(), "AES5_DATA_ALIGNMENT={align} is not a power of two");
+    let history = get("AES5_HISTORY_CAPACITY");
+    assert!(history.is_power_of_two(), "AES5_HISTORY_CAPACITY={history} is not a power of two");
+    for pool in ["PRIMARY", "CONVERSION", "SCRATCH"] {
+        let bytes = get(&format!("AES5_{pool}_BUFFER_BYTES"));
+        assert!(bytes % 4 == 0, "AES5_{pool}_BUFFER_BYTES={bytes} is not a multiple of 4");
+    }
+
+    let storage = match read_u64(STORAGE_BYTES) {
+        Some(bytes) => {
+            is_default &= bytes == DEFAULT_STORAGE_BYTES;
+            bytes
+        }
+        None if is_default => DEFAULT_STORAGE_BYTES,
+        None => estimate_storage_bytes(&get, align, history),
+    };
+    assert!(storage % 8 == 0, "{STORAGE_BYTES}={storage} is not a multiple of 8");
+    values.push(("AES5_STORAGE_BYTES", storage));
+    (values, is_default)
+}
+
+/// A generous estimate of the storage a custom geometry needs. The crate proves at compile time
+/// that the real layout fits; set `AES5_STORAGE_BYTES` to trim it.
+fn estimate_storage_bytes(get: &dyn Fn(&str) -> u64, align: u64, history: u64) -> u64 {
+    let round = |v: u64, to: u64| v.div_ceil(to) * to;
+    let mut slots = 0;
+    let mut data = 0;
+    for pool in ["PRIMARY", "CONVERSION", "SCRATCH"] {
+        let count = get(&format!("AES5_{pool}_BUFFER_COUNT"));
+        slots += count;
+        data += count * round(get(&format!("AES5_{pool}_BUFFER_BYTES")), align);
+    }
+    let per_slot = 96 + 12; // header + slot control, 64-bit worst case
+    let fixed = 1536; // control block, statistics, metrics
+    round(data + slots * per_slot + history * 24 + fixed + align, 256)
+}
+
+fn write_if_changed(path: &Path, contents: &str) {
+    if fs::read_to_string(path).ok().as_deref() == Some(contents) {
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).expect("create header directory");
+    }
+    fs::write(path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-env-changed={HEADER_OUT_DIR}");
+    println!("cargo::rustc-check-cfg=cfg(loom)");
+
+    let (geometry, is_default) = resolve_geometry();
+
+    let mut rust = String::from("// Generated by build.rs from the build-time geometry settings.\n");
+    let mut defines =
+        String::from("/* Build-time geometry: generated by build.rs, see README \"Choosing the geometry\". */\n");
+    for (name, value) in &geometry {
+        let _ = writeln!(rust, "/// Build-time setting `{name}`.\npub const {name}: u32 = {value};");
+        let _ = writeln!(defines, "#define {name} {value}");
+    }
+    let storage = geometry.iter().find(|(k, _)| *k == "AES5_STORAGE_BYTES").map(|(_, v)| *v).unwrap_or(0);
+    let _ = writeln!(defines, "#define AES5_STORAGE_WORDS {}", storage / 8);
+    let _ = writeln!(rust, "/// Storage size in 64-bit words.\npub const AES5_STORAGE_WORDS: usize = {};", storage / 8);
+    let _ = writeln!(
+        rust,
+        "/// True when every setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {is_default};"
+    );
+    write_if_changed(&out_dir.join("geometry.rs"), &rust);
+
+    let config = cbindgen::Config::from_file(manifest_dir.join("cbindgen.toml")).expect("read cbindgen.toml");
+    let header = match cbindgen::Builder::new()
+        .with_crate(&manifest_dir)
+        .with_config(config)
+        .with_after_include(defines)
+        .generate()
+    {
+        Ok(bindings) => {
+            let mut bytes = Vec::new();
+            bindings.write(&mut bytes);
+            String::from_utf8(bytes).expect("header is UTF-8")
+        }
+        Err(e) => panic!("cbindgen failed: {e}"),
+    };
+    write_if_changed(&out_dir.join("include").join("aes5_buffer_manager.h"), &header);
+    if let Ok(dir) = env::var(HEADER_OUT_DIR) {
+        if !dir.is_empty() {
+            write_if_changed(&Path::new(&dir).join("aes5_buffer_manager.h"), &header);
+        }
+    }
+    // The committed header describes the default geometry; only that build refreshes it.
+    if is_default {
+        write_if_changed(&manifest_dir.join("include").join("aes5_buffer_manager.h"), &header);
+    }
+}

@@ -1,0 +1,173 @@
+//! The safe Rust API over the same core the C API uses: a manager borrowing its storage, and
+//! an RAII buffer handle that releases on drop.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::config::RuntimeConfig;
+use crate::format::AudioFormat;
+use crate::header::AudioBuffer;
+use crate::layout::{BufferManagerStorage, ManagerCore, StorageLayout};
+use crate::metrics::RealtimeMetrics;
+use crate::readout::ManagerStatistics;
+use crate::report::PerformanceReport;
+use crate::state::{BufferType, ManagerState};
+use crate::stats::PoolStatistics;
+use crate::status::Status;
+
+/// A buffer manager living in borrowed storage. Share it between threads by reference; every
+/// method takes `&self` and is lock-free (statistics reads included).
+pub struct Manager<'s> {
+    core: &'s ManagerCore,
+}
+
+// SAFETY: every shared field of the core is an atomic or immutable after init; headers are
+// reached only through ownership-checked handles.
+unsafe impl Sync for ManagerCore {}
+// SAFETY: as above; the raw pointers in the core point into the storage the core lives in,
+// or are the integrator's callback contexts, which the configuration documents as shareable.
+unsafe impl Send for ManagerCore {}
+
+impl<'s> Manager<'s> {
+    /// Initialises a manager in `storage` (zeroed, or holding a manager that was shut down).
+    /// `None` takes the default configuration.
+    pub fn new(storage: &'s mut BufferManagerStorage, config: Option<&RuntimeConfig>) -> Result<Self, Status> {
+        let default = RuntimeConfig::default();
+        // SAFETY: `storage` is an exclusive borrow of a whole, aligned storage for 's.
+        let core = unsafe { ManagerCore::init(storage, config.unwrap_or(&default))? };
+        // SAFETY: init wrote every field; the borrow of the storage keeps it alive for 's.
+        Ok(Manager { core: unsafe { core.as_ref() } })
+    }
+
+    /// Allocates a buffer of `buffer_type` for `format`. The buffer returns to its pool when
+    /// the handle is dropped.
+    pub fn allocate(&self, buffer_type: BufferType, format: &AudioFormat) -> Result<Buffer<'_>, Status> {
+        let header = self.core.allocate(buffer_type as u32, format)?;
+        Ok(Buffer { core: self.core, header, _owns: PhantomData })
+    }
+
+    /// Requests shutdown. `Err(BuffersOutstanding)` while buffers are held: the last release
+    /// completes it.
+    pub fn shutdown(&self) -> Result<(), Status> {
+        self.core.shutdown()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ManagerState {
+        ManagerState::from_raw(self.core.state()).unwrap_or(ManagerState::Error)
+    }
+
+    /// Explicit transition: the current state (no-op), Error → Ready, or ShuttingDown.
+    pub fn transition_state(&self, to: ManagerState) -> Result<(), Status> {
+        self.core.transition(to as u32)
+    }
+
+    /// Reports whether `buffer` is held and intact.
+    pub fn validate(&self, buffer: &Buffer<'_>) -> Result<(), Status> {
+        self.core.validate(buffer.header.as_ptr())
+    }
+
+    /// Manager-wide statistics.
+    pub fn statistics(&self) -> ManagerStatistics {
+        self.core.statistics()
+    }
+
+    /// Statistics of one buffer type.
+    pub fn pool_statistics(&self, buffer_type: BufferType) -> PoolStatistics {
+        self.core.pool_statistics(buffer_type)
+    }
+
+    /// Real-time metrics.
+    pub fn metrics(&self) -> RealtimeMetrics {
+        self.core.metrics()
+    }
+
+    /// Performance report over the last `analysis_period_ns` of history (0 = all).
+    pub fn performance_report(&self, analysis_period_ns: u64) -> PerformanceReport {
+        self.core.performance_report(analysis_period_ns)
+    }
+
+    /// How the storage is divided.
+    pub fn storage_layout() -> StorageLayout {
+        ManagerCore::layout()
+    }
+}
+
+impl Drop for Manager<'_> {
+    /// Shuts the manager down. Every `Buffer` borrows the manager, so none is held here
+    /// unless one was leaked with `mem::forget` (then the manager stays ShuttingDown).
+    fn drop(&mut self) {
+        let _ = self.core.shutdown();
+    }
+}
+
+/// A held buffer. Dereferences to nothing implicitly: use [`Buffer::data`] and
+/// [`Buffer::data_mut`] for the audio, [`Buffer::header`] for the metadata.
+pub struct Buffer<'m> {
+    core: &'m ManagerCore,
+    header: NonNull<AudioBuffer>,
+    _owns: PhantomData<&'m mut AudioBuffer>,
+}
+
+// SAFETY: a held buffer is owned by this handle alone; moving it to another thread moves the
+// ownership, and release from any thread is allowed.
+unsafe impl Send for Buffer<'_> {}
+
+impl Buffer<'_> {
+    /// The header (format, identity, caller fields).
+    pub fn header(&self) -> &AudioBuffer {
+        // SAFETY: this handle owns the held buffer; the library writes the header only before
+        // handing it out and after it is released.
+        unsafe { self.header.as_ref() }
+    }
+
+    /// The caller-writable metadata: timestamp, flags, processing fields.
+    pub fn set_timestamp_ns(&mut self, timestamp_ns: u64) {
+        // SAFETY: as in `header`; the handle is borrowed mutably.
+        unsafe { self.header.as_mut().timestamp_ns = timestamp_ns };
+    }
+
+    /// Sets the bytes of valid audio. `Err(InvalidArgument)` above the capacity.
+    pub fn set_data_size(&mut self, bytes: usize) -> Result<(), Status> {
+        if bytes > self.header().buffer_capacity_bytes {
+            return Err(Status::InvalidArgument);
+        }
+        // SAFETY: as in `header`; the handle is borrowed mutably.
+        unsafe { self.header.as_mut().data_size_bytes = bytes };
+        Ok(())
+    }
+
+    /// The valid audio bytes (`data_size_bytes` of them).
+    pub fn data(&self) -> &[u8] {
+        let h = self.header();
+        // SAFETY: data_pointer is the buffer's aligned data area inside the manager's storage,
+        // data_size_bytes <= capacity (enforced by set_data_size), and this handle owns it.
+        unsafe { core::slice::from_raw_parts(h.data_pointer, h.data_size_bytes.min(h.buffer_capacity_bytes)) }
+    }
+
+    /// The valid audio bytes, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        let h = *self.header();
+        // SAFETY: as in `data`, and the handle is borrowed mutably so no other slice exists.
+        unsafe { core::slice::from_raw_parts_mut(h.data_pointer, h.data_size_bytes.min(h.buffer_capacity_bytes)) }
+    }
+
+    /// The whole data area (`buffer_capacity_bytes`), writable.
+    pub fn capacity_mut(&mut self) -> &mut [u8] {
+        let h = *self.header();
+        // SAFETY: as in `data_mut`, over the full capacity of the owned data area.
+        unsafe { core::slice::from_raw_parts_mut(h.data_pointer, h.buffer_capacity_bytes) }
+    }
+
+    /// Releases the buffer now and reports the outcome (drop releases silently).
+    pub fn release(self) -> Result<(), Status> {
+        let this = core::mem::ManuallyDrop::new(self);
+        this.core.release(this.header.as_ptr())
+    }
+}
+
+impl Drop for Buffer<'_> {
+    fn drop(&mut self) {
+        let _ = self.core.release(self.header.as_ptr());
+    }
+}

@@ -1,0 +1,184 @@
+//! Runtime configuration (the seed's `RuntimeConfiguration`): defaults, validation, and the
+//! validated form a manager keeps.
+
+use core::ffi::{c_char, c_void};
+
+use crate::clock::Clock;
+use crate::format::{
+    FormatLimits, AES5_MAX_CHANNELS, AES5_MAX_FRAME_SIZE_SAMPLES, AES5_MAX_SAMPLE_RATE_HZ, AES5_MIN_SAMPLE_RATE_HZ,
+};
+use crate::status::{Aes5Status, Status};
+
+/// Debug-logging callback: called for every refused call when `enable_debug_logging` is 1.
+/// `operation` is a static NUL-terminated name such as "allocate". It runs in the caller's
+/// context (possibly an interrupt handler) and must not call back into the library.
+pub type Aes5LogFn = unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char);
+
+/// Default `allocation_timeout_ns`: 100 µs.
+pub const AES5_DEFAULT_ALLOCATION_TIMEOUT_NS: u64 = 100_000;
+/// Smallest accepted `allocation_timeout_ns`: 1 µs.
+pub const AES5_MIN_ALLOCATION_TIMEOUT_NS: u64 = 1_000;
+/// Default `min_success_rate`.
+pub const AES5_DEFAULT_MIN_SUCCESS_RATE: f32 = 0.999;
+/// Smallest accepted `min_success_rate`.
+pub const AES5_MIN_SUCCESS_RATE_FLOOR: f32 = 0.95;
+
+/// Runtime configuration. Fill it with `aes5_runtime_config_default`, change what you need,
+/// and pass it to `aes5_buffer_manager_init` (which copies it).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RuntimeConfig {
+    /// Largest frame accepted, 1..=1024 (default 1024).
+    pub max_frame_size_samples: u32,
+    /// Largest channel count accepted, 1..=8 (default 8).
+    pub max_channels: u32,
+    /// Highest nominal rate accepted, 32000..=384000 (default 384000).
+    pub max_sample_rate_hz: u32,
+    /// Lowest acceptable allocation success rate, 0.95..=1.0 (default 0.999). Drives the
+    /// Warning state and the report's `meets_performance_requirements`.
+    pub min_success_rate: f32,
+    /// An allocation slower than this is counted in `timeout_errors` (it still succeeds).
+    /// At least 1000 ns (default 100000).
+    pub allocation_timeout_ns: u64,
+    /// 1: time every allocate/release, keep min/max/average, utilisation and the history
+    /// ring. 0: the hot path reads no clock. Default 1.
+    pub enable_performance_monitoring: u8,
+    /// 1: release checks the header's magic and checksum and quarantines damaged buffers.
+    /// 0: only ownership is checked. Default 1.
+    pub enable_memory_validation: u8,
+    /// 1: every refused call is reported to `log` (if set). Default 0.
+    pub enable_debug_logging: u8,
+    /// Clock callback; NULL = the host's monotonic clock (Linux, macOS) or no timing
+    /// (bare metal: timing metrics stay 0, counts still work).
+    pub now_ns: Option<unsafe extern "C" fn(context: *mut c_void) -> u64>,
+    /// Passed to `now_ns`.
+    pub clock_context: *mut c_void,
+    /// Debug-logging callback, or NULL.
+    pub log: Option<unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char)>,
+    /// Passed to `log`.
+    pub log_context: *mut c_void,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_frame_size_samples: AES5_MAX_FRAME_SIZE_SAMPLES,
+            max_channels: AES5_MAX_CHANNELS,
+            max_sample_rate_hz: AES5_MAX_SAMPLE_RATE_HZ,
+            min_success_rate: AES5_DEFAULT_MIN_SUCCESS_RATE,
+            allocation_timeout_ns: AES5_DEFAULT_ALLOCATION_TIMEOUT_NS,
+            enable_performance_monitoring: 1,
+            enable_memory_validation: 1,
+            enable_debug_logging: 0,
+            now_ns: None,
+            clock_context: core::ptr::null_mut(),
+            log: None,
+            log_context: core::ptr::null_mut(),
+        }
+    }
+}
+
+/// A configuration that passed validation, in the form the hot path reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ActiveConfig {
+    pub limits: FormatLimits,
+    pub allocation_timeout_ns: u64,
+    /// `min_success_rate` in parts per million.
+    pub min_success_ppm: u32,
+    pub monitoring: bool,
+    pub validation: bool,
+    pub clock: Clock,
+    pub log: Option<Aes5LogFn>,
+    pub log_context: *mut c_void,
+}
+
+fn flag(value: u8) -> Result<bool, Status> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Status::InvalidArgument),
+    }
+}
+
+impl RuntimeConfig {
+    /// Checks every field; `InvalidArgument` names no field, so check the documented ranges.
+    pub(crate) fn validate(&self) -> Result<ActiveConfig, Status> {
+        let rate = self.min_success_rate;
+        let ranges_ok = (1..=AES5_MAX_FRAME_SIZE_SAMPLES).contains(&self.max_frame_size_samples)
+            && (1..=AES5_MAX_CHANNELS).contains(&self.max_channels)
+            && (AES5_MIN_SAMPLE_RATE_HZ..=AES5_MAX_SAMPLE_RATE_HZ).contains(&self.max_sample_rate_hz)
+            && self.allocation_timeout_ns >= AES5_MIN_ALLOCATION_TIMEOUT_NS
+            && (AES5_MIN_SUCCESS_RATE_FLOOR..=1.0).contains(&rate);
+        if !ranges_ok {
+            return Err(Status::InvalidArgument);
+        }
+        let monitoring = flag(self.enable_performance_monitoring)?;
+        let validation = flag(self.enable_memory_validation)?;
+        let logging = flag(self.enable_debug_logging)?;
+        Ok(ActiveConfig {
+            limits: FormatLimits {
+                max_sample_rate_hz: self.max_sample_rate_hz,
+                max_channels: self.max_channels,
+                max_frame_size_samples: self.max_frame_size_samples,
+            },
+            allocation_timeout_ns: self.allocation_timeout_ns,
+            min_success_ppm: (rate * 1_000_000.0 + 0.5) as u32,
+            monitoring,
+            validation,
+            clock: Clock { now_ns: self.now_ns, context: self.clock_context },
+            log: if logging { self.log } else { None },
+            log_context: self.log_context,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_valid_and_matches_the_design() {
+        let c = RuntimeConfig::default();
+        let a = c.validate().expect("default is valid");
+        assert_eq!(a.limits, FormatLimits::WIDEST);
+        assert_eq!(a.limits.max_sample_rate_hz, 384_000);
+        assert_eq!(a.min_success_ppm, 999_000);
+        assert!(a.monitoring && a.validation && a.log.is_none());
+    }
+
+    #[test]
+    fn every_out_of_range_field_is_refused() {
+        let base = RuntimeConfig::default();
+        let bad: [RuntimeConfig; 14] = [
+            RuntimeConfig { max_frame_size_samples: 0, ..base },
+            RuntimeConfig { max_frame_size_samples: 1025, ..base },
+            RuntimeConfig { max_channels: 0, ..base },
+            RuntimeConfig { max_channels: 9, ..base },
+            RuntimeConfig { max_sample_rate_hz: 31_999, ..base },
+            RuntimeConfig { max_sample_rate_hz: 384_001, ..base },
+            RuntimeConfig { allocation_timeout_ns: 999, ..base },
+            RuntimeConfig { min_success_rate: 0.94, ..base },
+            RuntimeConfig { min_success_rate: 1.01, ..base },
+            RuntimeConfig { min_success_rate: f32::NAN, ..base },
+            RuntimeConfig { enable_performance_monitoring: 2, ..base },
+            RuntimeConfig { enable_memory_validation: 0xFF, ..base },
+            RuntimeConfig { enable_debug_logging: 7, ..base },
+            RuntimeConfig { min_success_rate: f32::INFINITY, ..base },
+        ];
+        for (i, c) in bad.iter().enumerate() {
+            assert_eq!(c.validate().err(), Some(Status::InvalidArgument), "case {i}");
+        }
+    }
+
+    #[test]
+    fn the_limits_can_be_lowered() {
+        let c = RuntimeConfig {
+            max_sample_rate_hz: 48_000,
+            max_channels: 2,
+            max_frame_size_samples: 64,
+            ..Default::default()
+        };
+        let a = c.validate().unwrap();
+        assert_eq!(a.limits, FormatLimits { max_sample_rate_hz: 48_000, max_channels: 2, max_frame_size_samples: 64 });
+    }
+}

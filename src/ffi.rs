@@ -1,0 +1,533 @@
+//! The C ABI: every exported function of `include/aes5_buffer_manager.h`.
+//!
+//! Rules of this module: pointers are checked for NULL before use, integers from C are mapped
+//! to enums with checked conversions, out-parameters are written only on success, and there is
+//! no panic path (the lints below enforce it).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use core::ffi::c_char;
+use core::mem::align_of;
+
+use crate::config::RuntimeConfig;
+use crate::format::{is_aes5_frequency, AudioFormat};
+use crate::header::AudioBuffer;
+use crate::layout::{BufferManager, BufferManagerStorage, ManagerCore, StorageLayout};
+use crate::metrics::RealtimeMetrics;
+use crate::readout::ManagerStatistics;
+use crate::report::PerformanceReport;
+use crate::state::{Aes5BufferType, Aes5ManagerState, BufferType};
+use crate::stats::PoolStatistics;
+use crate::status::{describe, Aes5Status, Status, AES5_OK};
+
+/// Writes `value` to `out` and returns `AES5_OK`.
+///
+/// # Safety
+/// `out` must be non-null, aligned and writable.
+unsafe fn deliver<T>(out: *mut T, value: T) -> Aes5Status {
+    // SAFETY: the caller checked `out` for NULL; C guarantees alignment and writability of
+    // the object it passes.
+    unsafe { out.write(value) };
+    AES5_OK
+}
+
+/// Status of a `Result<(), Status>`.
+fn status(result: Result<(), Status>) -> Aes5Status {
+    Status::code_of(&result)
+}
+
+/// Fills `*out_config` with the default runtime configuration: the widest format limits
+/// (1024 samples, 8 channels, 384000 Hz), `min_success_rate` 0.999, `allocation_timeout_ns`
+/// 100000, monitoring and validation on, debug logging off, no clock or log callback.
+///
+/// @param out_config  where to write the defaults.
+/// @return AES5_OK, or AES5_ERR_NULL_POINTER if `out_config` is NULL.
+/// Thread/ISR safety: reentrant; touches only `*out_config`.
+///
+/// # Safety
+/// Non-NULL pointers must point to live objects of their type.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_runtime_config_default(out_config: *mut RuntimeConfig) -> Aes5Status {
+    if out_config.is_null() {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out_config, RuntimeConfig::default()) }
+}
+
+/// Initialises a manager in caller-owned storage.
+///
+/// The storage must be zeroed (a `static` is) or hold a manager that was shut down; after a
+/// warm reset that kept RAM, zero it first. The storage must stay valid and untouched for as
+/// long as the manager is used. The configuration is copied.
+///
+/// @param storage      storage aligned to `_Alignof(aes5_buffer_manager_storage_t)`.
+/// @param config       runtime configuration, or NULL for the defaults.
+/// @param out_manager  receives the manager handle on success.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER (storage or out_manager NULL);
+///         AES5_ERR_MISALIGNED_STORAGE; AES5_ERR_INVALID_ARGUMENT (a config field out of
+///         range); AES5_ERR_ALREADY_INITIALIZED (the storage holds a live manager).
+/// Thread/ISR safety: not concurrent with any other call on the same storage; different
+/// storages may be initialised concurrently.
+///
+/// # Safety
+/// Non-NULL pointers must point to live objects of their type; `storage` must not be in
+/// use by any other call while init runs.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_init(
+    storage: *mut BufferManagerStorage,
+    config: *const RuntimeConfig,
+    out_manager: *mut *mut BufferManager,
+) -> Aes5Status {
+    if storage.is_null() || out_manager.is_null() {
+        return Status::NullPointer.code();
+    }
+    if (storage as usize) % align_of::<BufferManagerStorage>() != 0 {
+        return Status::MisalignedStorage.code();
+    }
+    let defaults = RuntimeConfig::default();
+    // SAFETY: a non-null config points to a caller-initialised struct; every field of it is
+    // an integer, float, nullable function pointer or raw pointer, valid for any bits.
+    let config = unsafe { config.as_ref() }.unwrap_or(&defaults);
+    // SAFETY: storage is non-null and aligned; the caller owns it exclusively during init.
+    match unsafe { ManagerCore::init(storage, config) } {
+        // SAFETY: out_manager was checked for NULL.
+        Ok(core) => unsafe { deliver(out_manager, core.as_ptr().cast::<BufferManager>()) },
+        Err(e) => e.code(),
+    }
+}
+
+/// Requests shutdown. With no buffer held the manager goes to Shutdown at once; otherwise it
+/// goes to ShuttingDown (allocation refused, release allowed) and the last release completes
+/// the shutdown. After Shutdown the storage may be initialised again.
+///
+/// @param manager  the manager.
+/// @return AES5_OK (now Shutdown); AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown until the last
+///         release); AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (already shut down, or not
+///         a live manager).
+/// Thread/ISR safety: not concurrent with init; safe against concurrent allocate/release
+/// (no buffer is handed out once shutdown has begun).
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_shutdown(manager: *mut BufferManager) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => status(core.shutdown()),
+        Err(e) => e.code(),
+    }
+}
+
+/// Allocates a buffer of `type` for `format`. Lock-free and O(1); never waits.
+///
+/// On success `*out_buffer` points to the buffer's header: `data_pointer` is the aligned
+/// audio area of `buffer_capacity_bytes` bytes, `data_size_bytes` is the format's size.
+///
+/// @param manager     the manager.
+/// @param type        AES5_BUFFER_TYPE_PRIMARY, _CONVERSION or _SCRATCH (the others have no
+///                    pool).
+/// @param format      the audio format the buffer will hold.
+/// @param out_buffer  receives the buffer on success.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (type > 5);
+///         AES5_ERR_INVALID_STATE (not Ready/Active/Warning); AES5_ERR_NO_POOL_FOR_TYPE;
+///         AES5_ERR_UNSUPPORTED_FORMAT; AES5_ERR_FORMAT_TOO_LARGE; AES5_ERR_POOL_EXHAUSTED.
+/// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_allocate(
+    manager: *mut BufferManager,
+    r#type: Aes5BufferType,
+    format: *const AudioFormat,
+    out_buffer: *mut *mut AudioBuffer,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out_buffer.is_null() {
+        return core.refuse_allocation(Status::NullPointer).code();
+    }
+    // SAFETY: a non-null format points to a caller-initialised struct of integers.
+    let Some(format) = (unsafe { format.as_ref() }) else {
+        return core.refuse_allocation(Status::NullPointer).code();
+    };
+    match core.allocate(r#type, format) {
+        // SAFETY: out_buffer was checked for NULL.
+        Ok(header) => unsafe { deliver(out_buffer, header.as_ptr()) },
+        Err(e) => e.code(),
+    }
+}
+
+/// Returns a buffer to its pool. Ownership changes in one atomic step, so of two releases of
+/// one buffer exactly one succeeds. With memory validation on, a damaged header is
+/// quarantined: never handed out again, counted, and the manager goes to Error.
+///
+/// The pointer is proved to be exactly one of this manager's headers by address arithmetic
+/// before anything is read through it.
+///
+/// @param manager  the manager.
+/// @param buffer   a buffer this manager handed out.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not initialised or shut
+///         down); AES5_ERR_FOREIGN_BUFFER (not one of this manager's headers);
+///         AES5_ERR_DOUBLE_RELEASE (already free); AES5_ERR_CORRUPTED (damaged, now
+///         quarantined, or quarantined before).
+/// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_release(
+    manager: *mut BufferManager,
+    buffer: *mut AudioBuffer,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if buffer.is_null() {
+        return core.refuse_release(Status::NullPointer).code();
+    }
+    status(core.release(buffer))
+}
+
+/// Reports on a buffer without changing anything.
+///
+/// @param manager  the manager.
+/// @param buffer   the buffer to check.
+/// @return AES5_OK (held and intact); AES5_ERR_DOUBLE_RELEASE (free);
+///         AES5_ERR_CORRUPTED (damaged or quarantined); AES5_ERR_FOREIGN_BUFFER;
+///         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
+    manager: *const BufferManager,
+    buffer: *const AudioBuffer,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if buffer.is_null() {
+        return core.refuse_other(crate::manager::Operation::Validate, Status::NullPointer).code();
+    }
+    status(core.validate(buffer))
+}
+
+/// Reads the manager's state.
+///
+/// @param manager    the manager.
+/// @param out_state  receives an AES5_STATE_* value.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_state(
+    manager: *const BufferManager,
+    out_state: *mut Aes5ManagerState,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out_state.is_null() {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out_state, core.state()) }
+}
+
+/// Requests a state transition. Accepted: the current state (no-op), Error → Ready
+/// (explicit recovery), and ShuttingDown (exactly as aes5_buffer_manager_shutdown). Ready →
+/// Active, Active ↔ Warning and ShuttingDown → Shutdown happen by themselves.
+///
+/// @param manager  the manager.
+/// @param to       the requested AES5_STATE_* value.
+/// @return AES5_OK; AES5_ERR_INVALID_ARGUMENT (to > 7); AES5_ERR_INVALID_STATE (not an
+///         accepted transition); AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers
+///         held); AES5_ERR_NULL_POINTER.
+/// Thread/ISR safety: callable concurrently with allocate/release; not with init.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_transition_state(
+    manager: *mut BufferManager,
+    to: Aes5ManagerState,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => status(core.transition(to)),
+        Err(e) => e.code(),
+    }
+}
+
+/// Copies the manager-wide statistics, with per-type statistics for all six types.
+///
+/// @param manager  the manager.
+/// @param out      receives the statistics.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt
+/// handler. Each field is read without tearing.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_statistics(
+    manager: *const BufferManager,
+    out: *mut ManagerStatistics,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out, core.statistics()) }
+}
+
+/// Copies the statistics of one buffer type.
+///
+/// @param manager  the manager.
+/// @param type     an AES5_BUFFER_TYPE_* value (types without a pool report zeros).
+/// @param out      receives the statistics.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (type > 5);
+///         AES5_ERR_INVALID_STATE (not a live manager).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_pool_statistics(
+    manager: *const BufferManager,
+    r#type: Aes5BufferType,
+    out: *mut PoolStatistics,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    let Some(buffer_type) = BufferType::from_raw(r#type) else {
+        return Status::InvalidArgument.code();
+    };
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out, core.pool_statistics(buffer_type)) }
+}
+
+/// Copies the real-time metrics.
+///
+/// @param manager  the manager.
+/// @param out      receives the metrics.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_metrics(
+    manager: *const BufferManager,
+    out: *mut RealtimeMetrics,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out, core.metrics()) }
+}
+
+/// Builds the performance report: metrics, trend analysis of the history snapshots taken in
+/// the last `analysis_period_ns` (0 = the whole history), the requirements verdict and the
+/// AES5_WARNING_* flags.
+///
+/// @param manager             the manager.
+/// @param analysis_period_ns  window of history to analyse, ns (0 = all).
+/// @param out                 receives the report.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread. It walks the whole
+/// history ring (AES5_HISTORY_CAPACITY entries), so prefer a thread over an interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_performance_report(
+    manager: *const BufferManager,
+    analysis_period_ns: u64,
+    out: *mut PerformanceReport,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out, core.performance_report(analysis_period_ns)) }
+}
+
+/// Describes how `aes5_buffer_manager_storage_t` is divided (control block, headers,
+/// statistics, history, data) for this build's geometry.
+///
+/// @param out  receives the layout.
+/// @return AES5_OK, or AES5_ERR_NULL_POINTER.
+/// Thread/ISR safety: reentrant.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
+/// pointers are checked by address before use and may point anywhere.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_storage_layout(out: *mut StorageLayout) -> Aes5Status {
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: checked for NULL above.
+    unsafe { deliver(out, ManagerCore::layout()) }
+}
+
+/// Validates a format against the compile-time limits and gives the bytes one buffer of it
+/// needs (channels × frame samples × container bytes).
+///
+/// @param format     the format.
+/// @param out_bytes  receives the byte count.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
+/// Thread/ISR safety: reentrant.
+///
+/// # Safety
+/// Non-NULL pointers must point to live objects of their type.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_audio_format_bytes(format: *const AudioFormat, out_bytes: *mut u32) -> Aes5Status {
+    // SAFETY: a non-null format points to a caller-initialised struct of integers.
+    let Some(format) = (unsafe { format.as_ref() }) else {
+        return Status::NullPointer.code();
+    };
+    if out_bytes.is_null() {
+        return Status::NullPointer.code();
+    }
+    match format.bytes_needed() {
+        // SAFETY: checked for NULL above.
+        Ok(bytes) => unsafe { deliver(out_bytes, bytes) },
+        Err(e) => e.code(),
+    }
+}
+
+/// Gives the exact effective sampling frequency of a format, pull-up/pull-down included, as
+/// the fraction `*out_numerator / *out_denominator` Hz (48 kHz pulled down = 48000000/1001).
+///
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
+/// Thread/ISR safety: reentrant.
+///
+/// # Safety
+/// Non-NULL pointers must point to live objects of their type.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_audio_format_effective_rate(
+    format: *const AudioFormat,
+    out_numerator: *mut u64,
+    out_denominator: *mut u64,
+) -> Aes5Status {
+    // SAFETY: a non-null format points to a caller-initialised struct of integers.
+    let Some(format) = (unsafe { format.as_ref() }) else {
+        return Status::NullPointer.code();
+    };
+    if out_numerator.is_null() || out_denominator.is_null() {
+        return Status::NullPointer.code();
+    }
+    match format.effective_rate_hz() {
+        Ok((num, den)) => {
+            // SAFETY: both checked for NULL above.
+            unsafe {
+                deliver(out_numerator, num);
+                deliver(out_denominator, den)
+            }
+        }
+        Err(e) => e.code(),
+    }
+}
+
+/// Gives the duration of one buffer of a format (`frame_size_samples` at the effective rate)
+/// in nanoseconds, computed from the exact rate ratio and rounded to the nearest ns.
+///
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
+/// Thread/ISR safety: reentrant.
+///
+/// # Safety
+/// Non-NULL pointers must point to live objects of their type.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_audio_format_frame_duration_ns(
+    format: *const AudioFormat,
+    out_ns: *mut u64,
+) -> Aes5Status {
+    // SAFETY: a non-null format points to a caller-initialised struct of integers.
+    let Some(format) = (unsafe { format.as_ref() }) else {
+        return Status::NullPointer.code();
+    };
+    if out_ns.is_null() {
+        return Status::NullPointer.code();
+    }
+    match format.frame_duration_ns() {
+        // SAFETY: checked for NULL above.
+        Ok(ns) => unsafe { deliver(out_ns, ns) },
+        Err(e) => e.code(),
+    }
+}
+
+/// True for the nine AES5-2018 nominal sampling frequencies: 32000, 44100, 48000, 88200,
+/// 96000, 176400, 192000, 352800 and 384000 Hz.
+///
+/// Thread/ISR safety: reentrant.
+#[no_mangle]
+pub extern "C" fn aes5_is_aes5_frequency(sample_rate_hz: u32) -> bool {
+    is_aes5_frequency(sample_rate_hz)
+}
+
+/// Static, NUL-terminated description of a status code; never NULL (unknown codes get a
+/// fixed text).
+///
+/// Thread/ISR safety: reentrant.
+#[no_mangle]
+pub extern "C" fn aes5_status_string(status: Aes5Status) -> *const c_char {
+    describe(status).as_ptr().cast()
+}

@@ -1,0 +1,261 @@
+//! The buffer header handed to callers: identity, format, data pointer, timing, and the
+//! magic number and checksum that detect damage.
+
+use crate::format::AudioFormat;
+
+/// Magic number of an intact buffer header: ASCII "AES5".
+pub const AES5_BUFFER_MAGIC: u32 = 0x4145_5335;
+
+/// Header of one audio buffer (the seed's `AudioBufferHeader`).
+///
+/// The library owns and checksums the identity (`buffer_id`, `buffer_type`,
+/// `sequence_number`), the format fields, `buffer_capacity_bytes`, `data_pointer` and
+/// `magic_number`. Callers may write `data_size_bytes` (at most `buffer_capacity_bytes`),
+/// `buffer_flags`, `timestamp_ns`, `processing_start_ns` and `processing_count`; writing any
+/// other field makes the buffer count as corrupted.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AudioBuffer {
+    /// Manager-wide index of this buffer, fixed for the life of the manager.
+    pub buffer_id: u32,
+    /// Position of this allocation in its pool's sequence of allocations (1, 2, ...).
+    pub sequence_number: u32,
+    /// Caller's timestamp of the audio in this buffer, in nanoseconds (0 after allocation).
+    pub timestamp_ns: u64,
+    /// Format: nominal sampling frequency in Hz.
+    pub sample_rate_hz: u32,
+    /// Format: channels per frame.
+    pub channel_count: u16,
+    /// Format: bits per sample (16, 24, 32).
+    pub sample_size_bits: u16,
+    /// Format: samples per channel.
+    pub frame_size_samples: u16,
+    /// Caller's status and control flags (0 after allocation).
+    pub buffer_flags: u16,
+    /// Format: `AES5_PACKING_*`.
+    pub sample_packing: u8,
+    /// Format: `AES5_ENCODING_*`.
+    pub sample_encoding: u8,
+    /// Format: `AES5_RATE_PULL_*`.
+    pub rate_pull: u8,
+    /// The `aes5_buffer_type_t` of the pool this buffer belongs to.
+    pub buffer_type: u8,
+    /// Bytes of valid audio in the buffer; set to the format's size at allocation. The caller
+    /// may change it, up to `buffer_capacity_bytes`.
+    pub data_size_bytes: usize,
+    /// Bytes the buffer's data area holds.
+    pub buffer_capacity_bytes: usize,
+    /// The audio data, aligned to `AES5_DATA_ALIGNMENT` bytes.
+    pub data_pointer: *mut u8,
+    /// Clock reading when the buffer was allocated (0 when monitoring is off or no clock).
+    pub allocation_time_ns: u64,
+    /// Caller's processing start timestamp (0 after allocation).
+    pub processing_start_ns: u64,
+    /// Caller's count of processing operations (0 after allocation).
+    pub processing_count: u32,
+    /// Checksum of the library-owned fields.
+    pub checksum: u32,
+    /// `AES5_BUFFER_MAGIC` while the header is intact.
+    pub magic_number: u32,
+}
+
+impl Default for AudioBuffer {
+    fn default() -> Self {
+        AudioBuffer {
+            buffer_id: 0,
+            sequence_number: 0,
+            timestamp_ns: 0,
+            sample_rate_hz: 0,
+            channel_count: 0,
+            sample_size_bits: 0,
+            frame_size_samples: 0,
+            buffer_flags: 0,
+            sample_packing: 0,
+            sample_encoding: 0,
+            rate_pull: 0,
+            buffer_type: 0,
+            data_size_bytes: 0,
+            buffer_capacity_bytes: 0,
+            data_pointer: core::ptr::null_mut(),
+            allocation_time_ns: 0,
+            processing_start_ns: 0,
+            processing_count: 0,
+            checksum: 0,
+            magic_number: 0,
+        }
+    }
+}
+
+/// The fixed identity of a slot, known to the library independently of the header's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotIdentity {
+    pub buffer_id: u32,
+    pub buffer_type: u8,
+    pub capacity: usize,
+    pub data: *mut u8,
+}
+
+const MIX: u32 = 0x9E37_79B1;
+
+#[inline(always)]
+fn mix(h: u32, word: u32) -> u32 {
+    (h ^ word).wrapping_mul(MIX).rotate_left(13)
+}
+
+impl SlotIdentity {
+    /// Checksum seed over the fields fixed at initialisation (id, type, capacity, data
+    /// pointer, magic). Computed once per slot.
+    pub fn key(&self) -> u32 {
+        let ptr = self.data as usize as u64;
+        let mut h = 0x811C_9DC5;
+        h = mix(h, self.buffer_id);
+        h = mix(h, u32::from(self.buffer_type));
+        h = mix(h, self.capacity as u32);
+        h = mix(h, ptr as u32);
+        h = mix(h, (ptr >> 32) as u32);
+        mix(h, AES5_BUFFER_MAGIC)
+    }
+}
+
+/// Checksum of a header: the slot key folded with the per-allocation fields.
+#[inline(always)]
+pub(crate) fn checksum(key: u32, sequence: u32, format: &AudioFormat) -> u32 {
+    let mut h = mix(key, sequence);
+    h = mix(h, format.sample_rate_hz);
+    h = mix(h, u32::from(format.channel_count) | (u32::from(format.sample_size_bits) << 16));
+    h = mix(
+        h,
+        u32::from(format.frame_size_samples)
+            | (u32::from(format.sample_packing) << 16)
+            | (u32::from(format.sample_encoding) << 24),
+    );
+    mix(h, u32::from(format.rate_pull))
+}
+
+impl AudioBuffer {
+    /// The format recorded in the header.
+    #[inline(always)]
+    pub fn format(&self) -> AudioFormat {
+        AudioFormat {
+            sample_rate_hz: self.sample_rate_hz,
+            channel_count: self.channel_count,
+            sample_size_bits: self.sample_size_bits,
+            frame_size_samples: self.frame_size_samples,
+            sample_packing: self.sample_packing,
+            sample_encoding: self.sample_encoding,
+            rate_pull: self.rate_pull,
+        }
+    }
+
+    /// A header for `identity` as initialisation leaves it (no allocation yet).
+    pub(crate) fn fresh(identity: &SlotIdentity) -> AudioBuffer {
+        AudioBuffer {
+            buffer_id: identity.buffer_id,
+            buffer_type: identity.buffer_type,
+            buffer_capacity_bytes: identity.capacity,
+            data_pointer: identity.data,
+            magic_number: AES5_BUFFER_MAGIC,
+            ..AudioBuffer::default()
+        }
+    }
+
+    /// Stamps a new allocation into the header. Only the new owner calls this, before the
+    /// buffer is published.
+    #[inline(always)]
+    pub(crate) fn stamp(&mut self, key: u32, sequence: u32, format: &AudioFormat, bytes: u32, now_ns: u64) {
+        self.sequence_number = sequence;
+        self.timestamp_ns = 0;
+        self.sample_rate_hz = format.sample_rate_hz;
+        self.channel_count = format.channel_count;
+        self.sample_size_bits = format.sample_size_bits;
+        self.frame_size_samples = format.frame_size_samples;
+        self.buffer_flags = 0;
+        self.sample_packing = format.sample_packing;
+        self.sample_encoding = format.sample_encoding;
+        self.rate_pull = format.rate_pull;
+        self.data_size_bytes = bytes as usize;
+        self.allocation_time_ns = now_ns;
+        self.processing_start_ns = 0;
+        self.processing_count = 0;
+        self.checksum = checksum(key, sequence, format);
+        self.magic_number = AES5_BUFFER_MAGIC;
+    }
+
+    /// True when the magic, the fixed identity, the checksum and `data_size_bytes` are intact.
+    #[inline(always)]
+    pub(crate) fn is_intact(&self, identity: &SlotIdentity, key: u32) -> bool {
+        self.magic_number == AES5_BUFFER_MAGIC
+            && self.buffer_id == identity.buffer_id
+            && self.buffer_type == identity.buffer_type
+            && self.buffer_capacity_bytes == identity.capacity
+            && self.data_pointer == identity.data
+            && self.data_size_bytes <= identity.capacity
+            && self.checksum == checksum(key, self.sequence_number, &self.format())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(data: &mut [u8]) -> SlotIdentity {
+        SlotIdentity { buffer_id: 3, buffer_type: 1, capacity: data.len(), data: data.as_mut_ptr() }
+    }
+
+    #[test]
+    fn a_stamped_header_is_intact_and_every_owned_field_is_covered() {
+        let mut data = [0u8; 64];
+        let id = identity(&mut data);
+        let key = id.key();
+        let mut h = AudioBuffer::fresh(&id);
+        let fmt = AudioFormat::pcm(48_000, 2, 16, 16);
+        h.stamp(key, 7, &fmt, 64, 5);
+        assert!(h.is_intact(&id, key));
+
+        let damage: [fn(&mut AudioBuffer); 14] = [
+            |h| h.buffer_id ^= 1,
+            |h| h.sequence_number ^= 1,
+            |h| h.sample_rate_hz = 44_100,
+            |h| h.channel_count ^= 1,
+            |h| h.sample_size_bits = 24,
+            |h| h.frame_size_samples ^= 1,
+            |h| h.sample_packing ^= 1,
+            |h| h.sample_encoding ^= 1,
+            |h| h.rate_pull ^= 1,
+            |h| h.buffer_type ^= 1,
+            |h| h.buffer_capacity_bytes += 1,
+            |h| h.data_pointer = h.data_pointer.wrapping_add(1),
+            |h| h.checksum ^= 0x100,
+            |h| h.magic_number = 0,
+        ];
+        for (i, hurt) in damage.iter().enumerate() {
+            let mut copy = h;
+            hurt(&mut copy);
+            assert!(!copy.is_intact(&id, key), "damage {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn caller_fields_may_change_within_capacity() {
+        let mut data = [0u8; 64];
+        let id = identity(&mut data);
+        let key = id.key();
+        let mut h = AudioBuffer::fresh(&id);
+        h.stamp(key, 1, &AudioFormat::pcm(96_000, 1, 32, 16), 64, 0);
+        h.timestamp_ns = 99;
+        h.buffer_flags = 0xFFFF;
+        h.processing_start_ns = 1;
+        h.processing_count = 1000;
+        h.data_size_bytes = 0;
+        assert!(h.is_intact(&id, key));
+        h.data_size_bytes = 65;
+        assert!(!h.is_intact(&id, key));
+    }
+
+    #[test]
+    fn keys_differ_between_slots() {
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        assert_ne!(identity(&mut a).key(), identity(&mut b).key());
+    }
+}

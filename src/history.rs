@@ -1,0 +1,260 @@
+//! The performance history: a lock-free ring of operation snapshots (the seed's
+//! `PerformanceHistory`, sized at build time).
+//!
+//! Each entry is a small seqlock: a writer claims the entry by moving its sequence word from
+//! even to odd with a compare-and-swap, writes the fields, and publishes with the next even
+//! value. A reader that sees an odd sequence, or a sequence that changed while it read, skips
+//! or retries the entry, so no reader ever sees a torn entry. A writer that finds the entry
+//! claimed by another writer drops its snapshot (counted) instead of waiting.
+
+use crate::geometry::HISTORY_CAPACITY;
+use crate::sync::{fence, AtomicU32, Ordering};
+
+/// What a snapshot describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SampleKind {
+    Allocate,
+    Release,
+}
+
+/// One snapshot of the manager after an allocate or release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sample {
+    /// Position in the order snapshots were taken.
+    pub ticket: u32,
+    pub timestamp_ns: u64,
+    /// Duration of the operation, ns (saturated to u32).
+    pub op_ns: u32,
+    /// Buffers held after the operation, all pools.
+    pub allocated: u16,
+    /// Bytes of buffer capacity held after the operation.
+    pub memory_bytes: u32,
+    pub kind: SampleKind,
+    /// False for an allocation refused because the pool was empty.
+    pub success: bool,
+}
+
+impl Sample {
+    pub(crate) const EMPTY: Sample = Sample {
+        ticket: 0,
+        timestamp_ns: 0,
+        op_ns: 0,
+        allocated: 0,
+        memory_bytes: 0,
+        kind: SampleKind::Allocate,
+        success: true,
+    };
+}
+
+const KIND_RELEASE: u32 = 1 << 16;
+const SUCCESS: u32 = 1 << 17;
+
+struct Entry {
+    sequence: AtomicU32,
+    ticket: AtomicU32,
+    timestamp_lo: AtomicU32,
+    timestamp_hi: AtomicU32,
+    op_ns: AtomicU32,
+    memory_bytes: AtomicU32,
+    packed: AtomicU32,
+}
+
+impl Entry {
+    fn new() -> Self {
+        Entry {
+            sequence: AtomicU32::new(0),
+            ticket: AtomicU32::new(0),
+            timestamp_lo: AtomicU32::new(0),
+            timestamp_hi: AtomicU32::new(0),
+            op_ns: AtomicU32::new(0),
+            memory_bytes: AtomicU32::new(0),
+            packed: AtomicU32::new(0),
+        }
+    }
+}
+
+/// The ring.
+pub(crate) struct HistoryRing {
+    next_ticket: AtomicU32,
+    dropped: AtomicU32,
+    entries: [Entry; HISTORY_CAPACITY],
+}
+
+const READ_ATTEMPTS: usize = 4;
+
+impl HistoryRing {
+    pub(crate) fn new() -> Self {
+        HistoryRing {
+            next_ticket: AtomicU32::new(0),
+            dropped: AtomicU32::new(0),
+            entries: core::array::from_fn(|_| Entry::new()),
+        }
+    }
+
+    /// Records a snapshot; never waits. Returns false when the snapshot was dropped because
+    /// another writer held the entry.
+    pub(crate) fn record(&self, sample: &Sample) -> bool {
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let Some(entry) = self.entries.get(ticket as usize % HISTORY_CAPACITY) else {
+            return false;
+        };
+        let sequence = entry.sequence.load(Ordering::Relaxed);
+        if sequence & 1 == 1
+            || entry
+                .sequence
+                .compare_exchange(sequence, sequence.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        // Orders the claim before the field writes for any reader that sees those writes.
+        fence(Ordering::Release);
+        entry.ticket.store(ticket, Ordering::Relaxed);
+        entry.timestamp_lo.store(sample.timestamp_ns as u32, Ordering::Relaxed);
+        entry.timestamp_hi.store((sample.timestamp_ns >> 32) as u32, Ordering::Relaxed);
+        entry.op_ns.store(sample.op_ns, Ordering::Relaxed);
+        entry.memory_bytes.store(sample.memory_bytes, Ordering::Relaxed);
+        let kind = if sample.kind == SampleKind::Release { KIND_RELEASE } else { 0 };
+        let success = if sample.success { SUCCESS } else { 0 };
+        entry.packed.store(u32::from(sample.allocated) | kind | success, Ordering::Relaxed);
+        entry.sequence.store(sequence.wrapping_add(2), Ordering::Release);
+        true
+    }
+
+    /// Snapshots dropped because two writers met on one entry.
+    pub(crate) fn dropped(&self) -> u32 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Reads one entry consistently, or `None` if it was never written or kept changing.
+    fn read_entry(entry: &Entry) -> Option<Sample> {
+        for _ in 0..READ_ATTEMPTS {
+            let before = entry.sequence.load(Ordering::Acquire);
+            if before == 0 {
+                return None;
+            }
+            if before & 1 == 1 {
+                continue;
+            }
+            let ticket = entry.ticket.load(Ordering::Relaxed);
+            let lo = entry.timestamp_lo.load(Ordering::Relaxed);
+            let hi = entry.timestamp_hi.load(Ordering::Relaxed);
+            let op_ns = entry.op_ns.load(Ordering::Relaxed);
+            let memory_bytes = entry.memory_bytes.load(Ordering::Relaxed);
+            let packed = entry.packed.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if entry.sequence.load(Ordering::Relaxed) != before {
+                continue;
+            }
+            return Some(Sample {
+                ticket,
+                timestamp_ns: (u64::from(hi) << 32) | u64::from(lo),
+                op_ns,
+                allocated: packed as u16,
+                memory_bytes,
+                kind: if packed & KIND_RELEASE != 0 { SampleKind::Release } else { SampleKind::Allocate },
+                success: packed & SUCCESS != 0,
+            });
+        }
+        None
+    }
+
+    /// Copies every consistent entry into `out`, oldest first; returns how many.
+    pub(crate) fn read_all(&self, out: &mut [Sample; HISTORY_CAPACITY]) -> usize {
+        let mut count = 0;
+        for entry in &self.entries {
+            if let Some(sample) = Self::read_entry(entry) {
+                if let Some(slot) = out.get_mut(count) {
+                    *slot = sample;
+                    count += 1;
+                }
+            }
+        }
+        let newest = self.next_ticket.load(Ordering::Relaxed);
+        // Oldest first, by distance behind the newest ticket (tickets wrap at 2^32).
+        if let Some(filled) = out.get_mut(..count) {
+            filled.sort_unstable_by_key(|s| core::cmp::Reverse(newest.wrapping_sub(s.ticket)));
+        }
+        count
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn sample(ts: u64, success: bool) -> Sample {
+        Sample { timestamp_ns: ts, op_ns: ts as u32, allocated: 3, memory_bytes: 6144, success, ..Sample::EMPTY }
+    }
+
+    #[test]
+    fn keeps_the_newest_entries_in_order() {
+        let ring = HistoryRing::new();
+        let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+        assert_eq!(ring.read_all(&mut out), 0);
+        let n = HISTORY_CAPACITY as u64 + 5;
+        for ts in 1..=n {
+            assert!(ring.record(&sample(ts << 33, ts % 2 == 0)));
+        }
+        assert_eq!(ring.read_all(&mut out), HISTORY_CAPACITY);
+        for (i, s) in out.iter().enumerate() {
+            let ts = n - HISTORY_CAPACITY as u64 + 1 + i as u64;
+            assert_eq!(s.timestamp_ns, ts << 33, "entry {i}");
+            assert_eq!(s.success, ts % 2 == 0);
+            assert_eq!((s.allocated, s.memory_bytes), (3, 6144));
+        }
+        assert_eq!(ring.dropped(), 0);
+    }
+
+    #[test]
+    fn a_claimed_entry_is_skipped_by_readers_and_writers() {
+        let ring = HistoryRing::new();
+        ring.record(&sample(5, true));
+        ring.entries[0].sequence.fetch_add(1, Ordering::Relaxed);
+        let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+        assert_eq!(ring.read_all(&mut out), 0);
+        for _ in 0..HISTORY_CAPACITY - 1 {
+            ring.record(&sample(6, true));
+        }
+        assert!(!ring.record(&sample(7, true)));
+        assert_eq!(ring.dropped(), 1);
+    }
+
+    #[test]
+    fn concurrent_writers_and_a_reader_never_tear() {
+        use std::sync::Arc;
+        let ring = Arc::new(HistoryRing::new());
+        let writers: std::vec::Vec<_> = (0..2u64)
+            .map(|w| {
+                let r = Arc::clone(&ring);
+                std::thread::spawn(move || {
+                    for i in 0..50_000u64 {
+                        // Every field derives from one value, so a torn read shows.
+                        let v = (w << 40) | i;
+                        r.record(&Sample {
+                            timestamp_ns: v | (v << 20),
+                            op_ns: v as u32,
+                            memory_bytes: (v as u32).wrapping_mul(3),
+                            allocated: v as u16,
+                            ..Sample::EMPTY
+                        });
+                    }
+                })
+            })
+            .collect();
+        let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+        for _ in 0..2_000 {
+            let n = ring.read_all(&mut out);
+            for s in &out[..n] {
+                let v = u64::from(s.op_ns);
+                assert_eq!(s.memory_bytes, s.op_ns.wrapping_mul(3));
+                assert_eq!(s.allocated, s.op_ns as u16);
+                assert_eq!(s.timestamp_ns as u32, (v | (v << 20)) as u32);
+            }
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Where everything lives inside the caller's storage, and how a pointer is proved to be one
+//! of this manager's buffer headers before it is ever dereferenced.
+//!
+//! ```text
+//! storage (8-byte aligned, AES5_STORAGE_BYTES)
+//! ├── ManagerCore: identity, config, state, pools, slot words, headers, stats, history
+//! ├── padding up to the data alignment (depends on the storage address, < AES5_DATA_ALIGNMENT)
+//! └── data region: each pool's buffers, AES5_DATA_ALIGNMENT-aligned, capacity rounded up
+//! ```
+
+use core::cell::UnsafeCell;
+use core::mem::{align_of, size_of};
+
+use crate::config::ActiveConfig;
+use crate::geometry::{
+    AES5_STORAGE_WORDS, DATA_ALIGNMENT, DATA_REGION_BYTES, HISTORY_CAPACITY, POOL_BUFFER_COUNTS, POOL_COUNT,
+    STORAGE_BYTES, TOTAL_SLOTS,
+};
+use crate::header::AudioBuffer;
+use crate::history::HistoryRing;
+use crate::metrics::TimingCells;
+use crate::pool::{FreeList, SlotControl};
+use crate::stats::PoolCounters;
+use crate::sync::{AtomicCounter, AtomicU32};
+
+/// Caller-owned storage for one manager. Put it in a `static` (zero-initialised), or zero it
+/// before the first init. Its size and alignment are fixed at build time; the library aligns
+/// the audio data inside it.
+#[repr(C)]
+pub struct BufferManagerStorage {
+    /// Opaque contents; never touch them while a manager lives here.
+    pub opaque_words: [u64; AES5_STORAGE_WORDS],
+}
+
+impl BufferManagerStorage {
+    /// Zeroed storage, ready for init (usable in a `static`).
+    pub const fn new() -> Self {
+        BufferManagerStorage { opaque_words: [0; AES5_STORAGE_WORDS] }
+    }
+}
+
+impl Default for BufferManagerStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Opaque handle to a manager (`aes5_buffer_manager_t`). It is the address of the storage the
+/// manager was initialised in.
+pub struct BufferManager {
+    _private: [u8; 0],
+}
+
+/// How the storage is divided, in bytes (from `aes5_buffer_manager_storage_layout`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageLayout {
+    /// `sizeof(aes5_buffer_manager_storage_t)`.
+    pub storage_bytes: u32,
+    /// Bytes the layout needs at most (control block + worst-case padding + data).
+    pub required_bytes: u32,
+    /// The whole control block (everything but the audio data).
+    pub control_block_bytes: u32,
+    /// Of the control block: the buffer headers handed to callers.
+    pub header_bytes: u32,
+    /// Of the control block: per-buffer ownership words and checksum keys.
+    pub slot_control_bytes: u32,
+    /// Of the control block: pool free lists and per-type statistics counters.
+    pub statistics_bytes: u32,
+    /// Of the control block: real-time metrics cells.
+    pub metrics_bytes: u32,
+    /// Of the control block: the performance history ring.
+    pub history_bytes: u32,
+    /// The audio data region (capacities rounded up to the alignment).
+    pub data_bytes: u32,
+    /// Worst-case padding to align the data region.
+    pub alignment_padding_bytes: u32,
+    /// Buffers in all pools.
+    pub total_buffers: u32,
+    /// Entries of the history ring.
+    pub history_capacity: u32,
+}
+
+/// One pool: its free list and its statistics counters.
+pub(crate) struct PoolControl {
+    pub list: FreeList,
+    pub counters: PoolCounters,
+}
+
+/// Manager-wide failure counters.
+pub(crate) struct ManagerCounters {
+    /// Allocations refused for a reason other than an empty pool.
+    pub rejected_allocations: AtomicCounter,
+    /// Refused releases, whatever the reason.
+    pub rejected_releases: AtomicCounter,
+    /// Calls refused for invalid caller input.
+    pub validation_errors: AtomicCounter,
+    /// Corrupted headers found by release.
+    pub corruption_detected: AtomicCounter,
+    /// Allocations slower than the configured timeout.
+    pub timeout_errors: AtomicCounter,
+}
+
+/// Real-time metric cells.
+pub(crate) struct MetricCells {
+    pub allocate: TimingCells,
+    pub release: TimingCells,
+    pub peak_buffers: AtomicU32,
+    pub peak_memory_bytes: AtomicU32,
+}
+
+/// The allocation counts at the moment the manager entered Warning.
+pub(crate) struct WarningWindow {
+    pub attempts_at_entry: AtomicCounter,
+    pub failures_at_entry: AtomicCounter,
+}
+
+/// The control block at the start of the storage.
+#[repr(C)]
+pub(crate) struct ManagerCore {
+    /// `MANAGER_MAGIC` while a manager lives here.
+    pub magic: u32,
+    /// Checksum of the identity fields: random bytes cannot pass for a manager.
+    pub identity_check: u32,
+    /// The storage's own address.
+    pub self_addr: usize,
+    /// Offset of the aligned data region from the storage start.
+    pub data_offset: usize,
+    /// Timing metrics are produced (monitoring on and a clock available).
+    pub timed: bool,
+    pub config: ActiveConfig,
+    pub init_time_ns: u64,
+    pub state: AtomicU32,
+    pub state_changes: AtomicU32,
+    pub state_change_time_ns: AtomicCounter,
+    pub pools: [PoolControl; POOL_COUNT],
+    pub slots: [SlotControl; TOTAL_SLOTS],
+    pub keys: [u32; TOTAL_SLOTS],
+    pub headers: [UnsafeCell<AudioBuffer>; TOTAL_SLOTS],
+    pub counters: ManagerCounters,
+    pub metrics: MetricCells,
+    pub warning: WarningWindow,
+    pub history: HistoryRing,
+}
+
+/// Magic number of a live manager: ASCII "AESM".
+pub(crate) const MANAGER_MAGIC: u32 = 0x4145_534D;
+
+/// Worst-case bytes between the end of the control block and the aligned data region.
+pub(crate) const ALIGNMENT_PADDING: usize = DATA_ALIGNMENT.saturating_sub(align_of::<BufferManagerStorage>());
+
+/// Bytes the layout needs in the worst case.
+pub(crate) const REQUIRED_BYTES: usize = size_of::<ManagerCore>() + ALIGNMENT_PADDING + DATA_REGION_BYTES;
+
+// The budget proofs: everything fits in the storage, which fits in 32 KiB by default.
+static_assertions::const_assert!(REQUIRED_BYTES <= STORAGE_BYTES);
+static_assertions::const_assert!(align_of::<ManagerCore>() <= align_of::<BufferManagerStorage>());
+static_assertions::const_assert!(size_of::<BufferManagerStorage>() == STORAGE_BYTES);
+static_assertions::const_assert!(
+    !crate::geometry::AES5_GEOMETRY_IS_DEFAULT || size_of::<BufferManagerStorage>() <= 32_768
+);
+static_assertions::const_assert!(POOL_BUFFER_COUNTS[0] + POOL_BUFFER_COUNTS[1] + POOL_BUFFER_COUNTS[2] == TOTAL_SLOTS);
+
+impl ManagerCore {
+    /// The identity checksum of a manager at `addr`.
+    pub(crate) const fn identity_check_for(addr: usize) -> u32 {
+        let a = addr as u64;
+        let mut h = (a as u32) ^ ((a >> 32) as u32).rotate_left(16) ^ MANAGER_MAGIC;
+        h = h.wrapping_mul(0x9E37_79B1) ^ (STORAGE_BYTES as u32);
+        h = h.wrapping_mul(0x85EB_CA6B) ^ (TOTAL_SLOTS as u32) ^ ((HISTORY_CAPACITY as u32) << 16);
+        h.wrapping_mul(0xC2B2_AE35)
+    }
+
+    /// Maps a pointer to the index of the header it is, if it is exactly one of this
+    /// manager's headers. Pure address arithmetic: nothing is dereferenced.
+    #[inline(always)]
+    pub(crate) fn slot_of(&self, buffer: *const AudioBuffer) -> Option<usize> {
+        let base = self.headers.as_ptr() as usize;
+        let offset = (buffer as usize).wrapping_sub(base);
+        let size = size_of::<AudioBuffer>();
+        if offset >= TOTAL_SLOTS * size || offset % size != 0 {
+            return None;
+        }
+        Some(offset / size)
+    }
+
+    /// The division of the storage, for reports and the footprint table.
+    pub(crate) fn layout() -> StorageLayout {
+        let headers = size_of::<[UnsafeCell<AudioBuffer>; TOTAL_SLOTS]>();
+        let slots = size_of::<[SlotControl; TOTAL_SLOTS]>() + size_of::<[u32; TOTAL_SLOTS]>();
+        let stats = size_of::<[PoolControl; POOL_COUNT]>() + size_of::<ManagerCounters>();
+        let metrics = size_of::<MetricCells>() + size_of::<WarningWindow>();
+        StorageLayout {
+            storage_bytes: STORAGE_BYTES as u32,
+            required_bytes: REQUIRED_BYTES as u32,
+            control_block_bytes: size_of::<ManagerCore>() as u32,
+            header_bytes: headers as u32,
+            slot_control_bytes: slots as u32,
+            statistics_bytes: stats as u32,
+            metrics_bytes: metrics as u32,
+            history_bytes: size_of::<HistoryRing>() as u32,
+            data_bytes: DATA_REGION_BYTES as u32,
+            alignment_padding_bytes: ALIGNMENT_PADDING as u32,
+            total_buffers: TOTAL_SLOTS as u32,
+            history_capacity: HISTORY_CAPACITY as u32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_adds_up_and_fits() {
+        let l = ManagerCore::layout();
+        assert!(l.required_bytes <= l.storage_bytes);
+        assert_eq!(l.required_bytes, l.control_block_bytes + l.alignment_padding_bytes + l.data_bytes);
+        let parts = l.header_bytes + l.slot_control_bytes + l.statistics_bytes + l.metrics_bytes + l.history_bytes;
+        assert!(parts <= l.control_block_bytes);
+        // What is not itemised is the identity, configuration and state words.
+        assert!(l.control_block_bytes - parts < 256, "{l:?}");
+    }
+
+    #[test]
+    fn identity_checks_depend_on_the_address() {
+        assert_ne!(ManagerCore::identity_check_for(0x1000), ManagerCore::identity_check_for(0x1008));
+    }
+}

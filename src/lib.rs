@@ -1,0 +1,67 @@
+//! # aes5_buffer_manager
+//!
+//! Static, lock-free, interrupt-safe pools of audio buffers for AES5-2018 sampling
+//! frequencies, for firmware and DSP code in C, C++ and Rust.
+//!
+//! - Everything lives in one caller-owned storage block (32 KiB with the default geometry:
+//!   Primary 8, Conversion 4, Scratch 2 buffers of 2048 bytes, data aligned to 32 bytes).
+//!   Nothing allocates; the crate is `no_std` without `alloc`.
+//! - Allocate and release are lock-free and O(1), callable from threads and interrupt
+//!   handlers; double releases and foreign pointers are refused in O(1).
+//! - Per-type statistics, real-time metrics, a lock-free performance history and a report.
+//!
+//! C and C++ use the generated header `include/aes5_buffer_manager.h`; Rust uses [`Manager`]
+//! and its RAII [`Buffer`].
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+mod api;
+mod clock;
+mod config;
+pub mod ffi;
+mod format;
+mod geometry;
+mod header;
+mod history;
+mod layout;
+mod manager;
+mod metrics;
+#[cfg(all(not(test), not(feature = "std")))]
+mod panic;
+mod pool;
+mod readout;
+mod report;
+mod state;
+mod stats;
+mod status;
+mod sync;
+
+pub use api::{Buffer, Manager};
+pub use clock::Aes5ClockFn;
+pub use config::{
+    Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
+    AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,
+};
+pub use format::*;
+pub use geometry::{
+    AES5_CONVERSION_BUFFER_BYTES, AES5_CONVERSION_BUFFER_COUNT, AES5_DATA_ALIGNMENT, AES5_GEOMETRY_IS_DEFAULT,
+    AES5_HISTORY_CAPACITY, AES5_MAX_BUFFERS_PER_POOL, AES5_PRIMARY_BUFFER_BYTES, AES5_PRIMARY_BUFFER_COUNT,
+    AES5_SCRATCH_BUFFER_BYTES, AES5_SCRATCH_BUFFER_COUNT, AES5_STORAGE_BYTES, AES5_STORAGE_WORDS,
+};
+pub use header::{AudioBuffer, AES5_BUFFER_MAGIC};
+pub use layout::{BufferManager, BufferManagerStorage, StorageLayout};
+pub use metrics::RealtimeMetrics;
+pub use readout::ManagerStatistics;
+pub use report::{
+    PerformanceReport, TrendAnalysis, AES5_HIGH_LATENCY_THRESHOLD_NS, AES5_HIGH_UTILIZATION_THRESHOLD,
+    AES5_LOW_SUCCESS_RATE_THRESHOLD, AES5_WARNING_CORRUPTION, AES5_WARNING_HIGH_LATENCY, AES5_WARNING_HIGH_UTILIZATION,
+    AES5_WARNING_LOW_SUCCESS_RATE, AES5_WARNING_NOT_MONITORED, AES5_WARNING_TIMEOUTS,
+};
+pub use state::*;
+pub use stats::PoolStatistics;
+pub use status::*;

@@ -1,0 +1,28 @@
+//! The panic handler of the `no_std` library (absent when the `std` feature links std).
+//!
+//! The library has no panic path by design (FFI lints, checked arithmetic and lookups), so this
+//! runs only on a library bug. It never formats the message, which keeps `core::fmt` out of
+//! firmware images.
+//! - Linux/macOS: `abort()`.
+//! - Bare metal: calls `aes5_panic_hook()`, which the firmware defines (log, reset, trap as
+//!   it sees fit). See README, "Bare-metal integration".
+
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: abort() has no preconditions and does not return.
+    unsafe { libc::abort() }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+extern "C" {
+    /// Provided by the firmware; must not return.
+    fn aes5_panic_hook() -> !;
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: the firmware provides this symbol (documented integration hook).
+    unsafe { aes5_panic_hook() }
+}

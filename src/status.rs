@@ -1,0 +1,158 @@
+//! Status codes: the fixed numbering of DESIGN.md §4 and their static descriptions.
+
+/// Result code of every fallible C API function. `AES5_OK` (0) is success; values are never
+/// renumbered or reused.
+pub type Aes5Status = u32;
+
+/// Success.
+pub const AES5_OK: Aes5Status = 0;
+/// A required pointer parameter is NULL.
+pub const AES5_ERR_NULL_POINTER: Aes5Status = 1;
+/// An enum or configuration value is out of range.
+pub const AES5_ERR_INVALID_ARGUMENT: Aes5Status = 2;
+/// The storage is not aligned to `_Alignof(aes5_buffer_manager_storage_t)`.
+pub const AES5_ERR_MISALIGNED_STORAGE: Aes5Status = 3;
+/// The call is not allowed in the manager's current state.
+pub const AES5_ERR_INVALID_STATE: Aes5Status = 4;
+/// The audio format is not one this library accepts (rate, channels, bits, frame, encoding).
+pub const AES5_ERR_UNSUPPORTED_FORMAT: Aes5Status = 5;
+/// The format is valid but needs more bytes than one buffer of the pool holds.
+pub const AES5_ERR_FORMAT_TOO_LARGE: Aes5Status = 6;
+/// Every buffer of the pool is held.
+pub const AES5_ERR_POOL_EXHAUSTED: Aes5Status = 7;
+/// The buffer type has no pool in this build (Input, Output, Metadata).
+pub const AES5_ERR_NO_POOL_FOR_TYPE: Aes5Status = 8;
+/// The pointer is not a buffer header that this manager handed out.
+pub const AES5_ERR_FOREIGN_BUFFER: Aes5Status = 9;
+/// The buffer is already free.
+pub const AES5_ERR_DOUBLE_RELEASE: Aes5Status = 10;
+/// The buffer header is damaged (magic, checksum, capacity) or the buffer is quarantined.
+pub const AES5_ERR_CORRUPTED: Aes5Status = 11;
+/// Shutdown was requested while buffers are held; the last release completes it.
+pub const AES5_ERR_BUFFERS_OUTSTANDING: Aes5Status = 12;
+/// The storage already holds a live manager.
+pub const AES5_ERR_ALREADY_INITIALIZED: Aes5Status = 13;
+
+/// The failure reasons of the Rust API; `Status as u32` is the C status code.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// See [`AES5_ERR_NULL_POINTER`].
+    NullPointer = AES5_ERR_NULL_POINTER,
+    /// See [`AES5_ERR_INVALID_ARGUMENT`].
+    InvalidArgument = AES5_ERR_INVALID_ARGUMENT,
+    /// See [`AES5_ERR_MISALIGNED_STORAGE`].
+    MisalignedStorage = AES5_ERR_MISALIGNED_STORAGE,
+    /// See [`AES5_ERR_INVALID_STATE`].
+    InvalidState = AES5_ERR_INVALID_STATE,
+    /// See [`AES5_ERR_UNSUPPORTED_FORMAT`].
+    UnsupportedFormat = AES5_ERR_UNSUPPORTED_FORMAT,
+    /// See [`AES5_ERR_FORMAT_TOO_LARGE`].
+    FormatTooLarge = AES5_ERR_FORMAT_TOO_LARGE,
+    /// See [`AES5_ERR_POOL_EXHAUSTED`].
+    PoolExhausted = AES5_ERR_POOL_EXHAUSTED,
+    /// See [`AES5_ERR_NO_POOL_FOR_TYPE`].
+    NoPoolForType = AES5_ERR_NO_POOL_FOR_TYPE,
+    /// See [`AES5_ERR_FOREIGN_BUFFER`].
+    ForeignBuffer = AES5_ERR_FOREIGN_BUFFER,
+    /// See [`AES5_ERR_DOUBLE_RELEASE`].
+    DoubleRelease = AES5_ERR_DOUBLE_RELEASE,
+    /// See [`AES5_ERR_CORRUPTED`].
+    Corrupted = AES5_ERR_CORRUPTED,
+    /// See [`AES5_ERR_BUFFERS_OUTSTANDING`].
+    BuffersOutstanding = AES5_ERR_BUFFERS_OUTSTANDING,
+    /// See [`AES5_ERR_ALREADY_INITIALIZED`].
+    AlreadyInitialized = AES5_ERR_ALREADY_INITIALIZED,
+}
+
+impl Status {
+    /// The C status code of this failure.
+    pub const fn code(self) -> Aes5Status {
+        self as Aes5Status
+    }
+
+    /// The C status code of a result: `AES5_OK` for `Ok`.
+    pub fn code_of<T>(result: &Result<T, Status>) -> Aes5Status {
+        match result {
+            Ok(_) => AES5_OK,
+            Err(status) => status.code(),
+        }
+    }
+
+    /// True when the failure is the caller's invalid input (counted as a validation error).
+    pub const fn is_validation_error(self) -> bool {
+        matches!(
+            self,
+            Status::NullPointer
+                | Status::InvalidArgument
+                | Status::UnsupportedFormat
+                | Status::FormatTooLarge
+                | Status::NoPoolForType
+                | Status::ForeignBuffer
+                | Status::DoubleRelease
+        )
+    }
+}
+
+/// Static NUL-terminated description of a status code; unknown codes get a fixed text.
+pub fn describe(code: Aes5Status) -> &'static [u8] {
+    match code {
+        AES5_OK => b"AES5_OK: success\0",
+        AES5_ERR_NULL_POINTER => b"AES5_ERR_NULL_POINTER: a required pointer is NULL\0",
+        AES5_ERR_INVALID_ARGUMENT => b"AES5_ERR_INVALID_ARGUMENT: an enum or configuration value is out of range\0",
+        AES5_ERR_MISALIGNED_STORAGE => b"AES5_ERR_MISALIGNED_STORAGE: storage is not aligned as the header requires\0",
+        AES5_ERR_INVALID_STATE => b"AES5_ERR_INVALID_STATE: the call is not allowed in the current manager state\0",
+        AES5_ERR_UNSUPPORTED_FORMAT => b"AES5_ERR_UNSUPPORTED_FORMAT: the audio format is not supported\0",
+        AES5_ERR_FORMAT_TOO_LARGE => b"AES5_ERR_FORMAT_TOO_LARGE: the format needs more bytes than a buffer holds\0",
+        AES5_ERR_POOL_EXHAUSTED => b"AES5_ERR_POOL_EXHAUSTED: every buffer of the pool is held\0",
+        AES5_ERR_NO_POOL_FOR_TYPE => b"AES5_ERR_NO_POOL_FOR_TYPE: the buffer type has no pool\0",
+        AES5_ERR_FOREIGN_BUFFER => b"AES5_ERR_FOREIGN_BUFFER: the pointer is not a buffer of this manager\0",
+        AES5_ERR_DOUBLE_RELEASE => b"AES5_ERR_DOUBLE_RELEASE: the buffer is already free\0",
+        AES5_ERR_CORRUPTED => b"AES5_ERR_CORRUPTED: the buffer header is damaged or quarantined\0",
+        AES5_ERR_BUFFERS_OUTSTANDING => {
+            b"AES5_ERR_BUFFERS_OUTSTANDING: buffers are still held; the last release completes shutdown\0"
+        }
+        AES5_ERR_ALREADY_INITIALIZED => b"AES5_ERR_ALREADY_INITIALIZED: the storage holds a live manager\0",
+        _ => b"AES5_ERR_UNKNOWN: not a status code of this library\0",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_keep_their_fixed_values() {
+        assert_eq!(AES5_OK, 0);
+        assert_eq!(Status::NullPointer.code(), 1);
+        assert_eq!(Status::InvalidArgument.code(), 2);
+        assert_eq!(Status::MisalignedStorage.code(), 3);
+        assert_eq!(Status::InvalidState.code(), 4);
+        assert_eq!(Status::UnsupportedFormat.code(), 5);
+        assert_eq!(Status::FormatTooLarge.code(), 6);
+        assert_eq!(Status::PoolExhausted.code(), 7);
+        assert_eq!(Status::NoPoolForType.code(), 8);
+        assert_eq!(Status::ForeignBuffer.code(), 9);
+        assert_eq!(Status::DoubleRelease.code(), 10);
+        assert_eq!(Status::Corrupted.code(), 11);
+        assert_eq!(Status::BuffersOutstanding.code(), 12);
+        assert_eq!(Status::AlreadyInitialized.code(), 13);
+    }
+
+    #[test]
+    fn every_description_is_nul_terminated_and_names_its_code() {
+        for code in 0..=14u32 {
+            let text = describe(code);
+            assert_eq!(text.last(), Some(&0u8));
+            assert_eq!(text.iter().filter(|&&b| b == 0).count(), 1);
+        }
+        assert!(describe(7).starts_with(b"AES5_ERR_POOL_EXHAUSTED"));
+        assert!(describe(0xFFFF_FFFF).starts_with(b"AES5_ERR_UNKNOWN"));
+    }
+
+    #[test]
+    fn code_of_maps_results() {
+        assert_eq!(Status::code_of::<()>(&Ok(())), AES5_OK);
+        assert_eq!(Status::code_of::<()>(&Err(Status::Corrupted)), 11);
+    }
+}

@@ -1,0 +1,101 @@
+//! The atomic types the core uses, in one place.
+//!
+//! Every shared-state access of the library goes through these names, so that a model checker
+//! (`--cfg loom`) or another atomic backend can replace them without touching the algorithms.
+//!
+//! Counter width: statistics counters are 64-bit where the target has 64-bit atomics (x86-64,
+//! AArch64) and 32-bit elsewhere (ARMv7-M, ARMv8-M), so every field is read without tearing.
+//! 32-bit counters wrap modulo 2^32; differences such as `allocations - releases` stay exact
+//! as long as fewer than 2^32 operations separate the two reads.
+
+#[cfg(not(loom))]
+pub(crate) use core::sync::atomic::{fence, AtomicU32, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicU32, Ordering};
+
+#[cfg(all(not(loom), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::AtomicU64 as AtomicCounter;
+#[cfg(all(loom, target_has_atomic = "64"))]
+pub(crate) use loom::sync::atomic::AtomicU64 as AtomicCounter;
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) use AtomicU32 as AtomicCounter;
+
+/// The integer behind [`AtomicCounter`].
+#[cfg(target_has_atomic = "64")]
+pub(crate) type CounterValue = u64;
+/// The integer behind [`AtomicCounter`].
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) type CounterValue = u32;
+
+/// Reads a counter as `u64` (identity on 64-bit targets, widening on 32-bit ones).
+#[inline]
+#[allow(clippy::useless_conversion)]
+pub(crate) fn load_u64(cell: &AtomicCounter, order: Ordering) -> u64 {
+    u64::from(cell.load(order))
+}
+
+/// Widens a counter value to `u64`.
+#[inline]
+#[allow(clippy::useless_conversion)]
+pub(crate) fn widen(value: CounterValue) -> u64 {
+    u64::from(value)
+}
+
+/// Converts a `u64` measurement to the counter width, saturating.
+#[inline]
+pub(crate) fn to_counter(value: u64) -> CounterValue {
+    CounterValue::try_from(value).unwrap_or(CounterValue::MAX)
+}
+
+/// Raises `cell` to at least `value` (lock-free; no write when it is already higher).
+#[inline]
+pub(crate) fn raise_to_u32(cell: &AtomicU32, value: u32) {
+    if cell.load(Ordering::Relaxed) < value {
+        cell.fetch_max(value, Ordering::Relaxed);
+    }
+}
+
+/// Raises `cell` to at least `value` (lock-free; no write when it is already higher).
+#[inline]
+pub(crate) fn raise_counter(cell: &AtomicCounter, value: CounterValue) {
+    if cell.load(Ordering::Relaxed) < value {
+        cell.fetch_max(value, Ordering::Relaxed);
+    }
+}
+
+/// Lowers `cell` to at most `value` (lock-free; no write when it is already lower).
+#[inline]
+pub(crate) fn lower_counter(cell: &AtomicCounter, value: CounterValue) {
+    if cell.load(Ordering::Relaxed) > value {
+        cell.fetch_min(value, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raise_and_lower_only_move_one_way() {
+        let c = AtomicCounter::new(10);
+        raise_counter(&c, 5);
+        assert_eq!(c.load(Ordering::Relaxed), 10);
+        raise_counter(&c, 12);
+        assert_eq!(c.load(Ordering::Relaxed), 12);
+        lower_counter(&c, 20);
+        assert_eq!(c.load(Ordering::Relaxed), 12);
+        lower_counter(&c, 3);
+        assert_eq!(c.load(Ordering::Relaxed), 3);
+        let u = AtomicU32::new(1);
+        raise_to_u32(&u, 0);
+        assert_eq!(u.load(Ordering::Relaxed), 1);
+        raise_to_u32(&u, 9);
+        assert_eq!(u.load(Ordering::Relaxed), 9);
+    }
+
+    #[test]
+    fn to_counter_saturates() {
+        assert_eq!(to_counter(7), 7);
+        assert_eq!(to_counter(u64::MAX), CounterValue::MAX);
+    }
+}
