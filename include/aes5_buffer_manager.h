@@ -1176,11 +1176,6 @@ bool aes5_is_aes5_frequency(uint32_t sample_rate_hz);
  */
 const char *aes5_status_string(aes5_status_t status);
 
-/**
- * Provided by the firmware; must not return.
- */
-extern void aes5_panic_hook(void);
-
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

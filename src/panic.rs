@@ -26,3 +26,8 @@ fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: the firmware provides this symbol (documented integration hook).
     unsafe { aes5_panic_hook() }
 }
+
+/// Precompiled `core` objects reference the unwinding personality even though this library is
+/// built with `panic = "abort"` and never unwinds; this empty definition satisfies the linker.
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}

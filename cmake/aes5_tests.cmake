@@ -1,0 +1,48 @@
+# Registers the host tests: every c_tests/test_*.c and test_*.cpp, the header compile checks,
+# and a run of the demo.
+
+file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.c")
+file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.cpp")
+
+function(aes5_add_test source)
+  get_filename_component(name "${source}" NAME_WE)
+  add_executable(${name} "${source}")
+  target_include_directories(${name} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests")
+  target_link_libraries(${name} PRIVATE aes5::buffer_manager)
+  target_compile_options(${name} PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS})
+  target_link_options(${name} PRIVATE ${AES5_SANITIZE_FLAGS})
+  set_target_properties(${name} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
+                                           CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "host")
+endfunction()
+
+foreach(source IN LISTS AES5_C_TESTS AES5_CXX_TESTS)
+  aes5_add_test("${source}")
+endforeach()
+
+# The header compiles standalone, included twice, and from two translation units, as C99,
+# C11, C++11 and C++17, with every warning an error.
+foreach(std IN ITEMS 99 11)
+  set(name header_c${std})
+  add_executable(${name} c_tests/header/header_twice.c c_tests/header/header_second_unit.c)
+  set_target_properties(${name} PROPERTIES C_STANDARD ${std} C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  target_link_libraries(${name} PRIVATE aes5::buffer_manager)
+  target_compile_options(${name} PRIVATE ${AES5_WARNING_FLAGS})
+  add_test(NAME ${name} COMMAND ${name})
+endforeach()
+foreach(std IN ITEMS 11 17)
+  set(name header_cxx${std})
+  add_executable(${name} c_tests/header/header_twice.cpp c_tests/header/header_second_unit.c)
+  set_target_properties(${name} PROPERTIES CXX_STANDARD ${std} CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
+                                           C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  target_link_libraries(${name} PRIVATE aes5::buffer_manager)
+  target_compile_options(${name} PRIVATE ${AES5_WARNING_FLAGS})
+  add_test(NAME ${name} COMMAND ${name})
+endforeach()
+
+if(AES5_BUILD_DEMO)
+  # A short run of the demo: it verifies every sample it streams and exits non-zero on error.
+  add_test(NAME demo_stream COMMAND aes5_demo --seconds 1)
+  set_tests_properties(demo_stream PROPERTIES TIMEOUT 120)
+endif()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite:
+#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests)
+#   2. the committed header equals a fresh generation
+#   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run)
+#   4. CMake + ctest with a small geometry (4/2/2 buffers of 512 bytes): the same C tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+
+echo "== Rust: format, lints, unit tests"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked
+
+echo "== Header: the committed include/aes5_buffer_manager.h matches a fresh generation"
+cargo build --locked --lib
+if [ -d .git ] && command -v git >/dev/null 2>&1; then
+  git diff --exit-code -- include/aes5_buffer_manager.h
+fi
+
+echo "== C/C++: default geometry"
+cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/host -j 2
+ctest --test-dir build/host --output-on-failure
+
+echo "== C/C++: small geometry (Primary 4, Conversion 2, Scratch 2 x 512 bytes, history 8)"
+cmake -S . -B build/small -DCMAKE_BUILD_TYPE=Release \
+  -DAES5_GEOMETRY="AES5_PRIMARY_BUFFER_COUNT=4;AES5_CONVERSION_BUFFER_COUNT=2;AES5_SCRATCH_BUFFER_COUNT=2;AES5_BUFFER_BYTES=512;AES5_HISTORY_CAPACITY=8" >/dev/null
+cmake --build build/small -j 2
+ctest --test-dir build/small --output-on-failure
