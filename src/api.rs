@@ -171,3 +171,83 @@ impl Drop for Buffer<'_> {
         let _ = self.core.release(self.header.as_ptr());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::boxed::Box;
+
+    fn format() -> AudioFormat {
+        AudioFormat::pcm(48_000, 2, 16, 64)
+    }
+
+    #[test]
+    fn dropping_a_buffer_releases_it() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let manager = Manager::new(&mut storage, None).unwrap();
+        {
+            let mut a = manager.allocate(BufferType::Primary, &format()).unwrap();
+            a.data_mut().fill(0x5A);
+            assert_eq!(a.data().len(), 256);
+            assert!(a.data().iter().all(|&b| b == 0x5A));
+            assert_eq!(manager.pool_statistics(BufferType::Primary).allocated_buffers, 1);
+            assert_eq!(manager.validate(&a), Ok(()));
+        }
+        let s = manager.pool_statistics(BufferType::Primary);
+        assert_eq!((s.allocated_buffers, s.total_releases), (0, 1));
+        assert_eq!(manager.state(), ManagerState::Active);
+    }
+
+    #[test]
+    fn explicit_release_reports_and_does_not_release_twice() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let manager = Manager::new(&mut storage, None).unwrap();
+        let b = manager.allocate(BufferType::Scratch, &format()).unwrap();
+        assert_eq!(b.release(), Ok(()));
+        let s = manager.statistics();
+        assert_eq!(s.buffer_type_stats[2].total_releases, 1);
+        assert_eq!(s.failed_operations, 0, "the consumed handle must not release again");
+    }
+
+    #[test]
+    fn caller_fields_are_bounded_by_the_capacity() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let manager = Manager::new(&mut storage, None).unwrap();
+        let mut b = manager.allocate(BufferType::Conversion, &format()).unwrap();
+        let capacity = b.header().buffer_capacity_bytes;
+        assert_eq!(b.set_data_size(capacity + 1), Err(Status::InvalidArgument));
+        b.set_data_size(capacity).unwrap();
+        b.set_timestamp_ns(42);
+        assert_eq!(b.data().len(), capacity);
+        assert_eq!(b.capacity_mut().len(), capacity);
+        assert_eq!(b.header().timestamp_ns, 42);
+        assert_eq!(manager.validate(&b), Ok(()));
+    }
+
+    #[test]
+    fn the_manager_shuts_down_on_drop_and_the_storage_is_reusable() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        {
+            let manager = Manager::new(&mut storage, None).unwrap();
+            let _b = manager.allocate(BufferType::Primary, &format()).unwrap();
+        }
+        let manager = Manager::new(&mut storage, None).unwrap();
+        assert_eq!(manager.state(), ManagerState::Ready);
+        assert_eq!(manager.transition_state(ManagerState::Ready), Ok(()));
+        assert_eq!(manager.transition_state(ManagerState::Active), Err(Status::InvalidState));
+        assert!(manager.metrics().allocation_success_rate >= 1.0);
+        assert_eq!(manager.performance_report(0).trend.sample_count, 0);
+        assert!(Manager::storage_layout().required_bytes <= Manager::storage_layout().storage_bytes);
+    }
+
+    #[test]
+    fn buffers_move_between_threads() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let manager = Manager::new(&mut storage, None).unwrap();
+        std::thread::scope(|s| {
+            let b = manager.allocate(BufferType::Primary, &format()).unwrap();
+            s.spawn(move || drop(b)).join().unwrap();
+        });
+        assert_eq!(manager.pool_statistics(BufferType::Primary).total_releases, 1);
+    }
+}

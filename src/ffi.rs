@@ -531,3 +531,88 @@ pub extern "C" fn aes5_is_aes5_frequency(sample_rate_hz: u32) -> bool {
 pub extern "C" fn aes5_status_string(status: Aes5Status) -> *const c_char {
     describe(status).as_ptr().cast()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_READY};
+    use crate::status::*;
+    use core::ptr::{null, null_mut};
+    use std::boxed::Box;
+
+    #[test]
+    fn null_pointers_are_refused_and_out_parameters_untouched() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let mut manager: *mut BufferManager = null_mut();
+        // SAFETY: every pointer passed is NULL or points to a live local.
+        unsafe {
+            assert_eq!(aes5_runtime_config_default(null_mut()), AES5_ERR_NULL_POINTER);
+            assert_eq!(aes5_buffer_manager_init(null_mut(), null(), &mut manager), AES5_ERR_NULL_POINTER);
+            assert_eq!(aes5_buffer_manager_init(&mut *storage, null(), null_mut()), AES5_ERR_NULL_POINTER);
+            assert!(manager.is_null());
+            assert_eq!(aes5_buffer_manager_init(&mut *storage, null(), &mut manager), AES5_OK);
+            let mut state = 0xABCDu32;
+            assert_eq!(aes5_buffer_manager_get_state(null(), &mut state), AES5_ERR_NULL_POINTER);
+            assert_eq!(state, 0xABCD);
+            assert_eq!(aes5_buffer_manager_get_state(manager, &mut state), AES5_OK);
+            assert_eq!(state, AES5_STATE_READY);
+            let mut out: *mut AudioBuffer = 8 as *mut AudioBuffer;
+            let format = AudioFormat::pcm(48_000, 2, 16, 64);
+            assert_eq!(
+                aes5_buffer_manager_allocate(manager, AES5_BUFFER_TYPE_PRIMARY, null(), &mut out),
+                AES5_ERR_NULL_POINTER
+            );
+            assert_eq!(out as usize, 8);
+            assert_eq!(aes5_buffer_manager_allocate(manager, 6, &format, &mut out), AES5_ERR_INVALID_ARGUMENT);
+            assert_eq!(out as usize, 8);
+            assert_eq!(aes5_buffer_manager_release(manager, null_mut()), AES5_ERR_NULL_POINTER);
+            assert_eq!(aes5_buffer_manager_validate_buffer(manager, null()), AES5_ERR_NULL_POINTER);
+            let mut stats = PoolStatistics::default();
+            assert_eq!(
+                aes5_buffer_manager_get_pool_statistics(manager, 0xFFFF_FFFF, &mut stats),
+                AES5_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(aes5_buffer_manager_get_statistics(manager, null_mut()), AES5_ERR_NULL_POINTER);
+            assert_eq!(aes5_buffer_manager_get_metrics(manager, null_mut()), AES5_ERR_NULL_POINTER);
+            assert_eq!(aes5_buffer_manager_get_performance_report(manager, 0, null_mut()), AES5_ERR_NULL_POINTER);
+            assert_eq!(aes5_buffer_manager_storage_layout(null_mut()), AES5_ERR_NULL_POINTER);
+            let report = aes5_buffer_manager_get_statistics(manager, &mut ManagerStatistics::default());
+            assert_eq!(report, AES5_OK);
+            // Two refused allocations and two refused releases/validations were counted.
+            let mut s = ManagerStatistics::default();
+            aes5_buffer_manager_get_statistics(manager, &mut s);
+            assert_eq!(s.failed_operations, 3);
+            assert_eq!(aes5_buffer_manager_shutdown(manager), AES5_OK);
+            assert_eq!(aes5_buffer_manager_shutdown(null_mut()), AES5_ERR_NULL_POINTER);
+        }
+    }
+
+    #[test]
+    fn misaligned_storage_is_refused() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let mut manager: *mut BufferManager = null_mut();
+        let shifted = (&mut *storage as *mut BufferManagerStorage).cast::<u8>().wrapping_add(4).cast();
+        // SAFETY: the library must refuse the pointer before touching it.
+        let status = unsafe { aes5_buffer_manager_init(shifted, null(), &mut manager) };
+        assert_eq!(status, AES5_ERR_MISALIGNED_STORAGE);
+        assert!(manager.is_null());
+    }
+
+    #[test]
+    fn format_helpers_and_status_strings() {
+        let f = AudioFormat { rate_pull: crate::format::AES5_RATE_PULL_DOWN, ..AudioFormat::pcm(48_000, 2, 24, 480) };
+        let (mut bytes, mut num, mut den, mut ns) = (0u32, 0u64, 0u64, 0u64);
+        // SAFETY: all pointers point to live locals.
+        unsafe {
+            assert_eq!(aes5_audio_format_bytes(&f, &mut bytes), AES5_OK);
+            assert_eq!(aes5_audio_format_effective_rate(&f, &mut num, &mut den), AES5_OK);
+            assert_eq!(aes5_audio_format_frame_duration_ns(&f, &mut ns), AES5_OK);
+            assert_eq!(aes5_audio_format_bytes(null(), &mut bytes), AES5_ERR_NULL_POINTER);
+        }
+        assert_eq!((bytes, num, den, ns), (2 * 480 * 4, 48_000_000, 1001, 10_010_000));
+        assert!(aes5_is_aes5_frequency(352_800) && !aes5_is_aes5_frequency(22_050));
+        for code in 0..20 {
+            assert!(!aes5_status_string(code).is_null());
+        }
+    }
+}
