@@ -51,6 +51,9 @@ impl Operation {
     }
 }
 
+/// Attempts of `validate` to read a header while its ownership word stays unchanged.
+const VALIDATE_ATTEMPTS: usize = 4;
+
 /// Allocated counts above which a pool counts as more than 90 % used.
 const WARN_ABOVE: [u32; POOL_COUNT] = [
     (POOL_BUFFER_COUNTS[0] * 9 / 10) as u32,
@@ -418,22 +421,32 @@ impl ManagerCore {
         };
         let identity = self.identity(slot, pool_of_slot(slot));
         let mut word = control.observe();
-        let verdict = loop {
+        let mut verdict = Err(Status::DoubleRelease);
+        // A header read is trusted only if the ownership word did not change around it. A
+        // caller validating a buffer it holds always gets a stable word; a buffer changing
+        // hands on every attempt gets the verdict of the last read.
+        for _ in 0..VALIDATE_ATTEMPTS {
             match slot_state(word) {
                 SLOT_HELD => {}
-                SLOT_QUARANTINED => break Err(Status::Corrupted),
-                _ => break Err(Status::DoubleRelease),
+                SLOT_QUARANTINED => {
+                    verdict = Err(Status::Corrupted);
+                    break;
+                }
+                _ => {
+                    verdict = Err(Status::DoubleRelease);
+                    break;
+                }
             }
             // SAFETY: the header lies inside this manager's storage; a volatile copy reads it
             // without assuming it is stable (its owner may be writing its own fields).
             let copy = unsafe { ptr::read_volatile(cell.get()) };
-            let intact = copy.is_intact(&identity, key);
+            verdict = if copy.is_intact(&identity, key) { Ok(()) } else { Err(Status::Corrupted) };
             let after = control.observe();
             if after == word {
-                break if intact { Ok(()) } else { Err(Status::Corrupted) };
+                break;
             }
             word = after;
-        };
+        }
         verdict.map_err(|status| self.refuse_other(Operation::Validate, status))
     }
 
