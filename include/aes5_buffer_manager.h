@@ -199,7 +199,12 @@ typedef struct {
     uint32_t max_sample_rate_hz;
     /**
      * Lowest acceptable allocation success rate, 0.95..=1.0 (default 0.999). Drives the
-     * Warning state and the report's `meets_performance_requirements`.
+     * report's `meets_performance_requirements` and the end of Warning: Warning ends, at an
+     * allocate or release, once every pool is at or below 90 % and the success rate of the
+     * allocation attempts in the current window is at least this. The window starts when
+     * Warning begins and restarts every 1024 attempts, so older failures stop counting
+     * (with 1.0, Warning ends after a full window without a refused allocation). Only
+     * allocations refused because a pool was empty count as failures.
      */
     float min_success_rate;
     /**
@@ -218,7 +223,7 @@ typedef struct {
      */
     uint8_t enable_memory_validation;
     /**
-     * 1: every refused call is reported to `log` (if set). Default 0.
+     * 1: refused calls are reported to `log` (if set; see its type). Default 0.
      */
     uint8_t enable_debug_logging;
     /**
@@ -301,9 +306,12 @@ typedef struct {
  *
  * The library owns and checksums the identity (`buffer_id`, `buffer_type`,
  * `sequence_number`), the format fields, `buffer_capacity_bytes`, `data_pointer` and
- * `magic_number`. Callers may write `data_size_bytes` (at most `buffer_capacity_bytes`),
- * `buffer_flags`, `timestamp_ns`, `processing_start_ns` and `processing_count`; writing any
- * other field makes the buffer count as corrupted.
+ * `magic_number`; a write to any of them, or `data_size_bytes` above the capacity, makes the
+ * buffer count as corrupted (`validate_buffer` reports it, `release` quarantines it).
+ * Callers may write `data_size_bytes` (at most `buffer_capacity_bytes`), `buffer_flags`,
+ * `timestamp_ns`, `processing_start_ns` and `processing_count`. `allocation_time_ns` is
+ * written by the library at allocation and read back for hold-time statistics; it is not
+ * checksummed, so a stray write to it only skews `average_hold_time_ns`.
  */
 typedef struct {
     /**
@@ -468,11 +476,12 @@ typedef struct {
      */
     uint64_t state_change_timestamp_ns;
     /**
-     * Allocate and release calls that reached a live manager: successes + failures.
+     * Allocate and release calls made on this manager since init: successes + refusals.
      */
     uint64_t total_operations;
     /**
-     * Allocate and release calls that were refused, for any reason.
+     * Allocate and release calls that were refused, for any reason (statistics stay
+     * readable after Shutdown; calls refused there are counted too).
      */
     uint64_t failed_operations;
     /**
@@ -480,7 +489,8 @@ typedef struct {
      */
     uint64_t allocation_failures;
     /**
-     * Calls refused for invalid caller input.
+     * Allocate and release calls refused for invalid caller input (as `validation_errors`
+     * of the metrics).
      */
     uint64_t validation_failures;
     /**
@@ -563,8 +573,8 @@ typedef struct {
      */
     uint64_t average_release_time_ns;
     /**
-     * Calls refused for invalid caller input (NULL, out-of-range values, bad formats,
-     * foreign pointers, double releases).
+     * Allocate and release calls refused for invalid caller input (NULL, out-of-range
+     * values, bad formats, types without a pool, foreign pointers, double releases).
      */
     uint64_t validation_errors;
     /**
@@ -775,7 +785,9 @@ typedef struct {
 #define AES5_STATE_ACTIVE 3
 
 /**
- * Managing buffers under pressure (a pool above 90 %, or recent failures).
+ * Managing buffers under pressure. Entered from Active when an allocation leaves a pool above
+ * 90 % full or is refused because a pool is empty (also checked for every pool at the first
+ * allocation after Ready). Left for Active by itself as `min_success_rate` describes.
  */
 #define AES5_STATE_WARNING 4
 
@@ -915,8 +927,8 @@ aes5_status_t aes5_buffer_manager_init(aes5_buffer_manager_storage_t *storage,
  *
  * @param manager  the manager.
  * @return AES5_OK (now Shutdown); AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown until the last
- *         release); AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (already shut down, or not
- *         a live manager).
+ *         release); AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (already shut down, or
+ *         `manager` was never initialised).
  * Thread/ISR safety: not concurrent with init; safe against concurrent allocate/release
  * (no buffer is handed out once shutdown has begun).
  *
@@ -984,7 +996,7 @@ aes5_status_t aes5_buffer_manager_release(aes5_buffer_manager_t *manager,
  * @param buffer   the buffer to check.
  * @return AES5_OK (held and intact); AES5_ERR_DOUBLE_RELEASE (free);
  *         AES5_ERR_CORRUPTED (damaged or quarantined); AES5_ERR_FOREIGN_BUFFER;
- *         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+ *         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
  *
  * # Safety
@@ -1000,7 +1012,7 @@ aes5_status_t aes5_buffer_manager_validate_buffer(const aes5_buffer_manager_t *m
  *
  * @param manager    the manager.
  * @param out_state  receives an AES5_STATE_* value.
- * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
  *
  * # Safety
@@ -1018,9 +1030,12 @@ aes5_status_t aes5_buffer_manager_get_state(const aes5_buffer_manager_t *manager
  *
  * @param manager  the manager.
  * @param to       the requested AES5_STATE_* value.
+ * The no-op rule comes first: requesting ShuttingDown while already ShuttingDown returns
+ * AES5_OK.
+ *
  * @return AES5_OK; AES5_ERR_INVALID_ARGUMENT (to > 7); AES5_ERR_INVALID_STATE (not an
- *         accepted transition); AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers
- *         held); AES5_ERR_NULL_POINTER.
+ *         accepted transition, or `manager` was never initialised);
+ *         AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers held); AES5_ERR_NULL_POINTER.
  * Thread/ISR safety: callable concurrently with allocate/release; not with init.
  *
  * # Safety
@@ -1036,7 +1051,7 @@ aes5_status_t aes5_buffer_manager_transition_state(aes5_buffer_manager_t *manage
  *
  * @param manager  the manager.
  * @param out      receives the statistics.
- * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt
  * handler. Each field is read without tearing.
  *
@@ -1055,7 +1070,7 @@ aes5_status_t aes5_buffer_manager_get_statistics(const aes5_buffer_manager_t *ma
  * @param type     an AES5_BUFFER_TYPE_* value (types without a pool report zeros).
  * @param out      receives the statistics.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (type > 5);
- *         AES5_ERR_INVALID_STATE (not a live manager).
+ *         AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
  *
  * # Safety
@@ -1072,7 +1087,7 @@ aes5_status_t aes5_buffer_manager_get_pool_statistics(const aes5_buffer_manager_
  *
  * @param manager  the manager.
  * @param out      receives the metrics.
- * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
  *
  * # Safety
@@ -1091,7 +1106,7 @@ aes5_status_t aes5_buffer_manager_get_metrics(const aes5_buffer_manager_t *manag
  * @param manager             the manager.
  * @param analysis_period_ns  window of history to analyse, ns (0 = all).
  * @param out                 receives the report.
- * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread. It walks the whole
  * history ring (AES5_HISTORY_CAPACITY entries), so prefer a thread over an interrupt handler.
  *
@@ -1113,9 +1128,7 @@ aes5_status_t aes5_buffer_manager_get_performance_report(const aes5_buffer_manag
  * Thread/ISR safety: reentrant.
  *
  * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
+ * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_buffer_manager_storage_layout(aes5_storage_layout_t *out);
 
@@ -1137,6 +1150,9 @@ aes5_status_t aes5_audio_format_bytes(const aes5_audio_format_t *format, uint32_
  * Gives the exact effective sampling frequency of a format, pull-up/pull-down included, as
  * the fraction `*out_numerator / *out_denominator` Hz (48 kHz pulled down = 48000000/1001).
  *
+ * @param format           the format (validated against the compile-time limits).
+ * @param out_numerator    receives the numerator, Hz.
+ * @param out_denominator  receives the denominator.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
  * Thread/ISR safety: reentrant.
  *
@@ -1151,6 +1167,8 @@ aes5_status_t aes5_audio_format_effective_rate(const aes5_audio_format_t *format
  * Gives the duration of one buffer of a format (`frame_size_samples` at the effective rate)
  * in nanoseconds, computed from the exact rate ratio and rounded to the nearest ns.
  *
+ * @param format  the format (validated against the compile-time limits).
+ * @param out_ns  receives the duration, ns.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
  * Thread/ISR safety: reentrant.
  *

@@ -9,9 +9,11 @@ use crate::format::{
 };
 use crate::status::{Aes5Status, Status};
 
-/// Debug-logging callback: called for every refused call when `enable_debug_logging` is 1.
-/// `operation` is a static NUL-terminated name such as "allocate". It runs in the caller's
-/// context (possibly an interrupt handler) and must not call back into the library.
+/// Debug-logging callback: called when `enable_debug_logging` is 1 for every refused
+/// allocate, release, validate_buffer, shutdown and transition_state call on an initialised
+/// manager. `operation` is a static NUL-terminated name: "allocate", "release",
+/// "validate_buffer", "shutdown" or "transition_state". It runs in the caller's context
+/// (possibly an interrupt handler) and must not call back into the library.
 pub type Aes5LogFn = unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char);
 
 /// Default `allocation_timeout_ns`: 100 µs.
@@ -35,7 +37,12 @@ pub struct RuntimeConfig {
     /// Highest nominal rate accepted, 32000..=384000 (default 384000).
     pub max_sample_rate_hz: u32,
     /// Lowest acceptable allocation success rate, 0.95..=1.0 (default 0.999). Drives the
-    /// Warning state and the report's `meets_performance_requirements`.
+    /// report's `meets_performance_requirements` and the end of Warning: Warning ends, at an
+    /// allocate or release, once every pool is at or below 90 % and the success rate of the
+    /// allocation attempts in the current window is at least this. The window starts when
+    /// Warning begins and restarts every 1024 attempts, so older failures stop counting
+    /// (with 1.0, Warning ends after a full window without a refused allocation). Only
+    /// allocations refused because a pool was empty count as failures.
     pub min_success_rate: f32,
     /// An allocation slower than this is counted in `timeout_errors` (it still succeeds).
     /// At least 1000 ns (default 100000).
@@ -46,7 +53,7 @@ pub struct RuntimeConfig {
     /// 1: release checks the header's magic and checksum and quarantines damaged buffers.
     /// 0: only ownership is checked. Default 1.
     pub enable_memory_validation: u8,
-    /// 1: every refused call is reported to `log` (if set). Default 0.
+    /// 1: refused calls are reported to `log` (if set; see its type). Default 0.
     pub enable_debug_logging: u8,
     /// Clock callback; NULL = the host's monotonic clock (Linux, macOS) or no timing
     /// (bare metal: timing metrics stay 0, counts still work).

@@ -102,8 +102,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_init(
 ///
 /// @param manager  the manager.
 /// @return AES5_OK (now Shutdown); AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown until the last
-///         release); AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (already shut down, or not
-///         a live manager).
+///         release); AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (already shut down, or
+///         `manager` was never initialised).
 /// Thread/ISR safety: not concurrent with init; safe against concurrent allocate/release
 /// (no buffer is handed out once shutdown has begun).
 ///
@@ -206,7 +206,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_release(
 /// @param buffer   the buffer to check.
 /// @return AES5_OK (held and intact); AES5_ERR_DOUBLE_RELEASE (free);
 ///         AES5_ERR_CORRUPTED (damaged or quarantined); AES5_ERR_FOREIGN_BUFFER;
-///         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+///         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
 ///
 /// # Safety
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
 ///
 /// @param manager    the manager.
 /// @param out_state  receives an AES5_STATE_* value.
-/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
 ///
 /// # Safety
@@ -263,9 +263,12 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_state(
 ///
 /// @param manager  the manager.
 /// @param to       the requested AES5_STATE_* value.
+/// The no-op rule comes first: requesting ShuttingDown while already ShuttingDown returns
+/// AES5_OK.
+///
 /// @return AES5_OK; AES5_ERR_INVALID_ARGUMENT (to > 7); AES5_ERR_INVALID_STATE (not an
-///         accepted transition); AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers
-///         held); AES5_ERR_NULL_POINTER.
+///         accepted transition, or `manager` was never initialised);
+///         AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers held); AES5_ERR_NULL_POINTER.
 /// Thread/ISR safety: callable concurrently with allocate/release; not with init.
 ///
 /// # Safety
@@ -288,7 +291,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_transition_state(
 ///
 /// @param manager  the manager.
 /// @param out      receives the statistics.
-/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt
 /// handler. Each field is read without tearing.
 ///
@@ -319,7 +322,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_statistics(
 /// @param type     an AES5_BUFFER_TYPE_* value (types without a pool report zeros).
 /// @param out      receives the statistics.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (type > 5);
-///         AES5_ERR_INVALID_STATE (not a live manager).
+///         AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
 ///
 /// # Safety
@@ -351,7 +354,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_pool_statistics(
 ///
 /// @param manager  the manager.
 /// @param out      receives the metrics.
-/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
 ///
 /// # Safety
@@ -382,7 +385,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_metrics(
 /// @param manager             the manager.
 /// @param analysis_period_ns  window of history to analyse, ns (0 = all).
 /// @param out                 receives the report.
-/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (not a live manager).
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread. It walks the whole
 /// history ring (AES5_HISTORY_CAPACITY entries), so prefer a thread over an interrupt handler.
 ///
@@ -416,9 +419,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_performance_report(
 /// Thread/ISR safety: reentrant.
 ///
 /// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
+/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_storage_layout(out: *mut StorageLayout) -> Aes5Status {
     if out.is_null() {
@@ -457,6 +458,9 @@ pub unsafe extern "C" fn aes5_audio_format_bytes(format: *const AudioFormat, out
 /// Gives the exact effective sampling frequency of a format, pull-up/pull-down included, as
 /// the fraction `*out_numerator / *out_denominator` Hz (48 kHz pulled down = 48000000/1001).
 ///
+/// @param format           the format (validated against the compile-time limits).
+/// @param out_numerator    receives the numerator, Hz.
+/// @param out_denominator  receives the denominator.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
 /// Thread/ISR safety: reentrant.
 ///
@@ -490,6 +494,8 @@ pub unsafe extern "C" fn aes5_audio_format_effective_rate(
 /// Gives the duration of one buffer of a format (`frame_size_samples` at the effective rate)
 /// in nanoseconds, computed from the exact rate ratio and rounded to the nearest ns.
 ///
+/// @param format  the format (validated against the compile-time limits).
+/// @param out_ns  receives the duration, ns.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
 /// Thread/ISR safety: reentrant.
 ///

@@ -10,9 +10,12 @@ pub const AES5_BUFFER_MAGIC: u32 = 0x4145_5335;
 ///
 /// The library owns and checksums the identity (`buffer_id`, `buffer_type`,
 /// `sequence_number`), the format fields, `buffer_capacity_bytes`, `data_pointer` and
-/// `magic_number`. Callers may write `data_size_bytes` (at most `buffer_capacity_bytes`),
-/// `buffer_flags`, `timestamp_ns`, `processing_start_ns` and `processing_count`; writing any
-/// other field makes the buffer count as corrupted.
+/// `magic_number`; a write to any of them, or `data_size_bytes` above the capacity, makes the
+/// buffer count as corrupted (`validate_buffer` reports it, `release` quarantines it).
+/// Callers may write `data_size_bytes` (at most `buffer_capacity_bytes`), `buffer_flags`,
+/// `timestamp_ns`, `processing_start_ns` and `processing_count`. `allocation_time_ns` is
+/// written by the library at allocation and read back for hold-time statistics; it is not
+/// checksummed, so a stray write to it only skews `average_hold_time_ns`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AudioBuffer {

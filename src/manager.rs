@@ -54,6 +54,9 @@ impl Operation {
 /// Attempts of `validate` to read a header while its ownership word stays unchanged.
 const VALIDATE_ATTEMPTS: usize = 4;
 
+/// Allocation attempts after which the Warning success-rate window restarts.
+pub(crate) const WARNING_WINDOW_ATTEMPTS: u64 = 1024;
+
 /// Allocated counts above which a pool counts as more than 90 % used.
 const WARN_ABOVE: [u32; POOL_COUNT] = [
     (POOL_BUFFER_COUNTS[0] * 9 / 10) as u32,
@@ -170,8 +173,9 @@ impl ManagerCore {
             return Err(Status::NullPointer);
         }
         let core = handle.cast::<ManagerCore>();
+        // A misaligned handle cannot be one that init returned.
         if !core.is_aligned() {
-            return Err(Status::InvalidArgument);
+            return Err(Status::InvalidState);
         }
         // SAFETY: readable per the caller's contract; integers only.
         let (magic, addr) = unsafe { (ptr::read(addr_of!((*core).magic)), ptr::read(addr_of!((*core).self_addr))) };
@@ -312,11 +316,14 @@ impl ManagerCore {
     #[inline(always)]
     fn after_allocation(&self, pool: usize, state: u32, allocated: u32, start_ns: u64) {
         let mut state = state;
+        let mut above = WARN_ABOVE.get(pool).is_some_and(|&limit| allocated > limit);
         if state == AES5_STATE_READY {
+            // First allocation since init or recovery: other pools may already be crowded
+            // (buffers held across an Error → Ready recovery).
             self.change_state(AES5_STATE_READY, AES5_STATE_ACTIVE);
             state = self.state();
+            above = above || self.any_pool_crowded();
         }
-        let above = WARN_ABOVE.get(pool).is_some_and(|&limit| allocated > limit);
         if above && state == AES5_STATE_ACTIVE {
             self.enter_warning();
         } else if state == AES5_STATE_WARNING {
@@ -528,17 +535,29 @@ impl ManagerCore {
         }
     }
 
+    /// True when any pool is more than 90 % allocated.
+    fn any_pool_crowded(&self) -> bool {
+        self.pools.iter().zip(WARN_ABOVE).any(|(pool, limit)| pool.list.allocated() > limit)
+    }
+
     /// Warning → Active once the pressure has ended: every pool at or below 90 % and the
-    /// success rate of the allocations since Warning began at least `min_success_rate`.
+    /// success rate of the current window of allocation attempts at least
+    /// `min_success_rate`. The window starts when Warning begins and restarts every
+    /// `WARNING_WINDOW_ATTEMPTS` attempts, so failures older than one window stop counting.
     #[cold]
     fn maybe_leave_warning(&self) {
-        let crowded = self.pools.iter().zip(WARN_ABOVE).any(|(pool, limit)| pool.list.allocated() > limit);
-        if crowded {
+        let (attempts, failures) = self.allocation_attempts();
+        let mut window = widen(attempts.wrapping_sub(self.warning.attempts_at_entry.load(Ordering::Relaxed)));
+        let mut failed = widen(failures.wrapping_sub(self.warning.failures_at_entry.load(Ordering::Relaxed)));
+        if window >= WARNING_WINDOW_ATTEMPTS {
+            self.warning.attempts_at_entry.store(attempts, Ordering::Relaxed);
+            self.warning.failures_at_entry.store(failures, Ordering::Relaxed);
+            window = 0;
+            failed = 0;
+        }
+        if self.any_pool_crowded() {
             return;
         }
-        let (attempts, failures) = self.allocation_attempts();
-        let window = widen(attempts.wrapping_sub(self.warning.attempts_at_entry.load(Ordering::Relaxed)));
-        let failed = widen(failures.wrapping_sub(self.warning.failures_at_entry.load(Ordering::Relaxed)));
         let succeeded = window.saturating_sub(failed);
         let required = u64::from(self.config.min_success_ppm).saturating_mul(window);
         if succeeded.saturating_mul(1_000_000) >= required {

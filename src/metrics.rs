@@ -36,8 +36,8 @@ pub struct RealtimeMetrics {
     pub max_release_time_ns: u64,
     /// Mean timed release, ns.
     pub average_release_time_ns: u64,
-    /// Calls refused for invalid caller input (NULL, out-of-range values, bad formats,
-    /// foreign pointers, double releases).
+    /// Allocate and release calls refused for invalid caller input (NULL, out-of-range
+    /// values, bad formats, types without a pool, foreign pointers, double releases).
     pub validation_errors: u64,
     /// Damaged headers found by release.
     pub corruption_detected: u64,

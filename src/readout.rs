@@ -20,13 +20,15 @@ pub struct ManagerStatistics {
     pub state_change_count: u32,
     /// Clock reading at the last state change (0 without monitoring or clock).
     pub state_change_timestamp_ns: u64,
-    /// Allocate and release calls that reached a live manager: successes + failures.
+    /// Allocate and release calls made on this manager since init: successes + refusals.
     pub total_operations: u64,
-    /// Allocate and release calls that were refused, for any reason.
+    /// Allocate and release calls that were refused, for any reason (statistics stay
+    /// readable after Shutdown; calls refused there are counted too).
     pub failed_operations: u64,
     /// Allocations refused because the pool was empty.
     pub allocation_failures: u64,
-    /// Calls refused for invalid caller input.
+    /// Allocate and release calls refused for invalid caller input (as `validation_errors`
+    /// of the metrics).
     pub validation_failures: u64,
     /// Corrupted buffers detected (and quarantined) by release.
     pub memory_corruption_count: u64,

@@ -28,7 +28,9 @@ pub const AES5_STATE_INITIALIZING: Aes5ManagerState = 1;
 pub const AES5_STATE_READY: Aes5ManagerState = 2;
 /// Managing buffers.
 pub const AES5_STATE_ACTIVE: Aes5ManagerState = 3;
-/// Managing buffers under pressure (a pool above 90 %, or recent failures).
+/// Managing buffers under pressure. Entered from Active when an allocation leaves a pool above
+/// 90 % full or is refused because a pool is empty (also checked for every pool at the first
+/// allocation after Ready). Left for Active by itself as `min_success_rate` describes.
 pub const AES5_STATE_WARNING: Aes5ManagerState = 4;
 /// Corruption detected; allocation refused until recovery (release still works).
 pub const AES5_STATE_ERROR: Aes5ManagerState = 5;
