@@ -4,6 +4,7 @@
 #   2. the committed header equals a fresh generation
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run)
 #   4. CMake + ctest with a small geometry (4/2/2 buffers of 512 bytes): the same C tests
+#   5. the same C/C++ tests built with -fsanitize=address,undefined
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -30,3 +31,8 @@ cmake -S . -B build/small -DCMAKE_BUILD_TYPE=Release \
   -DAES5_GEOMETRY="AES5_PRIMARY_BUFFER_COUNT=4;AES5_CONVERSION_BUFFER_COUNT=2;AES5_SCRATCH_BUFFER_COUNT=2;AES5_BUFFER_BYTES=512;AES5_HISTORY_CAPACITY=8" >/dev/null
 cmake --build build/small -j 2
 ctest --test-dir build/small --output-on-failure
+
+echo "== C/C++: AddressSanitizer + UndefinedBehaviorSanitizer build of the same tests"
+cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DAES5_SANITIZE=ON >/dev/null
+cmake --build build/sanitize -j 2
+ctest --test-dir build/sanitize --output-on-failure
