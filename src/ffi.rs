@@ -35,6 +35,54 @@ fn status(result: Result<(), Status>) -> Aes5Status {
     Status::code_of(&result)
 }
 
+/// The shape of every read-only query: prove the handle, check `out`, run `read`, deliver.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by init whose storage still exists; `out` must
+/// be NULL or point to a writable `T`.
+unsafe fn query<T>(
+    manager: *const BufferManager,
+    out: *mut T,
+    read: impl FnOnce(&ManagerCore) -> Result<T, Status>,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (the caller's contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    match read(core) {
+        // SAFETY: checked for NULL above.
+        Ok(value) => unsafe { deliver(out, value) },
+        Err(e) => e.code(),
+    }
+}
+
+/// The shape of the format helpers: check both pointers, compute, deliver.
+///
+/// # Safety
+/// `format` must be NULL or point to an initialised format; `out` NULL or writable.
+unsafe fn format_query<T>(
+    format: *const AudioFormat,
+    out: *mut T,
+    compute: impl FnOnce(&AudioFormat) -> Result<T, Status>,
+) -> Aes5Status {
+    // SAFETY: a non-null format points to a caller-initialised struct of integers.
+    let Some(format) = (unsafe { format.as_ref() }) else {
+        return Status::NullPointer.code();
+    };
+    if out.is_null() {
+        return Status::NullPointer.code();
+    }
+    match compute(format) {
+        // SAFETY: checked for NULL above.
+        Ok(value) => unsafe { deliver(out, value) },
+        Err(e) => e.code(),
+    }
+}
+
 /// Fills `*out_config` with the default runtime configuration: the widest format limits
 /// (1024 samples, 8 channels, 384000 Hz), `min_success_rate` 0.999, `allocation_timeout_ns`
 /// 100000, monitoring and validation on, debug logging off, no clock or log callback.
@@ -245,16 +293,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_state(
     manager: *const BufferManager,
     out_state: *mut Aes5ManagerState,
 ) -> Aes5Status {
-    // SAFETY: a non-null handle comes from init (documented contract).
-    let core = match unsafe { ManagerCore::from_handle(manager) } {
-        Ok(core) => core,
-        Err(e) => return e.code(),
-    };
-    if out_state.is_null() {
-        return Status::NullPointer.code();
-    }
-    // SAFETY: checked for NULL above.
-    unsafe { deliver(out_state, core.state()) }
+    // SAFETY: forwarded caller contract.
+    unsafe { query(manager, out_state, |core| Ok(core.state())) }
 }
 
 /// Requests a state transition. Accepted: the current state (no-op), Error → Ready
@@ -304,16 +344,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_statistics(
     manager: *const BufferManager,
     out: *mut ManagerStatistics,
 ) -> Aes5Status {
-    // SAFETY: a non-null handle comes from init (documented contract).
-    let core = match unsafe { ManagerCore::from_handle(manager) } {
-        Ok(core) => core,
-        Err(e) => return e.code(),
-    };
-    if out.is_null() {
-        return Status::NullPointer.code();
-    }
-    // SAFETY: checked for NULL above.
-    unsafe { deliver(out, core.statistics()) }
+    // SAFETY: forwarded caller contract.
+    unsafe { query(manager, out, |core| Ok(core.statistics())) }
 }
 
 /// Copies the statistics of one buffer type.
@@ -335,19 +367,12 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_pool_statistics(
     r#type: Aes5BufferType,
     out: *mut PoolStatistics,
 ) -> Aes5Status {
-    // SAFETY: a non-null handle comes from init (documented contract).
-    let core = match unsafe { ManagerCore::from_handle(manager) } {
-        Ok(core) => core,
-        Err(e) => return e.code(),
+    let read = |core: &ManagerCore| match BufferType::from_raw(r#type) {
+        Some(buffer_type) => Ok(core.pool_statistics(buffer_type)),
+        None => Err(Status::InvalidArgument),
     };
-    if out.is_null() {
-        return Status::NullPointer.code();
-    }
-    let Some(buffer_type) = BufferType::from_raw(r#type) else {
-        return Status::InvalidArgument.code();
-    };
-    // SAFETY: checked for NULL above.
-    unsafe { deliver(out, core.pool_statistics(buffer_type)) }
+    // SAFETY: forwarded caller contract.
+    unsafe { query(manager, out, read) }
 }
 
 /// Copies the real-time metrics.
@@ -366,16 +391,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_metrics(
     manager: *const BufferManager,
     out: *mut RealtimeMetrics,
 ) -> Aes5Status {
-    // SAFETY: a non-null handle comes from init (documented contract).
-    let core = match unsafe { ManagerCore::from_handle(manager) } {
-        Ok(core) => core,
-        Err(e) => return e.code(),
-    };
-    if out.is_null() {
-        return Status::NullPointer.code();
-    }
-    // SAFETY: checked for NULL above.
-    unsafe { deliver(out, core.metrics()) }
+    // SAFETY: forwarded caller contract.
+    unsafe { query(manager, out, |core| Ok(core.metrics())) }
 }
 
 /// Builds the performance report: metrics, trend analysis of the history snapshots taken in
@@ -399,16 +416,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_performance_report(
     analysis_period_ns: u64,
     out: *mut PerformanceReport,
 ) -> Aes5Status {
-    // SAFETY: a non-null handle comes from init (documented contract).
-    let core = match unsafe { ManagerCore::from_handle(manager) } {
-        Ok(core) => core,
-        Err(e) => return e.code(),
-    };
-    if out.is_null() {
-        return Status::NullPointer.code();
-    }
-    // SAFETY: checked for NULL above.
-    unsafe { deliver(out, core.performance_report(analysis_period_ns)) }
+    // SAFETY: forwarded caller contract.
+    unsafe { query(manager, out, |core| Ok(core.performance_report(analysis_period_ns))) }
 }
 
 /// Describes how `aes5_buffer_manager_storage_t` is divided (control block, headers,
@@ -441,18 +450,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_storage_layout(out: *mut StorageLay
 /// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_audio_format_bytes(format: *const AudioFormat, out_bytes: *mut u32) -> Aes5Status {
-    // SAFETY: a non-null format points to a caller-initialised struct of integers.
-    let Some(format) = (unsafe { format.as_ref() }) else {
-        return Status::NullPointer.code();
-    };
-    if out_bytes.is_null() {
-        return Status::NullPointer.code();
-    }
-    match format.bytes_needed() {
-        // SAFETY: checked for NULL above.
-        Ok(bytes) => unsafe { deliver(out_bytes, bytes) },
-        Err(e) => e.code(),
-    }
+    // SAFETY: forwarded caller contract.
+    unsafe { format_query(format, out_bytes, AudioFormat::bytes_needed) }
 }
 
 /// Gives the exact effective sampling frequency of a format, pull-up/pull-down included, as
@@ -472,22 +471,16 @@ pub unsafe extern "C" fn aes5_audio_format_effective_rate(
     out_numerator: *mut u64,
     out_denominator: *mut u64,
 ) -> Aes5Status {
-    // SAFETY: a non-null format points to a caller-initialised struct of integers.
-    let Some(format) = (unsafe { format.as_ref() }) else {
-        return Status::NullPointer.code();
-    };
-    if out_numerator.is_null() || out_denominator.is_null() {
+    if out_numerator.is_null() {
         return Status::NullPointer.code();
     }
-    match format.effective_rate_hz() {
-        Ok((num, den)) => {
-            // SAFETY: both checked for NULL above.
-            unsafe {
-                deliver(out_numerator, num);
-                deliver(out_denominator, den)
-            }
-        }
-        Err(e) => e.code(),
+    // SAFETY: forwarded caller contract; the numerator is written only with the denominator.
+    unsafe {
+        format_query(format, out_denominator, |f| {
+            let (num, den) = f.effective_rate_hz()?;
+            deliver(out_numerator, num);
+            Ok(den)
+        })
     }
 }
 
@@ -506,18 +499,8 @@ pub unsafe extern "C" fn aes5_audio_format_frame_duration_ns(
     format: *const AudioFormat,
     out_ns: *mut u64,
 ) -> Aes5Status {
-    // SAFETY: a non-null format points to a caller-initialised struct of integers.
-    let Some(format) = (unsafe { format.as_ref() }) else {
-        return Status::NullPointer.code();
-    };
-    if out_ns.is_null() {
-        return Status::NullPointer.code();
-    }
-    match format.frame_duration_ns() {
-        // SAFETY: checked for NULL above.
-        Ok(ns) => unsafe { deliver(out_ns, ns) },
-        Err(e) => e.code(),
-    }
+    // SAFETY: forwarded caller contract.
+    unsafe { format_query(format, out_ns, AudioFormat::frame_duration_ns) }
 }
 
 /// True for the nine AES5-2018 nominal sampling frequencies: 32000, 44100, 48000, 88200,

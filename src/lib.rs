@@ -29,8 +29,10 @@ mod geometry;
 mod header;
 mod history;
 mod layout;
+mod lifecycle;
 mod manager;
 mod metrics;
+mod monitor;
 #[cfg(all(not(test), not(feature = "std")))]
 mod panic;
 mod pool;
@@ -40,6 +42,7 @@ mod state;
 mod stats;
 mod status;
 mod sync;
+mod warning;
 
 pub use api::{Buffer, Manager};
 pub use clock::Aes5ClockFn;

@@ -3,9 +3,11 @@
 
 use super::*;
 use crate::config::RuntimeConfig;
-use crate::geometry::STORAGE_BYTES;
+use crate::geometry::{DATA_ALIGNMENT, STORAGE_BYTES, TOTAL_SLOTS};
+use crate::layout::{BufferManager, BufferManagerStorage};
 use crate::readout::ManagerStatistics;
 use crate::state::*;
+use crate::warning::WARNING_WINDOW_ATTEMPTS;
 use core::ffi::{c_char, c_void};
 use std::boxed::Box;
 use std::sync::atomic::{AtomicU64, AtomicUsize};

@@ -1,0 +1,78 @@
+//! The Warning state: when pressure starts (a pool above 90 %, or a pool-empty refusal) and
+//! when it has ended (every pool at or below 90 % and the success rate of the current window
+//! of allocation attempts at least `min_success_rate`).
+
+use crate::geometry::{POOL_BUFFER_COUNTS, POOL_COUNT};
+use crate::layout::ManagerCore;
+use crate::state::{AES5_STATE_ACTIVE, AES5_STATE_WARNING};
+use crate::sync::{widen, CounterValue, Ordering};
+
+/// Allocation attempts after which the Warning success-rate window restarts.
+pub(crate) const WARNING_WINDOW_ATTEMPTS: u64 = 1024;
+
+/// Allocated counts above which a pool counts as more than 90 % used.
+const WARN_ABOVE: [u32; POOL_COUNT] = [
+    (POOL_BUFFER_COUNTS[0] * 9 / 10) as u32,
+    (POOL_BUFFER_COUNTS[1] * 9 / 10) as u32,
+    (POOL_BUFFER_COUNTS[2] * 9 / 10) as u32,
+];
+
+impl ManagerCore {
+    /// True when `allocated` buffers put pool `pool` above 90 %.
+    #[inline(always)]
+    pub(crate) fn crowds(pool: usize, allocated: u32) -> bool {
+        WARN_ABOVE.get(pool).is_some_and(|&limit| allocated > limit)
+    }
+
+    /// Allocation attempts (successes + pool-empty failures) and failures, all pools.
+    pub(crate) fn allocation_attempts(&self) -> (CounterValue, CounterValue) {
+        let mut attempts: CounterValue = 0;
+        let mut failures: CounterValue = 0;
+        for pool in &self.pools {
+            let f = pool.counters.allocation_failures.load(Ordering::Relaxed);
+            attempts = attempts.wrapping_add(pool.counters.total_allocations.load(Ordering::Relaxed)).wrapping_add(f);
+            failures = failures.wrapping_add(f);
+        }
+        (attempts, failures)
+    }
+
+    /// Active → Warning, remembering where the success-rate window starts.
+    #[cold]
+    pub(crate) fn enter_warning(&self) {
+        let (attempts, failures) = self.allocation_attempts();
+        if self.change_state(AES5_STATE_ACTIVE, AES5_STATE_WARNING) {
+            self.warning.attempts_at_entry.store(attempts, Ordering::Relaxed);
+            self.warning.failures_at_entry.store(failures, Ordering::Relaxed);
+        }
+    }
+
+    /// True when any pool is more than 90 % allocated.
+    pub(crate) fn any_pool_crowded(&self) -> bool {
+        self.pools.iter().zip(WARN_ABOVE).any(|(pool, limit)| pool.list.allocated() > limit)
+    }
+
+    /// Warning → Active once the pressure has ended: every pool at or below 90 % and the
+    /// success rate of the current window of allocation attempts at least
+    /// `min_success_rate`. The window starts when Warning begins and restarts every
+    /// `WARNING_WINDOW_ATTEMPTS` attempts, so failures older than one window stop counting.
+    #[cold]
+    pub(crate) fn maybe_leave_warning(&self) {
+        let (attempts, failures) = self.allocation_attempts();
+        let mut window = widen(attempts.wrapping_sub(self.warning.attempts_at_entry.load(Ordering::Relaxed)));
+        let mut failed = widen(failures.wrapping_sub(self.warning.failures_at_entry.load(Ordering::Relaxed)));
+        if window >= WARNING_WINDOW_ATTEMPTS {
+            self.warning.attempts_at_entry.store(attempts, Ordering::Relaxed);
+            self.warning.failures_at_entry.store(failures, Ordering::Relaxed);
+            window = 0;
+            failed = 0;
+        }
+        if self.any_pool_crowded() {
+            return;
+        }
+        let succeeded = window.saturating_sub(failed);
+        let required = u64::from(self.config.min_success_ppm).saturating_mul(window);
+        if succeeded.saturating_mul(1_000_000) >= required {
+            self.change_state(AES5_STATE_WARNING, AES5_STATE_ACTIVE);
+        }
+    }
+}
