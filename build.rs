@@ -36,6 +36,18 @@ const STORAGE_BYTES: &str = "AES5_STORAGE_BYTES";
 const HEADER_OUT_DIR: &str = "AES5_HEADER_OUT_DIR";
 const DEFAULT_STORAGE_BYTES: u64 = 32768;
 
+/// The checked-init macro of the header (cbindgen cannot express macros with arguments).
+const INIT_MACRO: &str = r#"
+/**
+ * Initialises a manager with `aes5_buffer_manager_init_checked`, passing the size of the
+ * storage type this code was compiled with, so that a header from a build with another
+ * geometry is refused (AES5_ERR_STORAGE_SIZE_MISMATCH) instead of overrunning the storage.
+ * Prefer it to calling `aes5_buffer_manager_init` directly.
+ */
+#define AES5_BUFFER_MANAGER_INIT(storage, config, out_manager) \
+    aes5_buffer_manager_init_checked((storage), sizeof(aes5_buffer_manager_storage_t), (config), (out_manager))
+"#;
+
 fn read_u64(name: &str) -> Option<u64> {
     println!("cargo:rerun-if-env-changed={name}");
     let raw = env::var(name).ok()?;
@@ -134,6 +146,7 @@ fn main() {
         "/// True when every setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {is_default};"
     );
     write_if_changed(&out_dir.join("geometry.rs"), &rust);
+    defines.push_str(INIT_MACRO);
 
     let config = cbindgen::Config::from_file(manifest_dir.join("cbindgen.toml")).expect("read cbindgen.toml");
     let header = match cbindgen::Builder::new()

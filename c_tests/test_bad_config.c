@@ -110,6 +110,31 @@ static void test_config_fields(void) {
     GOOD_CONFIG(enable_debug_logging, 1);
 }
 
+/*
+ * A caller compiled against a header of another geometry passes another storage size:
+ * init_checked refuses it (and NULLs) before touching the storage; the macro passes the size
+ * this file was compiled with and succeeds.
+ */
+static void test_storage_size_check(void) {
+    aes5_buffer_manager_t *out = aes5_test_sentinel_manager();
+    aes5_manager_state_t state = 99;
+    CHECK_STATUS(aes5_buffer_manager_init_checked(&spare_storage, sizeof spare_storage - 8, NULL, &out),
+                 AES5_ERR_STORAGE_SIZE_MISMATCH);
+    CHECK_STATUS(aes5_buffer_manager_init_checked(&spare_storage, sizeof spare_storage + 8, NULL, &out),
+                 AES5_ERR_STORAGE_SIZE_MISMATCH);
+    CHECK_STATUS(aes5_buffer_manager_init_checked(&spare_storage, 0, NULL, &out), AES5_ERR_STORAGE_SIZE_MISMATCH);
+    CHECK(out == aes5_test_sentinel_manager());
+    CHECK_STATUS(aes5_buffer_manager_init_checked(NULL, sizeof spare_storage, NULL, &out), AES5_ERR_NULL_POINTER);
+    CHECK_STATUS(aes5_buffer_manager_init_checked(&spare_storage, sizeof spare_storage, NULL, NULL),
+                 AES5_ERR_NULL_POINTER);
+    CHECK(out == aes5_test_sentinel_manager());
+    CHECK_STATUS(AES5_BUFFER_MANAGER_INIT(&spare_storage, NULL, &out), AES5_OK);
+    CHECK_STATUS(aes5_buffer_manager_get_state(out, &state), AES5_OK);
+    CHECK_EQ(state, AES5_STATE_READY);
+    CHECK_STATUS(AES5_BUFFER_MANAGER_INIT(&spare_storage, NULL, &out), AES5_ERR_ALREADY_INITIALIZED);
+    CHECK_STATUS(aes5_buffer_manager_shutdown(out), AES5_OK);
+}
+
 int main(void) {
     aes5_buffer_manager_t *m = NULL;
     aes5_audio_format_t f = aes5_test_format(64);
@@ -126,6 +151,7 @@ int main(void) {
 
     test_misaligned_storage();
     test_config_fields();
+    test_storage_size_check();
 
     /* The live manager next door saw none of it. */
     CHECK_UNCHANGED(m, &before, held, 3);

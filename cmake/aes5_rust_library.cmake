@@ -2,12 +2,12 @@
 #
 # The custom command depends on every Rust source, so editing one rebuilds the library.
 # Each CMake build directory has its own cargo target directory and its own generated header
-# (build/include/aes5_buffer_manager.h), so builds with different geometries never mix.
+# (<binary dir>/include/aes5_buffer_manager.h), so builds with different geometries never mix.
 
 find_program(AES5_CARGO cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
 
-set(AES5_CARGO_TARGET_DIR "${CMAKE_BINARY_DIR}/cargo")
-set(AES5_HEADER_DIR "${CMAKE_BINARY_DIR}/include")
+set(AES5_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
+set(AES5_HEADER_DIR "${CMAKE_CURRENT_BINARY_DIR}/include")
 set(AES5_RUST_TARGET "" CACHE STRING "Rust target triple to build for (empty = the host)")
 set(AES5_CARGO_PROFILE "release" CACHE STRING "Cargo profile for the library")
 

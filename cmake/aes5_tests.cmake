@@ -14,7 +14,7 @@ function(aes5_add_test source)
   set_target_properties(${name} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
                                            CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS "host")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120)
 endfunction()
 
 foreach(source IN LISTS AES5_C_TESTS AES5_CXX_TESTS)

@@ -1,12 +1,14 @@
 /*
- * demo.c: streams a generated 48 kHz stereo signal through the buffer manager, frame by
- * frame, the way a small audio firmware would:
+ * demo.c: streams a generated 48 kHz stereo signal through the buffer manager, period by
+ * period (256 sample frames each), the way a small audio firmware would. It runs as fast as
+ * the CPU allows: N seconds of audio, not paced to real time.
+ *
  *
  *   capture  -> Primary buffer     (int16 stereo, as an ADC/I2S driver delivers it)
  *            -> Conversion buffer  (float32 stereo, the DSP's working format)
  *            -> Scratch buffer     (24-in-32 stereo after a -6 dB gain, for the DAC)
  *
- * Up to three captured frames wait in a queue before processing, so several Primary buffers
+ * Up to three captured periods wait in a queue before processing, so several Primary buffers
  * are in flight at once. Every output sample is checked against the expected value; at the
  * end the manager's statistics, real-time metrics and performance report are printed.
  *
@@ -25,7 +27,7 @@
 #define QUEUE_DEPTH 3u
 #define PI 3.14159265358979323846
 
-/* Samples per channel in one frame: 256, or fewer if the build's buffers are smaller. */
+/* Sample frames in one period: 256, or fewer if the build's buffers are smaller. */
 static uint16_t frame_samples(void) {
     uint32_t fit = AES5_CONVERSION_BUFFER_BYTES / (CHANNELS * 4u);
     uint32_t fit_primary = AES5_PRIMARY_BUFFER_BYTES / (CHANNELS * 2u);
@@ -111,11 +113,14 @@ static void print_report(aes5_buffer_manager_t *manager) {
            (double)report.monitoring_duration_ns / 1e9);
 
     printf("\n== Storage (%u bytes) ==\n", layout.storage_bytes);
-    printf("data %u, headers %u, slot words %u, statistics %u, metrics %u, history %u (%u entries), "
-           "control block %u, alignment pad <= %u, required %u\n",
-           layout.data_bytes, layout.header_bytes, layout.slot_control_bytes, layout.statistics_bytes,
-           layout.metrics_bytes, layout.history_bytes, layout.history_capacity, layout.control_block_bytes,
-           layout.alignment_padding_bytes, layout.required_bytes);
+    printf("required %u = audio data %u + alignment pad <= %u + control block %u\n", layout.required_bytes,
+           layout.data_bytes, layout.alignment_padding_bytes, layout.control_block_bytes);
+    printf("control block %u = headers %u + slot words %u + statistics %u + metrics %u + history %u (%u entries)"
+           " + identity/config/state %u\n",
+           layout.control_block_bytes, layout.header_bytes, layout.slot_control_bytes, layout.statistics_bytes,
+           layout.metrics_bytes, layout.history_bytes, layout.history_capacity,
+           layout.control_block_bytes - layout.header_bytes - layout.slot_control_bytes - layout.statistics_bytes -
+               layout.metrics_bytes - layout.history_bytes);
 }
 
 int main(int argc, char **argv) {
@@ -145,16 +150,17 @@ int main(int argc, char **argv) {
     out_fmt = capture_fmt;
     out_fmt.sample_size_bits = 24; /* 24-in-32, the default container for 24 bits */
 
-    if ((s = aes5_buffer_manager_init(&storage, NULL, &manager)) != AES5_OK) return fail("init", s);
+    if ((s = AES5_BUFFER_MANAGER_INIT(&storage, NULL, &manager)) != AES5_OK) return fail("init", s);
     if ((s = aes5_audio_format_frame_duration_ns(&capture_fmt, &frame_ns)) != AES5_OK) return fail("duration", s);
 
     frames_total = (unsigned)(((uint64_t)seconds * SAMPLE_RATE + frame - 1) / frame);
-    printf("aes5_buffer_manager demo: %u s of 48 kHz stereo, %u frames of %u samples (%llu ns each)\n",
+    printf("aes5_buffer_manager demo: %u s of 48 kHz stereo audio (not paced to real time), %u periods of %u "
+           "sample frames (%llu ns each)\n",
            seconds, frames_total, frame, (unsigned long long)frame_ns);
     printf("pipeline: int16 capture (Primary) -> float32 (Conversion) -> 24-in-32 at -6 dB (Scratch)\n");
 
     for (f = 0; f < frames_total + QUEUE_DEPTH; f++) {
-        /* Capture: an interrupt-style producer fills a Primary buffer and queues it. */
+        /* Capture: an interrupt-style producer fills a Primary buffer with one period. */
         if (f < frames_total) {
             aes5_audio_buffer_t *in = NULL;
             int16_t *pcm;
@@ -167,7 +173,7 @@ int main(int argc, char **argv) {
             in->timestamp_ns = (uint64_t)f * frame_ns;
             queue[queued++] = in;
         }
-        /* Process the oldest frame once the queue is full (or while draining at the end). */
+        /* Process the oldest period once the queue is full (or while draining at the end). */
         if (queued == QUEUE_DEPTH || (f >= frames_total && queued > 0)) {
             aes5_audio_buffer_t *in = queue[0], *work = NULL, *out = NULL;
             const int16_t *pcm = (const int16_t *)(const void *)in->data_pointer;
@@ -209,8 +215,8 @@ int main(int argc, char **argv) {
         }
     }
 
-    printf("verified %llu samples (%llu frames per channel), %llu mismatches\n", (unsigned long long)verified,
-           (unsigned long long)next_sample, (unsigned long long)mismatches);
+    printf("verified %llu samples (%llu sample frames x %u channels), %llu mismatches\n", (unsigned long long)verified,
+           (unsigned long long)next_sample, CHANNELS, (unsigned long long)mismatches);
     print_report(manager);
     if ((s = aes5_buffer_manager_shutdown(manager)) != AES5_OK) return fail("shutdown", s);
     printf("\nshutdown: OK\n");

@@ -32,6 +32,15 @@
 #define AES5_STORAGE_BYTES 32768
 #define AES5_STORAGE_WORDS 4096
 
+/**
+ * Initialises a manager with `aes5_buffer_manager_init_checked`, passing the size of the
+ * storage type this code was compiled with, so that a header from a build with another
+ * geometry is refused (AES5_ERR_STORAGE_SIZE_MISMATCH) instead of overrunning the storage.
+ * Prefer it to calling `aes5_buffer_manager_init` directly.
+ */
+#define AES5_BUFFER_MANAGER_INIT(storage, config, out_manager) \
+    aes5_buffer_manager_init_checked((storage), sizeof(aes5_buffer_manager_storage_t), (config), (out_manager))
+
 
 /**
  * Default `allocation_timeout_ns`: 100 µs.
@@ -878,6 +887,12 @@ typedef struct {
  */
 #define AES5_ERR_ALREADY_INITIALIZED 13
 
+/**
+ * The storage size the caller was compiled with differs from the one the library was built
+ * for (a header from a build with another geometry).
+ */
+#define AES5_ERR_STORAGE_SIZE_MISMATCH 14
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -919,6 +934,28 @@ aes5_status_t aes5_runtime_config_default(aes5_runtime_config_t *out_config);
 aes5_status_t aes5_buffer_manager_init(aes5_buffer_manager_storage_t *storage,
                                        const aes5_runtime_config_t *config,
                                        aes5_buffer_manager_t **out_manager);
+
+/**
+ * Initialises a manager exactly as `aes5_buffer_manager_init`, after checking that
+ * `storage_bytes` (the caller's `sizeof(aes5_buffer_manager_storage_t)`) is the storage size
+ * this library was built for. Use it through the `AES5_BUFFER_MANAGER_INIT` macro: code
+ * compiled against a header from a build with another geometry then gets
+ * AES5_ERR_STORAGE_SIZE_MISMATCH instead of a library that runs past the end of its storage.
+ *
+ * @param storage        storage aligned to `_Alignof(aes5_buffer_manager_storage_t)`.
+ * @param storage_bytes  `sizeof(aes5_buffer_manager_storage_t)` as the caller sees it.
+ * @param config         runtime configuration, or NULL for the defaults.
+ * @param out_manager    receives the manager handle on success.
+ * @return as `aes5_buffer_manager_init`, plus AES5_ERR_STORAGE_SIZE_MISMATCH.
+ * Thread/ISR safety: as `aes5_buffer_manager_init`.
+ *
+ * # Safety
+ * As `aes5_buffer_manager_init`.
+ */
+aes5_status_t aes5_buffer_manager_init_checked(aes5_buffer_manager_storage_t *storage,
+                                               size_t storage_bytes,
+                                               const aes5_runtime_config_t *config,
+                                               aes5_buffer_manager_t **out_manager);
 
 /**
  * Requests shutdown. With no buffer held the manager goes to Shutdown at once; otherwise it

@@ -17,6 +17,21 @@ use crate::status::Status;
 
 /// A buffer manager living in borrowed storage. Share it between threads by reference; every
 /// method takes `&self` and is lock-free (statistics reads included).
+///
+/// ```
+/// use aes5_buffer_manager::{AudioFormat, BufferManagerStorage, BufferType, Manager, ManagerState};
+///
+/// let mut storage = Box::new(BufferManagerStorage::new());
+/// let manager = Manager::new(&mut storage, None)?;
+/// let format = AudioFormat::pcm(48_000, 2, 16, 256);
+/// let mut buffer = manager.allocate(BufferType::Primary, &format)?;
+/// assert_eq!(buffer.data().len(), 2 * 256 * 2);
+/// buffer.data_mut().fill(0);
+/// drop(buffer); // released here
+/// assert_eq!(manager.state(), ManagerState::Active);
+/// assert_eq!(manager.pool_statistics(BufferType::Primary).total_releases, 1);
+/// # Ok::<(), aes5_buffer_manager::Status>(())
+/// ```
 pub struct Manager<'s> {
     core: &'s ManagerCore,
 }

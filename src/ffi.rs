@@ -144,6 +144,38 @@ pub unsafe extern "C" fn aes5_buffer_manager_init(
     }
 }
 
+/// Initialises a manager exactly as `aes5_buffer_manager_init`, after checking that
+/// `storage_bytes` (the caller's `sizeof(aes5_buffer_manager_storage_t)`) is the storage size
+/// this library was built for. Use it through the `AES5_BUFFER_MANAGER_INIT` macro: code
+/// compiled against a header from a build with another geometry then gets
+/// AES5_ERR_STORAGE_SIZE_MISMATCH instead of a library that runs past the end of its storage.
+///
+/// @param storage        storage aligned to `_Alignof(aes5_buffer_manager_storage_t)`.
+/// @param storage_bytes  `sizeof(aes5_buffer_manager_storage_t)` as the caller sees it.
+/// @param config         runtime configuration, or NULL for the defaults.
+/// @param out_manager    receives the manager handle on success.
+/// @return as `aes5_buffer_manager_init`, plus AES5_ERR_STORAGE_SIZE_MISMATCH.
+/// Thread/ISR safety: as `aes5_buffer_manager_init`.
+///
+/// # Safety
+/// As `aes5_buffer_manager_init`.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_init_checked(
+    storage: *mut BufferManagerStorage,
+    storage_bytes: usize,
+    config: *const RuntimeConfig,
+    out_manager: *mut *mut BufferManager,
+) -> Aes5Status {
+    if storage.is_null() || out_manager.is_null() {
+        return Status::NullPointer.code();
+    }
+    if storage_bytes != core::mem::size_of::<BufferManagerStorage>() {
+        return Status::StorageSizeMismatch.code();
+    }
+    // SAFETY: forwarded caller contract.
+    unsafe { aes5_buffer_manager_init(storage, config, out_manager) }
+}
+
 /// Requests shutdown. With no buffer held the manager goes to Shutdown at once; otherwise it
 /// goes to ShuttingDown (allocation refused, release allowed) and the last release completes
 /// the shutdown. After Shutdown the storage may be initialised again.

@@ -32,6 +32,9 @@ pub const AES5_ERR_CORRUPTED: Aes5Status = 11;
 pub const AES5_ERR_BUFFERS_OUTSTANDING: Aes5Status = 12;
 /// The storage already holds a live manager.
 pub const AES5_ERR_ALREADY_INITIALIZED: Aes5Status = 13;
+/// The storage size the caller was compiled with differs from the one the library was built
+/// for (a header from a build with another geometry).
+pub const AES5_ERR_STORAGE_SIZE_MISMATCH: Aes5Status = 14;
 
 /// The failure reasons of the Rust API; `Status as u32` is the C status code.
 #[repr(u32)]
@@ -63,6 +66,8 @@ pub enum Status {
     BuffersOutstanding = AES5_ERR_BUFFERS_OUTSTANDING,
     /// See [`AES5_ERR_ALREADY_INITIALIZED`].
     AlreadyInitialized = AES5_ERR_ALREADY_INITIALIZED,
+    /// See [`AES5_ERR_STORAGE_SIZE_MISMATCH`].
+    StorageSizeMismatch = AES5_ERR_STORAGE_SIZE_MISMATCH,
 }
 
 impl Status {
@@ -113,6 +118,9 @@ pub fn describe(code: Aes5Status) -> &'static [u8] {
             b"AES5_ERR_BUFFERS_OUTSTANDING: buffers are still held; the last release completes shutdown\0"
         }
         AES5_ERR_ALREADY_INITIALIZED => b"AES5_ERR_ALREADY_INITIALIZED: the storage holds a live manager\0",
+        AES5_ERR_STORAGE_SIZE_MISMATCH => {
+            b"AES5_ERR_STORAGE_SIZE_MISMATCH: the header and the library were built for different geometries\0"
+        }
         _ => b"AES5_ERR_UNKNOWN: not a status code of this library\0",
     }
 }
@@ -137,11 +145,12 @@ mod tests {
         assert_eq!(Status::Corrupted.code(), 11);
         assert_eq!(Status::BuffersOutstanding.code(), 12);
         assert_eq!(Status::AlreadyInitialized.code(), 13);
+        assert_eq!(Status::StorageSizeMismatch.code(), 14);
     }
 
     #[test]
     fn every_description_is_nul_terminated_and_names_its_code() {
-        for code in 0..=14u32 {
+        for code in 0..=15u32 {
             let text = describe(code);
             assert_eq!(text.last(), Some(&0u8));
             assert_eq!(text.iter().filter(|&&b| b == 0).count(), 1);
