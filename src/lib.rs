@@ -42,6 +42,8 @@ mod state;
 mod stats;
 mod status;
 mod sync;
+#[cfg(test)]
+mod test_fixture;
 mod warning;
 
 pub use api::{Buffer, Manager};

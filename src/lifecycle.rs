@@ -222,3 +222,86 @@ impl ManagerCore {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::test_fixture::*;
+
+    #[test]
+    fn shutdown_waits_for_the_last_release_and_storage_can_be_reused() {
+        let mut f = Fixture::new();
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        let a = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+        let b = m.allocate(AES5_BUFFER_TYPE_CONVERSION, &pcm()).unwrap();
+        assert_eq!(m.shutdown(), Err(Status::BuffersOutstanding));
+        assert_eq!(m.state(), AES5_STATE_SHUTTING_DOWN);
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()), Err(Status::InvalidState));
+        m.release(a.as_ptr()).unwrap();
+        assert_eq!(m.state(), AES5_STATE_SHUTTING_DOWN);
+        m.release(b.as_ptr()).unwrap();
+        assert_eq!(m.state(), AES5_STATE_SHUTDOWN);
+        assert_eq!(m.release(b.as_ptr()), Err(Status::InvalidState));
+        assert_eq!(m.shutdown(), Err(Status::InvalidState));
+        let again = f.init(&RuntimeConfig::default()).unwrap();
+        assert_eq!(again.state(), AES5_STATE_READY);
+        assert_eq!(again.statistics().total_operations, 0);
+        assert_eq!(f.init(&RuntimeConfig::default()).err(), Some(Status::AlreadyInitialized));
+    }
+
+    #[test]
+    fn quarantined_buffers_do_not_block_shutdown() {
+        let mut f = Fixture::new();
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+        assert_eq!(m.shutdown(), Err(Status::BuffersOutstanding));
+        // SAFETY: held by the test; damaged on purpose.
+        unsafe { (*h.as_ptr()).magic_number = 1 };
+        assert_eq!(m.release(h.as_ptr()), Err(Status::Corrupted));
+        assert_eq!(m.state(), AES5_STATE_SHUTDOWN);
+    }
+
+    #[test]
+    fn explicit_transitions_follow_the_table() {
+        let mut f = Fixture::new();
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        assert_eq!(m.transition(AES5_STATE_READY), Ok(()));
+        for to in [
+            AES5_STATE_UNINITIALIZED,
+            AES5_STATE_INITIALIZING,
+            AES5_STATE_ACTIVE,
+            AES5_STATE_WARNING,
+            AES5_STATE_ERROR,
+            AES5_STATE_SHUTDOWN,
+        ] {
+            assert_eq!(m.transition(to), Err(Status::InvalidState), "to {to}");
+        }
+        assert_eq!(m.transition(8), Err(Status::InvalidArgument));
+        assert_eq!(m.transition(0xFFFF_FFFF), Err(Status::InvalidArgument));
+        let changes = m.statistics().state_change_count;
+        assert_eq!(changes, 2);
+        assert_eq!(m.transition(AES5_STATE_SHUTTING_DOWN), Ok(()));
+        assert_eq!(m.state(), AES5_STATE_SHUTDOWN);
+    }
+
+    #[test]
+    fn init_refuses_bad_configuration_and_live_storage() {
+        let mut f = Fixture::new();
+        let bad = RuntimeConfig { max_channels: 0, ..RuntimeConfig::default() };
+        assert_eq!(f.init(&bad).err(), Some(Status::InvalidArgument));
+        f.init(&RuntimeConfig::default()).unwrap();
+        assert_eq!(f.init(&RuntimeConfig::default()).err(), Some(Status::AlreadyInitialized));
+    }
+
+    #[test]
+    fn random_bytes_do_not_pass_for_a_manager() {
+        let mut f = Fixture::new();
+        for (i, w) in f.storage.opaque_words.iter_mut().enumerate() {
+            *w = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+        let handle = &*f.storage as *const BufferManagerStorage as *const BufferManager;
+        // SAFETY: the storage is readable; the check must refuse it.
+        assert_eq!(unsafe { ManagerCore::from_handle(handle) }.err(), Some(Status::InvalidState));
+        assert!(f.init(&RuntimeConfig::default()).is_ok());
+    }
+}

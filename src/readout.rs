@@ -150,3 +150,56 @@ impl ManagerCore {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::test_fixture::*;
+
+    #[test]
+    fn concurrent_threads_keep_every_invariant() {
+        let mut f = Fixture::new();
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        let workers_done = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for t in 0..3u32 {
+                let (m, done) = (&m, &workers_done);
+                s.spawn(move || {
+                    for i in 0..20_000u32 {
+                        if let Ok(h) = m.allocate((i + t) % 3, &pcm()) {
+                            // SAFETY: the buffer is held by this thread alone.
+                            unsafe {
+                                let data = (*h.as_ptr()).data_pointer.cast::<u32>();
+                                data.write(t);
+                                std::thread::yield_now();
+                                assert_eq!(data.read(), t, "buffer shared between threads");
+                            }
+                            assert_eq!(m.release(h.as_ptr()), Ok(()));
+                        }
+                    }
+                    done.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            s.spawn(|| {
+                while workers_done.load(Ordering::SeqCst) < 3 {
+                    let s = m.statistics();
+                    for p in &s.buffer_type_stats {
+                        assert!(p.allocated_buffers <= p.total_buffers);
+                        assert!(p.peak_allocated >= p.allocated_buffers);
+                        assert!(p.total_releases <= p.total_allocations);
+                    }
+                    let metrics = m.metrics();
+                    assert!(metrics.peak_allocated_buffers >= metrics.current_allocated_buffers);
+                }
+            });
+        });
+        let s = m.statistics();
+        for p in &s.buffer_type_stats {
+            assert_eq!(
+                p.total_allocations - p.total_releases - u64::from(p.quarantined_buffers),
+                u64::from(p.allocated_buffers)
+            );
+            assert_eq!(p.allocated_buffers, 0);
+        }
+        assert_eq!(s.failed_operations, s.allocation_failures);
+    }
+}

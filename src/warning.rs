@@ -76,3 +76,73 @@ impl ManagerCore {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::test_fixture::*;
+
+    #[test]
+    fn warning_starts_above_90_percent_and_ends_when_pressure_ends() {
+        let mut f = Fixture::new();
+        let config = RuntimeConfig { min_success_rate: 0.95, ..RuntimeConfig::default() };
+        let m = f.init(&config).unwrap();
+        let cap = POOL_BUFFER_COUNTS[2];
+        let held: Vec<_> = (0..cap).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+        assert_eq!(m.state(), AES5_STATE_WARNING);
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
+        for h in held {
+            m.release(h.as_ptr()).unwrap();
+        }
+        // One failure among the attempts since Warning began: 95 % needs 19 successes per failure.
+        assert_eq!(m.state(), AES5_STATE_WARNING);
+        let mut successes = 0;
+        while m.state() == AES5_STATE_WARNING {
+            let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+            m.release(h.as_ptr()).unwrap();
+            successes += 1;
+            assert!(successes < 100, "Warning never ended");
+        }
+        assert_eq!(m.state(), AES5_STATE_ACTIVE);
+        assert!((17..=20).contains(&successes), "{successes}");
+    }
+
+    #[test]
+    fn recovery_with_a_crowded_pool_returns_to_warning() {
+        let mut f = Fixture::new();
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        let scratch: Vec<_> =
+            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+        assert_eq!(m.state(), AES5_STATE_WARNING);
+        let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+        // SAFETY: held by the test; damaged on purpose.
+        unsafe { (*h.as_ptr()).checksum ^= 1 };
+        assert_eq!(m.release(h.as_ptr()), Err(Status::Corrupted));
+        m.transition(AES5_STATE_READY).unwrap();
+        let p = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+        assert_eq!(m.state(), AES5_STATE_WARNING, "Scratch is still full");
+        m.release(p.as_ptr()).unwrap();
+        drop(scratch);
+    }
+
+    #[test]
+    fn with_a_perfect_success_rate_required_warning_ends_after_one_clean_window() {
+        let mut f = Fixture::new();
+        let config = RuntimeConfig { min_success_rate: 1.0, ..RuntimeConfig::default() };
+        let m = f.init(&config).unwrap();
+        let held: Vec<_> =
+            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
+        for h in held {
+            m.release(h.as_ptr()).unwrap();
+        }
+        let mut successes = 0u64;
+        while m.state() == AES5_STATE_WARNING {
+            let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+            m.release(h.as_ptr()).unwrap();
+            successes += 1;
+            assert!(successes <= 2 * WARNING_WINDOW_ATTEMPTS, "Warning never ended");
+        }
+        assert!(successes + POOL_BUFFER_COUNTS[2] as u64 + 1 >= WARNING_WINDOW_ATTEMPTS, "{successes}");
+    }
+}

@@ -1,0 +1,50 @@
+//! Shared by the unit tests of the manager modules: a manager in boxed storage, a default
+//! format, and the statistics a refused call must leave alone.
+
+pub(crate) use crate::config::RuntimeConfig;
+pub(crate) use crate::format::AudioFormat;
+pub(crate) use crate::geometry::{POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS};
+pub(crate) use crate::header::AudioBuffer;
+pub(crate) use crate::layout::{BufferManagerStorage, ManagerCore};
+pub(crate) use crate::readout::ManagerStatistics;
+pub(crate) use crate::state::*;
+pub(crate) use crate::status::Status;
+pub(crate) use crate::sync::Ordering;
+pub(crate) use std::boxed::Box;
+pub(crate) use std::vec::Vec;
+
+/// A manager in storage owned by the test.
+pub(crate) struct Fixture {
+    pub storage: Box<BufferManagerStorage>,
+}
+
+impl Fixture {
+    pub(crate) fn new() -> Self {
+        Fixture { storage: Box::new(BufferManagerStorage::new()) }
+    }
+
+    pub(crate) fn init(&mut self, config: &RuntimeConfig) -> Result<&ManagerCore, Status> {
+        // SAFETY: the fixture owns the storage exclusively.
+        let core = unsafe { ManagerCore::init(&mut *self.storage, config)? };
+        // SAFETY: init wrote every field; the storage lives as long as the fixture.
+        Ok(unsafe { &*core.as_ptr() })
+    }
+}
+
+/// 48 kHz stereo 16-bit, 256 sample frames (1024 bytes).
+pub(crate) fn pcm() -> AudioFormat {
+    AudioFormat::pcm(48_000, 2, 16, 256)
+}
+
+/// The three pooled buffer types.
+pub(crate) fn all_types() -> [u32; 3] {
+    [AES5_BUFFER_TYPE_PRIMARY, AES5_BUFFER_TYPE_CONVERSION, AES5_BUFFER_TYPE_SCRATCH]
+}
+
+/// Statistics without the fields a refused call may change (its own failure counters).
+pub(crate) fn stable_view(s: &ManagerStatistics) -> Vec<(u32, u32, u64, u64, u32)> {
+    s.buffer_type_stats
+        .iter()
+        .map(|p| (p.allocated_buffers, p.peak_allocated, p.total_allocations, p.total_releases, p.quarantined_buffers))
+        .collect()
+}
