@@ -15,7 +15,18 @@ function(aes5_add_test source)
                                            CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES TIMEOUT 120)
+  if(AES5_VALGRIND)
+    # The same program under memcheck: any invalid access, uninitialised read or leak fails.
+    add_test(NAME valgrind_${name}
+             COMMAND ${AES5_VALGRIND_COMMAND} --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+                     $<TARGET_FILE:${name}>)
+    set_tests_properties(valgrind_${name} PROPERTIES TIMEOUT 300)
+  endif()
 endfunction()
+
+if(AES5_VALGRIND)
+  find_program(AES5_VALGRIND_COMMAND valgrind REQUIRED)
+endif()
 
 foreach(source IN LISTS AES5_C_TESTS AES5_CXX_TESTS)
   aes5_add_test("${source}")

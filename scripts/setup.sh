@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a Debian machine with a rustup Rust
-# toolchain: cmake, a C/C++ compiler, make, and the clippy/rustfmt components. Idempotent.
+# toolchain: cmake, a C/C++ compiler, make, valgrind, and the clippy/rustfmt components.
+# Idempotent.
 set -euo pipefail
 
 missing=()
-for tool in cmake gcc g++ make git; do
+for tool in cmake gcc g++ make git valgrind; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -13,7 +14,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages for: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    cmake gcc g++ make git ca-certificates >/dev/null
+    cmake gcc g++ make git valgrind ca-certificates >/dev/null
 fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then

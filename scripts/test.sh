@@ -2,7 +2,8 @@
 # Sets everything up and runs the whole test suite:
 #   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests)
 #   2. the committed header equals a fresh generation
-#   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run)
+#   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
+#      C/C++ test also under valgrind memcheck
 #   4. CMake + ctest with a small geometry (4/2/2 buffers of 512 bytes): the same C tests
 #   5. the same C/C++ tests built with -fsanitize=address,undefined
 set -euo pipefail
@@ -21,10 +22,10 @@ if [ -d .git ] && command -v git >/dev/null 2>&1; then
   git diff --exit-code -- include/aes5_buffer_manager.h
 fi
 
-echo "== C/C++: default geometry"
-cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release >/dev/null
+echo "== C/C++: default geometry (and valgrind memcheck)"
+cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release -DAES5_VALGRIND=ON >/dev/null
 cmake --build build/host -j 2
-ctest --test-dir build/host --output-on-failure
+ctest --test-dir build/host --output-on-failure -j 2
 
 echo "== C/C++: small geometry (Primary 4, Conversion 2, Scratch 2 x 512 bytes, history 8)"
 cmake -S . -B build/small -DCMAKE_BUILD_TYPE=Release \
