@@ -172,11 +172,31 @@ impl HistoryRing {
             }
         }
         let newest = self.next_ticket.load(Ordering::Relaxed);
-        // Oldest first, by distance behind the newest ticket (tickets wrap at 2^32).
         if let Some(filled) = out.get_mut(..count) {
-            filled.sort_unstable_by_key(|s| core::cmp::Reverse(newest.wrapping_sub(s.ticket)));
+            sort_oldest_first(filled, newest);
         }
         count
+    }
+}
+
+/// Orders samples oldest first, by distance behind the newest ticket (tickets wrap at 2^32).
+///
+/// An insertion sort: the ring is small and nearly in order already, and core's general sort
+/// would add kilobytes of code to a firmware image.
+fn sort_oldest_first(samples: &mut [Sample], newest: u32) {
+    let age = |s: &Sample| newest.wrapping_sub(s.ticket);
+    for i in 1..samples.len() {
+        let mut j = i;
+        while j > 0 {
+            let (Some(before), Some(current)) = (samples.get(j - 1), samples.get(j)) else {
+                break;
+            };
+            if age(before) >= age(current) {
+                break;
+            }
+            samples.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
@@ -205,6 +225,15 @@ mod tests {
             assert_eq!((s.allocated, s.memory_bytes), (3, 6144));
         }
         assert_eq!(ring.dropped(), 0);
+    }
+
+    #[test]
+    fn samples_are_sorted_oldest_first_across_ticket_wrap() {
+        let mut samples: std::vec::Vec<Sample> =
+            [5u32, u32::MAX, 2, 0, u32::MAX - 3, 1].iter().map(|&ticket| Sample { ticket, ..Sample::EMPTY }).collect();
+        sort_oldest_first(&mut samples, 6);
+        let order: std::vec::Vec<u32> = samples.iter().map(|s| s.ticket).collect();
+        assert_eq!(order, [u32::MAX - 3, u32::MAX, 0, 1, 2, 5]);
     }
 
     #[test]
