@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a Debian machine with a rustup Rust
-# toolchain: cmake, a C/C++ compiler, make, valgrind, and the clippy/rustfmt components.
+# toolchain: cmake, a C/C++ compiler, make, valgrind, the clippy/rustfmt components and the
+# Cortex-M Rust targets.
 # Idempotent.
 set -euo pipefail
 
@@ -27,5 +28,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 if command -v rustup >/dev/null 2>&1; then
   rustup component add clippy rustfmt >/dev/null 2>&1 || true
+  # Cortex-M targets with compare-and-swap, checked by scripts/test.sh.
+  rustup target add thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf >/dev/null
 fi
 cargo fetch --locked >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite:
-#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests)
+#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), and clippy for
+#      the Cortex-M targets with compare-and-swap (32-bit counters and atomics)
 #   2. the committed header equals a fresh generation
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
 #      C/C++ test also under valgrind memcheck
@@ -15,6 +16,11 @@ echo "== Rust: format, lints, unit tests"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+
+echo "== Rust: the library type-checks and lints clean for Cortex-M3, M4F and M33"
+for target in thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf; do
+  cargo clippy --locked --release --lib --target "$target" -- -D warnings
+done
 
 echo "== Header: the committed include/aes5_buffer_manager.h matches a fresh generation"
 cargo build --locked --lib

@@ -45,6 +45,7 @@ mod sync;
 #[cfg(test)]
 mod test_fixture;
 mod warning;
+mod wide_sum;
 
 pub use api::{Buffer, Manager};
 pub use clock::Aes5ClockFn;

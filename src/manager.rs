@@ -19,7 +19,7 @@ use crate::state::{
     AES5_STATE_WARNING,
 };
 use crate::status::Status;
-use crate::sync::Ordering;
+use crate::sync::{low_u32, Ordering};
 
 /// Which call refused, for the debug log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +150,7 @@ impl ManagerCore {
         // SAFETY: the pop made this call the slot's only owner; no one else reads or writes
         // the header until `mark_held` publishes it to the caller.
         let header = unsafe { &mut *cell.get() };
-        header.stamp(key, sequence as u32, format, bytes, start_ns);
+        header.stamp(key, low_u32(sequence), format, bytes, start_ns);
         control.mark_held();
         self.after_allocation(pool_index, state, allocated, start_ns);
         Ok(NonNull::from(header))

@@ -2,6 +2,7 @@
 //! and error counters.
 
 use crate::sync::{load_u64, lower_counter, raise_counter, to_counter, widen, AtomicCounter, CounterValue, Ordering};
+use crate::wide_sum::WideSum;
 
 /// Manager-wide real-time metrics, copied by value. Timing fields need performance monitoring
 /// and a clock; without them they stay 0 while the counts still work.
@@ -61,7 +62,7 @@ pub struct RealtimeMetrics {
 /// Lock-free count, sum, minimum and maximum of one kind of timed operation.
 pub(crate) struct TimingCells {
     count: AtomicCounter,
-    total: AtomicCounter,
+    total: WideSum,
     min: AtomicCounter,
     max: AtomicCounter,
 }
@@ -85,7 +86,7 @@ impl TimingCells {
     pub(crate) fn new() -> Self {
         TimingCells {
             count: AtomicCounter::new(0),
-            total: AtomicCounter::new(0),
+            total: WideSum::new(),
             min: AtomicCounter::new(CounterValue::MAX),
             max: AtomicCounter::new(0),
         }
@@ -94,7 +95,7 @@ impl TimingCells {
     #[inline]
     pub(crate) fn record(&self, ns: u64) {
         let value = to_counter(ns);
-        self.total.fetch_add(value, Ordering::Relaxed);
+        self.total.add(ns);
         self.count.fetch_add(1, Ordering::Relaxed);
         lower_counter(&self.min, value);
         raise_counter(&self.max, value);
@@ -105,7 +106,7 @@ impl TimingCells {
         let min = self.min.load(Ordering::Relaxed);
         Timing {
             count,
-            total: load_u64(&self.total, Ordering::Relaxed),
+            total: self.total.read(),
             min: if min == CounterValue::MAX { 0 } else { widen(min) },
             max: load_u64(&self.max, Ordering::Relaxed),
         }

@@ -20,7 +20,7 @@
 //! the other sees a double release.
 
 use crate::status::Status;
-use crate::sync::{AtomicCounter, AtomicU32, CounterValue, Ordering};
+use crate::sync::{counter_from_u32, low_u32, AtomicCounter, AtomicU32, CounterValue, Ordering};
 
 const INDEX_MASK: CounterValue = 0xFF;
 const EMPTY: CounterValue = INDEX_MASK;
@@ -35,7 +35,7 @@ const fn top_of(head: CounterValue) -> CounterValue {
 
 #[inline(always)]
 const fn count_of(head: CounterValue) -> u32 {
-    ((head >> COUNT_SHIFT) & 0xFF) as u32
+    low_u32((head >> COUNT_SHIFT) & 0xFF)
 }
 
 /// Rebuilds a head word with a new top, a count changed by `count_delta`, and the next tag.
@@ -140,7 +140,7 @@ impl FreeList {
         if index + 1 < slot_count {
             (index + 1) as u32
         } else {
-            EMPTY as u32
+            low_u32(EMPTY)
         }
     }
 
@@ -159,7 +159,7 @@ impl FreeList {
             let top = top_of(head);
             // A top that is EMPTY (or, impossibly, out of range) means no free slot.
             let slot = slots.get(top as usize)?;
-            let next = CounterValue::from(slot.next.load(Ordering::Relaxed));
+            let next = counter_from_u32(slot.next.load(Ordering::Relaxed));
             let new = next_head(head, next & INDEX_MASK, COUNT_ONE);
             match self.head.compare_exchange_weak(head, new, Ordering::SeqCst, Ordering::Acquire) {
                 Ok(_) => return Some((top as usize, count_of(new))),
@@ -176,7 +176,7 @@ impl FreeList {
         };
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            slot.next.store(top_of(head) as u32, Ordering::Relaxed);
+            slot.next.store(low_u32(top_of(head)), Ordering::Relaxed);
             let new = next_head(head, index as CounterValue, COUNT_ONE.wrapping_neg());
             match self.head.compare_exchange_weak(head, new, Ordering::SeqCst, Ordering::Relaxed) {
                 Ok(_) => return count_of(new),

@@ -4,6 +4,7 @@
 use crate::pool::FreeList;
 use crate::state::Aes5BufferType;
 use crate::sync::{load_u64, raise_to_u32, widen, AtomicCounter, AtomicU32, CounterValue, Ordering};
+use crate::wide_sum::WideSum;
 
 /// Statistics of one buffer type, copied by value.
 ///
@@ -46,9 +47,9 @@ pub(crate) struct PoolCounters {
     pub allocation_failures: AtomicCounter,
     pub peak_allocated: AtomicU32,
     pub quarantined: AtomicU32,
-    pub hold_time_sum_ns: AtomicCounter,
+    pub hold_time_sum_ns: WideSum,
     pub hold_samples: AtomicCounter,
-    pub utilization_sum: AtomicCounter,
+    pub utilization_sum: WideSum,
     pub utilization_samples: AtomicCounter,
 }
 
@@ -60,9 +61,9 @@ impl PoolCounters {
             allocation_failures: AtomicCounter::new(0),
             peak_allocated: AtomicU32::new(0),
             quarantined: AtomicU32::new(0),
-            hold_time_sum_ns: AtomicCounter::new(0),
+            hold_time_sum_ns: WideSum::new(),
             hold_samples: AtomicCounter::new(0),
-            utilization_sum: AtomicCounter::new(0),
+            utilization_sum: WideSum::new(),
             utilization_samples: AtomicCounter::new(0),
         }
     }
@@ -83,14 +84,14 @@ impl PoolCounters {
     /// Samples the pool's fill level (monitoring on).
     #[inline]
     pub(crate) fn sample_utilization(&self, allocated: u32) {
-        self.utilization_sum.fetch_add(CounterValue::from(allocated), Ordering::Relaxed);
+        self.utilization_sum.add(u64::from(allocated));
         self.utilization_samples.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records how long a buffer was held (monitoring on).
     #[inline]
     pub(crate) fn record_hold(&self, held_ns: u64) {
-        self.hold_time_sum_ns.fetch_add(crate::sync::to_counter(held_ns), Ordering::Relaxed);
+        self.hold_time_sum_ns.add(held_ns);
         self.hold_samples.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -107,9 +108,9 @@ impl PoolCounters {
         let allocated = list.allocated();
         let total_allocations = self.total_allocations.load(Ordering::Acquire);
         let samples = self.utilization_samples.load(Ordering::Relaxed);
-        let sum = self.utilization_sum.load(Ordering::Relaxed);
+        let sum = self.utilization_sum.read();
         let holds = self.hold_samples.load(Ordering::Relaxed);
-        let hold_sum = self.hold_time_sum_ns.load(Ordering::Relaxed);
+        let hold_sum = self.hold_time_sum_ns.read();
         PoolStatistics {
             buffer_type,
             total_buffers: total,
@@ -120,7 +121,7 @@ impl PoolCounters {
             allocation_failures: load_u64(&self.allocation_failures, Ordering::Relaxed),
             total_allocations: widen(total_allocations),
             total_releases: widen(total_releases),
-            average_hold_time_ns: hold_sum.checked_div(holds).map_or(0, widen),
+            average_hold_time_ns: hold_sum.checked_div(widen(holds)).unwrap_or(0),
             average_utilization: if samples == 0 || total == 0 {
                 0.0
             } else {

@@ -1,0 +1,141 @@
+//! A lock-free, torn-free 64-bit sum for the timing totals behind averages.
+//!
+//! Where the target has 64-bit atomics it is one `AtomicU64`. ARMv7-M and ARMv8-M have only
+//! 32-bit atomics, so there the sum is split into two 32-bit words (`SplitSum`): the low word
+//! holds 31 bits plus a carry bit, and the high word counts carries twice, odd while a carry is
+//! being moved. A reader accepts a (high, low, high) read only when both highs are equal and
+//! even, so it never sees a torn value; it retries a few times and never waits on a writer it
+//! may have preempted. Sums reach 2^62 before wrapping, so averages stay exact for centuries
+//! of summed operation time instead of 4.29 s.
+
+#[cfg(any(test, not(target_has_atomic = "64")))]
+use crate::sync::AtomicU32;
+use crate::sync::Ordering;
+
+#[cfg(any(test, not(target_has_atomic = "64")))]
+/// Largest value one `add` takes on the split sum (larger values saturate).
+const MAX_ADD: u32 = (1 << 31) - 1;
+#[cfg(any(test, not(target_has_atomic = "64")))]
+const CARRY: u32 = 1 << 31;
+#[cfg(any(test, not(target_has_atomic = "64")))]
+const READ_ATTEMPTS: usize = 4;
+
+/// The 32-bit-atomics implementation (also compiled for the host's tests).
+#[cfg(any(test, not(target_has_atomic = "64")))]
+pub(crate) struct SplitSum {
+    low: AtomicU32,
+    high: AtomicU32,
+}
+
+#[cfg(any(test, not(target_has_atomic = "64")))]
+impl SplitSum {
+    pub(crate) fn new() -> Self {
+        SplitSum { low: AtomicU32::new(0), high: AtomicU32::new(0) }
+    }
+
+    /// Adds `value` (saturated to 2^31 - 1). One atomic add, plus three when it carries.
+    #[inline]
+    pub(crate) fn add(&self, value: u64) {
+        let value = u32::try_from(value).unwrap_or(MAX_ADD).min(MAX_ADD);
+        let before = self.low.fetch_add(value, Ordering::AcqRel);
+        // The writer whose add sets the carry bit moves it into the high word.
+        if before < CARRY && before.wrapping_add(value) >= CARRY {
+            self.high.fetch_add(1, Ordering::AcqRel);
+            self.low.fetch_sub(CARRY, Ordering::AcqRel);
+            self.high.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The sum. Exact unless a carry was in flight on every attempt (then at most 2^31 low).
+    pub(crate) fn read(&self) -> u64 {
+        let mut high = self.high.load(Ordering::Acquire);
+        let mut low = self.low.load(Ordering::Acquire);
+        for _ in 0..READ_ATTEMPTS {
+            let again = self.high.load(Ordering::Acquire);
+            if again == high && high % 2 == 0 {
+                break;
+            }
+            high = again;
+            low = self.low.load(Ordering::Acquire);
+        }
+        (u64::from(high / 2) << 31) + u64::from(low)
+    }
+}
+
+/// The 64-bit-atomics implementation.
+#[cfg(target_has_atomic = "64")]
+pub(crate) struct WideSum(crate::sync::AtomicCounter);
+
+#[cfg(target_has_atomic = "64")]
+impl WideSum {
+    pub(crate) fn new() -> Self {
+        WideSum(crate::sync::AtomicCounter::new(0))
+    }
+
+    /// Adds `value` (wrapping at 2^64).
+    #[inline]
+    pub(crate) fn add(&self, value: u64) {
+        self.0.fetch_add(value, Ordering::Relaxed);
+    }
+
+    /// The sum.
+    pub(crate) fn read(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The sum type of this target.
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) use SplitSum as WideSum;
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_sum_carries_exactly() {
+        let s = SplitSum::new();
+        let mut expected = 0u64;
+        for step in [MAX_ADD, MAX_ADD, 5, MAX_ADD, 1, 1 << 30, 77] {
+            s.add(u64::from(step));
+            expected += u64::from(step);
+            assert_eq!(s.read(), expected);
+        }
+        assert!(expected > u64::from(u32::MAX));
+        s.add(u64::MAX);
+        assert_eq!(s.read(), expected + u64::from(MAX_ADD), "oversized adds saturate");
+    }
+
+    #[test]
+    fn concurrent_adds_are_never_lost_or_torn() {
+        let s = SplitSum::new();
+        let step = 1u64 << 29;
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    for _ in 0..20_000 {
+                        s.add(step);
+                    }
+                });
+            }
+            scope.spawn(|| {
+                let mut last = 0;
+                for _ in 0..20_000 {
+                    let now = s.read();
+                    assert!(now >= last, "sum went backwards: {last} -> {now}");
+                    assert_eq!(now % step, 0, "torn read {now}");
+                    last = now;
+                }
+            });
+        });
+        assert_eq!(s.read(), 3 * 20_000 * step);
+    }
+
+    #[test]
+    fn the_target_sum_adds_and_reads() {
+        let s = WideSum::new();
+        s.add(10);
+        s.add(32);
+        assert_eq!(s.read(), 42);
+    }
+}
