@@ -22,6 +22,7 @@ use crate::metrics::TimingCells;
 use crate::pool::{FreeList, SlotControl};
 use crate::stats::PoolCounters;
 use crate::sync::{AtomicCounter, AtomicU32};
+use crate::wide_sum::WideStamp;
 
 /// Caller-owned storage for one manager. Put it in a `static` (zero-initialised), or zero it
 /// before the first init. Its size and alignment are fixed at build time; the library aligns
@@ -132,7 +133,7 @@ pub(crate) struct ManagerCore {
     pub init_time_ns: u64,
     pub state: AtomicU32,
     pub state_changes: AtomicU32,
-    pub state_change_time_ns: AtomicCounter,
+    pub state_change_time_ns: WideStamp,
     pub pools: [PoolControl; POOL_COUNT],
     pub slots: [SlotControl; TOTAL_SLOTS],
     pub keys: [u32; TOTAL_SLOTS],

@@ -25,6 +25,7 @@ use crate::state::{
 use crate::stats::PoolCounters;
 use crate::status::Status;
 use crate::sync::{AtomicCounter, AtomicU32, Ordering};
+use crate::wide_sum::WideStamp;
 
 impl ManagerCore {
     /// True when `core` holds a live manager: magic, own address and identity check intact,
@@ -78,7 +79,7 @@ impl ManagerCore {
             addr_of_mut!((*core).config).write(active);
             let now = if timed { active.clock.now() } else { 0 };
             addr_of_mut!((*core).init_time_ns).write(now);
-            addr_of_mut!((*core).state_change_time_ns).write(AtomicCounter::new(crate::sync::to_counter(now)));
+            addr_of_mut!((*core).state_change_time_ns).write(WideStamp::new(now));
             let pools = addr_of_mut!((*core).pools).cast::<PoolControl>();
             for (p, &count) in POOL_BUFFER_COUNTS.iter().enumerate() {
                 pools.add(p).write(PoolControl { list: FreeList::new(count), counters: PoolCounters::new() });
@@ -161,7 +162,7 @@ impl ManagerCore {
         }
         self.state_changes.fetch_add(1, Ordering::Relaxed);
         if self.timed {
-            self.state_change_time_ns.store(crate::sync::to_counter(self.config.clock.now()), Ordering::Relaxed);
+            self.state_change_time_ns.store(self.config.clock.now());
         }
         true
     }

@@ -74,7 +74,7 @@ impl ManagerCore {
         ManagerStatistics {
             current_state: self.state(),
             state_change_count: self.state_changes.load(Ordering::Relaxed),
-            state_change_timestamp_ns: load_u64(&self.state_change_time_ns, Ordering::Relaxed),
+            state_change_timestamp_ns: self.state_change_time_ns.read(),
             total_operations: total,
             failed_operations: failed,
             allocation_failures,

@@ -1,4 +1,5 @@
-//! A lock-free, torn-free 64-bit sum for the timing totals behind averages.
+//! Lock-free, torn-free 64-bit values on 32-bit atomics: the timing sums behind averages and
+//! the state-change timestamp.
 //!
 //! Where the target has 64-bit atomics it is one `AtomicU64`. ARMv7-M and ARMv8-M have only
 //! 32-bit atomics, so there the sum is split into two 32-bit words (`SplitSum`): the low word
@@ -8,16 +9,13 @@
 //! may have preempted. Sums reach 2^62 before wrapping, so averages stay exact for centuries
 //! of summed operation time instead of 4.29 s.
 
-#[cfg(any(test, not(target_has_atomic = "64")))]
-use crate::sync::AtomicU32;
-use crate::sync::Ordering;
+use crate::sync::{fence, AtomicU32, Ordering};
 
 #[cfg(any(test, not(target_has_atomic = "64")))]
 /// Largest value one `add` takes on the split sum (larger values saturate).
 const MAX_ADD: u32 = (1 << 31) - 1;
 #[cfg(any(test, not(target_has_atomic = "64")))]
 const CARRY: u32 = 1 << 31;
-#[cfg(any(test, not(target_has_atomic = "64")))]
 const READ_ATTEMPTS: usize = 4;
 
 /// The 32-bit-atomics implementation (also compiled for the host's tests).
@@ -88,6 +86,56 @@ impl WideSum {
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) use SplitSum as WideSum;
 
+/// A 64-bit timestamp that many contexts may overwrite and any may read, torn-free on 32-bit
+/// atomics: a small seqlock whose writers claim it with a compare-and-swap. A writer that finds
+/// it claimed skips its store (two state changes at the same instant: one timestamp is kept).
+pub(crate) struct WideStamp {
+    sequence: AtomicU32,
+    low: AtomicU32,
+    high: AtomicU32,
+}
+
+impl WideStamp {
+    pub(crate) fn new(value: u64) -> Self {
+        WideStamp {
+            sequence: AtomicU32::new(0),
+            low: AtomicU32::new(value as u32),
+            high: AtomicU32::new((value >> 32) as u32),
+        }
+    }
+
+    /// Stores `value` unless another writer is storing right now.
+    pub(crate) fn store(&self, value: u64) {
+        let sequence = self.sequence.load(Ordering::Relaxed);
+        if sequence % 2 == 1
+            || self
+                .sequence
+                .compare_exchange(sequence, sequence.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        fence(Ordering::Release);
+        self.low.store(value as u32, Ordering::Relaxed);
+        self.high.store((value >> 32) as u32, Ordering::Relaxed);
+        self.sequence.store(sequence.wrapping_add(2), Ordering::Release);
+    }
+
+    /// The last stored value (a few attempts; never waits on a writer it may have preempted).
+    pub(crate) fn read(&self) -> u64 {
+        let mut value = 0;
+        for _ in 0..READ_ATTEMPTS {
+            let before = self.sequence.load(Ordering::Acquire);
+            value = (u64::from(self.high.load(Ordering::Relaxed)) << 32) | u64::from(self.low.load(Ordering::Relaxed));
+            fence(Ordering::Acquire);
+            if before % 2 == 0 && self.sequence.load(Ordering::Relaxed) == before {
+                break;
+            }
+        }
+        value
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -129,6 +177,32 @@ mod tests {
             });
         });
         assert_eq!(s.read(), 3 * 20_000 * step);
+    }
+
+    #[test]
+    fn stamps_are_stored_whole_and_never_torn() {
+        let stamp = WideStamp::new(7);
+        assert_eq!(stamp.read(), 7);
+        stamp.store(u64::MAX - 1);
+        assert_eq!(stamp.read(), u64::MAX - 1);
+        std::thread::scope(|scope| {
+            for w in 1..=2u64 {
+                let stamp = &stamp;
+                scope.spawn(move || {
+                    for i in 0..50_000u64 {
+                        // Both halves carry the same number, so a torn read shows.
+                        let v = (i * 2 + w) & 0xFFFF;
+                        stamp.store((v << 32) | v);
+                    }
+                });
+            }
+            scope.spawn(|| {
+                for _ in 0..50_000 {
+                    let v = stamp.read();
+                    assert!(v >> 32 == v & 0xFFFF_FFFF || v == u64::MAX - 1, "torn {v:#x}");
+                }
+            });
+        });
     }
 
     #[test]
