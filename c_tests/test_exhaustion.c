@@ -23,11 +23,7 @@ static aes5_pool_statistics_t pool;
 static aes5_realtime_metrics_t metrics;
 static aes5_test_counts_t want;
 
-static aes5_manager_state_t state_of(void) {
-    aes5_manager_state_t s = 99;
-    CHECK_STATUS(aes5_buffer_manager_get_state(m, &s), AES5_OK);
-    return s;
-}
+static aes5_manager_state_t state_of(void) { return aes5_test_state(m); }
 
 static int above_90_percent(unsigned allocated, unsigned count) { return allocated * 10u > count * 9u; }
 

@@ -19,11 +19,7 @@ static aes5_manager_statistics_t stats, before;
 static aes5_realtime_metrics_t metrics;
 static aes5_performance_report_t report;
 
-static aes5_manager_state_t state_of(void) {
-    aes5_manager_state_t s = 99;
-    CHECK_STATUS(aes5_buffer_manager_get_state(m, &s), AES5_OK);
-    return s;
-}
+static aes5_manager_state_t state_of(void) { return aes5_test_state(m); }
 
 static aes5_audio_buffer_t *take(aes5_buffer_type_t t) {
     aes5_audio_format_t f = aes5_test_format(64);

@@ -222,4 +222,11 @@ static inline void aes5_test_counts_at(const aes5_buffer_manager_t *m, const aes
 #define AES5_TEST_HOSTED_CLOCK 0
 #endif
 
+/* The manager's state (checked read; 99 if the read failed). */
+static inline aes5_manager_state_t aes5_test_state(const aes5_buffer_manager_t *manager) {
+    aes5_manager_state_t s = 99;
+    CHECK_STATUS(aes5_buffer_manager_get_state(manager, &s), AES5_OK);
+    return s;
+}
+
 #endif /* AES5_TEST_SUPPORT_H */
