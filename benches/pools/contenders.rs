@@ -15,7 +15,7 @@ use aes5_buffer_manager::ffi::{
     aes5_runtime_config_default,
 };
 use aes5_buffer_manager::{
-    AudioBuffer, AudioFormat, Buffer, BufferManager, BufferManagerStorage, BufferType, Manager, ManagerStatistics,
+    Aes5ClockFn, AudioBuffer, AudioFormat, Buffer, BufferManager, BufferManagerStorage, BufferType, Manager, ManagerStatistics,
     PerformanceReport, RealtimeMetrics, RuntimeConfig, AES5_BUFFER_TYPE_PRIMARY, AES5_OK, AES5_PRIMARY_BUFFER_BYTES,
     AES5_PRIMARY_BUFFER_COUNT,
 };
@@ -63,8 +63,14 @@ pub struct OursFfi {
 unsafe impl Sync for OursFfi {}
 
 impl OursFfi {
-    /// A manager in leaked storage, validation on, monitoring as given.
+    /// A manager in leaked storage, validation on, monitoring as given, with the default
+    /// clock (the host's monotonic clock).
     pub fn new(monitoring: bool) -> Self {
+        Self::with_clock(monitoring, None)
+    }
+
+    /// As [`OursFfi::new`], reading `clock` instead of the default clock.
+    pub fn with_clock(monitoring: bool, clock: Option<Aes5ClockFn>) -> Self {
         let storage: &'static mut BufferManagerStorage = Box::leak(Box::new(BufferManagerStorage::new()));
         let mut config = MaybeUninit::<RuntimeConfig>::uninit();
         let mut manager = ptr::null_mut();
@@ -75,6 +81,7 @@ impl OursFfi {
         let mut config = unsafe { config.assume_init() };
         config.enable_performance_monitoring = u8::from(monitoring);
         config.enable_memory_validation = 1;
+        config.now_ns = clock;
         // SAFETY: the storage is zeroed, aligned, leaked (lives for the process) and not
         // shared with any other call; the other pointers point to live locals.
         let status = unsafe { aes5_buffer_manager_init(storage, &config, &mut manager) };

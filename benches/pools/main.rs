@@ -13,7 +13,8 @@
 //!    `$AES5_BENCH_OUT` (default `target/aes5-bench/results.json`).
 //!
 //! `scripts/bench.sh` runs this and renders `BENCHMARKS.md` and `docs/latency.png`.
-//! `AES5_BENCH_QUICK=1` shortens the interleaved suite (for a smoke run).
+//! `AES5_BENCH_QUICK=1` shortens the interleaved suite (for a smoke run);
+//! `AES5_BENCH_CRITERION=0` or `AES5_BENCH_SUITE=0` skips one of the two parts.
 
 mod contenders;
 mod suite;
@@ -37,6 +38,7 @@ pub fn pair<P: Pool>(pool: &P) {
 pub struct Contenders {
     pub ffi_off: OursFfi,
     pub ffi_on: OursFfi,
+    pub ffi_on_cycles: OursFfi,
     pub rust_off: OursRust,
     pub rust_on: OursRust,
     pub atomic_pool: AtomicPool,
@@ -50,6 +52,7 @@ impl Contenders {
         Contenders {
             ffi_off: OursFfi::new(false),
             ffi_on: OursFfi::new(true),
+            ffi_on_cycles: OursFfi::with_clock(true, Some(timer::cycle_clock_ns)),
             rust_off: OursRust::new(false),
             rust_on: OursRust::new(true),
             atomic_pool: AtomicPool,
@@ -64,6 +67,7 @@ fn criterion_part(c: &mut Criterion, set: &Contenders) {
     let mut group = c.benchmark_group("pair");
     group.bench_function("aes5_c_abi_monitoring_off", |b| b.iter(|| pair(&set.ffi_off)));
     group.bench_function("aes5_c_abi_monitoring_on", |b| b.iter(|| pair(&set.ffi_on)));
+    group.bench_function("aes5_c_abi_monitoring_on_cycle_clock", |b| b.iter(|| pair(&set.ffi_on_cycles)));
     group.bench_function("aes5_rust_api_monitoring_off", |b| b.iter(|| pair(&set.rust_off)));
     group.bench_function("aes5_rust_api_monitoring_on", |b| b.iter(|| pair(&set.rust_on)));
     group.bench_function("atomic_pool", |b| b.iter(|| pair(&set.atomic_pool)));
@@ -80,22 +84,26 @@ fn criterion_part(c: &mut Criterion, set: &Contenders) {
 }
 
 fn main() {
+    timer::Calibration::measure();
     let set: &'static Contenders = Box::leak(Box::new(Contenders::new()));
     // Fill the monitored manager's history, so the performance report analyses a full ring.
     for _ in 0..1_000 {
         pair(&set.ffi_on);
     }
 
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
-    criterion_part(&mut criterion, set);
-    criterion.final_summary();
+    let enabled = |name: &str| std::env::var_os(name).is_none_or(|v| v != "0");
+    if enabled("AES5_BENCH_CRITERION") {
+        let mut criterion = Criterion::default()
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .configure_from_args();
+        criterion_part(&mut criterion, set);
+        criterion.final_summary();
+    }
 
     // `cargo bench` passes --bench; `cargo test --benches` does not (criterion then runs each
     // benchmark once as a test, and the interleaved suite is skipped).
-    if std::env::args().any(|arg| arg == "--bench") {
+    if std::env::args().any(|arg| arg == "--bench") && enabled("AES5_BENCH_SUITE") {
         let quick = std::env::var_os("AES5_BENCH_QUICK").is_some_and(|v| v != "0");
         let out = std::env::var_os("AES5_BENCH_OUT")
             .map(std::path::PathBuf::from)

@@ -6,11 +6,11 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::Barrier;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::contenders::{Pool, BUFFERS, PAYLOAD_BYTES};
-use crate::timer::{counter_name, ticks, Calibration};
+use crate::timer::{counter_name, cycle_clock_ns, ticks, Calibration};
 use crate::{pair, Contenders};
 
 /// How long each part runs.
@@ -18,7 +18,7 @@ struct Plan {
     rounds_1t: usize,
     pairs_1t: usize,
     rounds_2t: usize,
-    pairs_2t: usize,
+    window_ms_2t: u64,
     rounds_latency: usize,
     pairs_latency: usize,
     rounds_stats: usize,
@@ -29,7 +29,7 @@ const FULL: Plan = Plan {
     rounds_1t: 51,
     pairs_1t: 20_000,
     rounds_2t: 21,
-    pairs_2t: 200_000,
+    window_ms_2t: 30,
     rounds_latency: 100,
     pairs_latency: 10_000,
     rounds_stats: 31,
@@ -40,7 +40,7 @@ const QUICK: Plan = Plan {
     rounds_1t: 5,
     pairs_1t: 2_000,
     rounds_2t: 3,
-    pairs_2t: 10_000,
+    window_ms_2t: 5,
     rounds_latency: 5,
     pairs_latency: 1_000,
     rounds_stats: 3,
@@ -57,19 +57,58 @@ fn single<P: Pool>(pool: &P, n: usize) -> f64 {
     start.elapsed().as_nanos() as f64 / n as f64
 }
 
-/// Nanoseconds per pair on each of two threads running `n` pairs each on one pool, started
-/// together.
+/// This thread's CPU time, ns.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+/// One thread's share of a contended run: wall-clock and CPU nanoseconds per pair.
+#[derive(Clone, Copy, Debug)]
+struct Share {
+    wall_ns: f64,
+    cpu_ns: f64,
+}
+
+/// Two threads running pairs on one pool for `window`. Both threads spin until both are
+/// running, then run until the window closes, so they overlap for the whole window whenever
+/// the scheduler gives them two cores. The CPU time per pair is not inflated by time a thread
+/// spent descheduled.
 #[inline(never)]
-fn contended<P: Pool>(pool: &P, n: usize) -> [f64; 2] {
-    let barrier = Barrier::new(2);
+fn contended<P: Pool>(pool: &P, window: Duration) -> [Share; 2] {
+    let ready = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let worker = || {
-        barrier.wait();
-        single(pool, n)
+        ready.fetch_add(1, Ordering::SeqCst);
+        while ready.load(Ordering::SeqCst) < 2 {
+            std::hint::spin_loop();
+        }
+        let start = Instant::now();
+        let cpu_start = thread_cpu_ns();
+        let mut pairs = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            for _ in 0..64 {
+                pair(pool);
+            }
+            pairs += 64;
+        }
+        let cpu = thread_cpu_ns().saturating_sub(cpu_start) as f64;
+        let wall = start.elapsed().as_nanos() as f64;
+        let pairs = pairs.max(1) as f64;
+        Share { wall_ns: wall / pairs, cpu_ns: cpu / pairs }
     };
     std::thread::scope(|scope| {
         let first = scope.spawn(worker);
         let second = scope.spawn(worker);
-        [first.join().unwrap_or(f64::NAN), second.join().unwrap_or(f64::NAN)]
+        while ready.load(Ordering::SeqCst) < 2 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(window);
+        stop.store(true, Ordering::Relaxed);
+        let lost = Share { wall_ns: f64::NAN, cpu_ns: f64::NAN };
+        [first.join().unwrap_or(lost), second.join().unwrap_or(lost)]
     })
 }
 
@@ -88,7 +127,7 @@ fn latency<P: Pool>(pool: &P, n: usize, alloc: &mut Vec<u64>, release: &mut Vec<
 }
 
 type Single<'a> = Box<dyn Fn(usize) -> f64 + 'a>;
-type Contended<'a> = Box<dyn Fn(usize) -> [f64; 2] + 'a>;
+type Contended<'a> = Box<dyn Fn(Duration) -> [Share; 2] + 'a>;
 type Latency<'a> = Box<dyn Fn(usize, &mut Vec<u64>, &mut Vec<u64>) + 'a>;
 
 struct Contender<'a> {
@@ -106,7 +145,7 @@ fn contender<'a, P: Pool>(id: &'static str, label: &'static str, pool: &'a P, ti
         id,
         label,
         single: Box::new(move |n| single(pool, n)),
-        contended: Box::new(move |n| contended(pool, n)),
+        contended: Box::new(move |window| contended(pool, window)),
         latency,
     }
 }
@@ -115,6 +154,7 @@ fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
     vec![
         contender("aes5_c_abi_off", "aes5 C ABI, monitoring off", &set.ffi_off, true),
         contender("aes5_c_abi_on", "aes5 C ABI, monitoring on", &set.ffi_on, true),
+        contender("aes5_c_abi_on_cycles", "aes5 C ABI, monitoring on, cycle-counter clock", &set.ffi_on_cycles, false),
         contender("aes5_rust_off", "aes5 Rust API, monitoring off", &set.rust_off, true),
         contender("aes5_rust_on", "aes5 Rust API, monitoring on", &set.rust_on, false),
         contender("atomic_pool", "atomic-pool Box", &set.atomic_pool, true),
@@ -129,6 +169,15 @@ fn rotated(count: usize, round: usize, mut each: impl FnMut(usize)) {
     for k in 0..count {
         each((round + k) % count);
     }
+}
+
+/// The library's default clock, read the same way (`clock_gettime(CLOCK_MONOTONIC)`).
+#[inline(never)]
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
 /// Nearest-rank quantile of sorted values.
@@ -188,10 +237,10 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         rotated(all.len(), round, |i| one_thread[i].push((all[i].single)(plan.pairs_1t)));
     }
 
-    eprintln!("  two threads: {} rounds x {} pairs per thread", plan.rounds_2t, plan.pairs_2t);
+    eprintln!("  two threads: {} rounds x {} ms", plan.rounds_2t, plan.window_ms_2t);
     let mut two_threads = vec![Vec::new(); all.len()];
     for round in 0..plan.rounds_2t {
-        rotated(all.len(), round, |i| two_threads[i].push((all[i].contended)(plan.pairs_2t)));
+        rotated(all.len(), round, |i| two_threads[i].push((all[i].contended)(Duration::from_millis(plan.window_ms_2t))));
     }
 
     eprintln!("  latency: {} rounds x {} pairs", plan.rounds_latency, plan.pairs_latency);
@@ -209,7 +258,7 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
 
     eprintln!("  statistics reads: {} rounds x {} reads", plan.rounds_stats, plan.reads_stats);
     type Read<'a> = Box<dyn Fn() + 'a>;
-    let reads: [(&str, Read<'_>); 3] = [
+    let reads: [(&str, Read<'_>); 5] = [
         (
             "get_statistics",
             Box::new(|| {
@@ -226,6 +275,19 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
             "get_performance_report",
             Box::new(|| {
                 black_box(set.ffi_on.performance_report());
+            }),
+        ),
+        (
+            "clock_gettime_monotonic",
+            Box::new(|| {
+                black_box(monotonic_ns());
+            }),
+        ),
+        (
+            "cycle_clock_callback",
+            Box::new(|| {
+                // SAFETY: the callback ignores its context.
+                black_box(unsafe { cycle_clock_ns(std::ptr::null_mut()) });
             }),
         ),
     ];
@@ -264,12 +326,12 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     let _ = write!(
         json,
         "\"plan\": {{\"quick\": {quick}, \"payload_bytes\": {PAYLOAD_BYTES}, \"buffers\": {BUFFERS}, \
-         \"rounds_1t\": {}, \"pairs_1t\": {}, \"rounds_2t\": {}, \"pairs_2t\": {}, \"rounds_latency\": {}, \
+         \"rounds_1t\": {}, \"pairs_1t\": {}, \"rounds_2t\": {}, \"window_ms_2t\": {}, \"rounds_latency\": {}, \
          \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}}},\n",
         plan.rounds_1t,
         plan.pairs_1t,
         plan.rounds_2t,
-        plan.pairs_2t,
+        plan.window_ms_2t,
         plan.rounds_latency,
         plan.pairs_latency,
         plan.rounds_stats,
@@ -280,15 +342,19 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let t0: Vec<f64> = two_threads[i].iter().map(|r| r[0]).collect();
-            let t1: Vec<f64> = two_threads[i].iter().map(|r| r[1]).collect();
+            let column = |t: usize, cpu: bool| -> Vec<f64> {
+                two_threads[i].iter().map(|r: &[Share; 2]| if cpu { r[t].cpu_ns } else { r[t].wall_ns }).collect()
+            };
             format!(
-                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_2t\": [{}, {}]}}",
+                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_2t\": [{}, {}], \
+                 \"cpu_ns_per_pair_2t\": [{}, {}]}}",
                 c.id,
                 c.label,
                 json_numbers(&one_thread[i]),
-                json_numbers(&t0),
-                json_numbers(&t1)
+                json_numbers(&column(0, false)),
+                json_numbers(&column(1, false)),
+                json_numbers(&column(0, true)),
+                json_numbers(&column(1, true))
             )
         })
         .collect();

@@ -1,6 +1,7 @@
 //! A cycle counter for timing single operations: the time-stamp counter on x86-64 (fenced so
 //! the timed operation cannot drift outside the reads), the monotonic clock elsewhere.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,31 @@ pub fn ticks() -> u64 {
 pub fn ticks() -> u64 {
     static BASE: OnceLock<Instant> = OnceLock::new();
     BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
+
+/// A cheap clock callback for the library (`now_ns`): the raw counter scaled to nanoseconds,
+/// as a firmware would pass a cycle-counter clock. [`Calibration::measure`] must have run.
+///
+/// # Safety
+/// None beyond the callback contract; `context` is ignored.
+pub unsafe extern "C" fn cycle_clock_ns(_context: *mut core::ffi::c_void) -> u64 {
+    let scale = NS_PER_TICK_Q32.load(Ordering::Relaxed);
+    ((u128::from(raw_ticks()) * u128::from(scale)) >> 32) as u64
+}
+
+/// Nanoseconds per tick in 32.32 fixed point, set by [`Calibration::measure`].
+static NS_PER_TICK_Q32: AtomicU64 = AtomicU64::new(1 << 32);
+
+/// The counter without fences (what a clock callback would read).
+#[inline(always)]
+fn raw_ticks() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: RDTSC exists on every x86-64 CPU and has no memory effects.
+    unsafe {
+        core::arch::x86_64::_rdtsc()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    ticks()
 }
 
 /// The name of the counter, for the report.
@@ -61,6 +87,7 @@ impl Calibration {
                 })
                 .collect();
             gaps.sort_unstable();
+            NS_PER_TICK_Q32.store(((1u64 << 32) as f64 / ticks_per_ns) as u64, Ordering::Relaxed);
             Calibration { ticks_per_ns, overhead_ticks: gaps[gaps.len() / 2] }
         })
     }
