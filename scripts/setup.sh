@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building, the demo and the tests need on a Debian machine with a rustup Rust
-# toolchain: cmake, a C/C++ compiler, make, valgrind, the clippy/rustfmt components and the
+# Installs what building, the demo, the tests and the benchmarks need on a Debian machine with
+# a rustup Rust toolchain: cmake, a C/C++ compiler, make, valgrind, python3 with pip (the
+# benchmark report; scripts/bench.sh adds matplotlib), the clippy/rustfmt components and the
 # Cortex-M Rust targets.
 # Idempotent.
 set -euo pipefail
 
 missing=()
-for tool in cmake gcc g++ make git valgrind; do
+for tool in cmake gcc g++ make git valgrind python3; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -15,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages for: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    cmake gcc g++ make git valgrind ca-certificates >/dev/null
+    cmake gcc g++ make git valgrind python3 python3-pip ca-certificates >/dev/null
 fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then

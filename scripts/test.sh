@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite:
-#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), and clippy for
+#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), the benchmark
+#      suite builds (cargo bench --no-run), and clippy for
 #      the Cortex-M targets with compare-and-swap (32-bit counters and atomics)
 #   2. the committed header equals a fresh generation
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
@@ -16,6 +17,8 @@ echo "== Rust: format, lints, unit tests"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+# The benchmark suite (benches/pools) must keep building; it is run by scripts/bench.sh.
+cargo bench --no-run --locked
 
 echo "== Rust: the library type-checks and lints clean for Cortex-M3, M4F and M33"
 for target in thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf; do

@@ -240,7 +240,9 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     eprintln!("  two threads: {} rounds x {} ms", plan.rounds_2t, plan.window_ms_2t);
     let mut two_threads = vec![Vec::new(); all.len()];
     for round in 0..plan.rounds_2t {
-        rotated(all.len(), round, |i| two_threads[i].push((all[i].contended)(Duration::from_millis(plan.window_ms_2t))));
+        rotated(all.len(), round, |i| {
+            two_threads[i].push((all[i].contended)(Duration::from_millis(plan.window_ms_2t)))
+        });
     }
 
     eprintln!("  latency: {} rounds x {} pairs", plan.rounds_latency, plan.pairs_latency);
@@ -316,18 +318,18 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         load_before,
         load_after
     );
-    let _ = write!(
+    let _ = writeln!(
         json,
-        "\"timer\": {{\"counter\": {:?}, \"ticks_per_ns\": {:.6}, \"overhead_ns\": {:.3}}},\n",
+        "\"timer\": {{\"counter\": {:?}, \"ticks_per_ns\": {:.6}, \"overhead_ns\": {:.3}}},",
         counter_name(),
         calibration.ticks_per_ns,
         calibration.overhead_ns()
     );
-    let _ = write!(
+    let _ = writeln!(
         json,
         "\"plan\": {{\"quick\": {quick}, \"payload_bytes\": {PAYLOAD_BYTES}, \"buffers\": {BUFFERS}, \
          \"rounds_1t\": {}, \"pairs_1t\": {}, \"rounds_2t\": {}, \"window_ms_2t\": {}, \"rounds_latency\": {}, \
-         \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}}},\n",
+         \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}}},",
         plan.rounds_1t,
         plan.pairs_1t,
         plan.rounds_2t,
