@@ -18,12 +18,20 @@ import statistics
 import subprocess
 import sys
 
-OURS = ["aes5_c_abi_off", "aes5_c_abi_on", "aes5_c_abi_on_cycles", "aes5_rust_off", "aes5_rust_on"]
+OURS = [
+    "aes5_c_abi_off",
+    "aes5_c_abi_on",
+    "aes5_c_abi_on_cycles",
+    "aes5_c_abi_unvalidated",
+    "aes5_rust_off",
+    "aes5_rust_on",
+]
 PEERS = ["atomic_pool", "heapless_pool", "malloc", "spin_free_list"]
 CRITERION_IDS = {
     "aes5_c_abi_off": "aes5_c_abi_monitoring_off",
     "aes5_c_abi_on": "aes5_c_abi_monitoring_on",
     "aes5_c_abi_on_cycles": "aes5_c_abi_monitoring_on_cycle_clock",
+    "aes5_c_abi_unvalidated": "aes5_c_abi_validation_off",
     "aes5_rust_off": "aes5_rust_api_monitoring_off",
     "aes5_rust_on": "aes5_rust_api_monitoring_on",
     "atomic_pool": "atomic_pool",

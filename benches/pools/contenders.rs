@@ -66,11 +66,12 @@ impl OursFfi {
     /// A manager in leaked storage, validation on, monitoring as given, with the default
     /// clock (the host's monotonic clock).
     pub fn new(monitoring: bool) -> Self {
-        Self::with_clock(monitoring, None)
+        Self::with_config(monitoring, true, None)
     }
 
-    /// As [`OursFfi::new`], reading `clock` instead of the default clock.
-    pub fn with_clock(monitoring: bool, clock: Option<Aes5ClockFn>) -> Self {
+    /// A manager in leaked storage with monitoring and memory validation as given, reading
+    /// `clock` (`None`: the default clock).
+    pub fn with_config(monitoring: bool, validation: bool, clock: Option<Aes5ClockFn>) -> Self {
         let storage: &'static mut BufferManagerStorage = Box::leak(Box::new(BufferManagerStorage::new()));
         let mut config = MaybeUninit::<RuntimeConfig>::uninit();
         let mut manager = ptr::null_mut();
@@ -80,7 +81,7 @@ impl OursFfi {
         // SAFETY: written by aes5_runtime_config_default above.
         let mut config = unsafe { config.assume_init() };
         config.enable_performance_monitoring = u8::from(monitoring);
-        config.enable_memory_validation = 1;
+        config.enable_memory_validation = u8::from(validation);
         config.now_ns = clock;
         // SAFETY: the storage is zeroed, aligned, leaked (lives for the process) and not
         // shared with any other call; the other pointers point to live locals.
