@@ -26,7 +26,7 @@ OURS = [
     "aes5_rust_off",
     "aes5_rust_on",
 ]
-PEERS = ["atomic_pool", "heapless_pool", "malloc", "spin_free_list"]
+PEERS = ["atomic_pool", "heapless_pool", "heapless_object", "malloc", "spin_free_list"]
 CRITERION_IDS = {
     "aes5_c_abi_off": "aes5_c_abi_monitoring_off",
     "aes5_c_abi_on": "aes5_c_abi_monitoring_on",
@@ -36,6 +36,7 @@ CRITERION_IDS = {
     "aes5_rust_on": "aes5_rust_api_monitoring_on",
     "atomic_pool": "atomic_pool",
     "heapless_pool": "heapless_pool",
+    "heapless_object": "heapless_object_pool",
     "malloc": "glibc_malloc_free",
     "spin_free_list": "spin_mutex_free_list",
 }
@@ -132,6 +133,7 @@ def render_plot(data, path):
         "aes5_rust_off": ("tab:cyan", ":"),
         "atomic_pool": ("tab:orange", "-"),
         "heapless_pool": ("tab:green", "-"),
+        "heapless_object": ("tab:green", "--"),
     }
     for ax, op in zip(axes, ["allocate", "release"]):
         for s in data["latency"]:

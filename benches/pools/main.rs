@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use criterion::Criterion;
 
-use contenders::{AtomicPool, HeaplessPool, Malloc, OursFfi, OursRust, Pool, SpinFreeList};
+use contenders::{AtomicPool, HeaplessObjectPool, HeaplessPool, Malloc, OursFfi, OursRust, Pool, SpinFreeList};
 
 /// One allocate+release pair; the handle escapes through `black_box` so nothing is elided.
 #[inline(always)]
@@ -44,6 +44,7 @@ pub struct Contenders {
     pub rust_on: OursRust,
     pub atomic_pool: AtomicPool,
     pub heapless: HeaplessPool,
+    pub heapless_objects: HeaplessObjectPool,
     pub malloc: Malloc,
     pub spin: SpinFreeList,
 }
@@ -59,6 +60,7 @@ impl Contenders {
             rust_on: OursRust::new(true),
             atomic_pool: AtomicPool,
             heapless: HeaplessPool::new(),
+            heapless_objects: HeaplessObjectPool::new(),
             malloc: Malloc,
             spin: SpinFreeList::new(),
         }
@@ -75,6 +77,7 @@ fn criterion_part(c: &mut Criterion, set: &Contenders) {
     group.bench_function("aes5_rust_api_monitoring_on", |b| b.iter(|| pair(&set.rust_on)));
     group.bench_function("atomic_pool", |b| b.iter(|| pair(&set.atomic_pool)));
     group.bench_function("heapless_pool", |b| b.iter(|| pair(&set.heapless)));
+    group.bench_function("heapless_object_pool", |b| b.iter(|| pair(&set.heapless_objects)));
     group.bench_function("glibc_malloc_free", |b| b.iter(|| pair(&set.malloc)));
     group.bench_function("spin_mutex_free_list", |b| b.iter(|| pair(&set.spin)));
     group.finish();

@@ -160,6 +160,7 @@ fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
         contender("aes5_rust_on", "aes5 Rust API, monitoring on", &set.rust_on, false),
         contender("atomic_pool", "atomic-pool Box", &set.atomic_pool, true),
         contender("heapless_pool", "heapless::pool BoxPool", &set.heapless, true),
+        contender("heapless_object", "heapless::pool ObjectPool", &set.heapless_objects, true),
         contender("malloc", "glibc malloc+free", &set.malloc, false),
         contender("spin_free_list", "spin::Mutex free list", &set.spin, false),
     ]

@@ -1,0 +1,269 @@
+//! Benchmark firmware for Cortex-M4F under QEMU (`mps2-an386`): instructions per allocate and
+//! per release of this library (C ABI and Rust API; validation on, monitoring off),
+//! `heapless::pool` and `atomic-pool`, each holding 8 buffers of 2048 bytes.
+//!
+//! Run under `qemu-system-arm -icount shift=0`, every instruction takes 1 ns of virtual time and
+//! SysTick (25 MHz core clock) advances once per 40 instructions, deterministically. Each
+//! contender runs `BATCHES` batches of 4 allocations then 4 releases; SysTick is read around
+//! each half, and the ticks are summed. The same loop around empty (non-inlined) functions is
+//! the baseline, so the figures are the instructions of one operation beyond a function call.
+//! The results are printed over semihosting for `scripts/bench_cortex_m.sh`.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use core::mem::MaybeUninit;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use aes5_buffer_manager::ffi::{aes5_buffer_manager_allocate, aes5_buffer_manager_init, aes5_buffer_manager_release};
+use aes5_buffer_manager::{
+    AudioBuffer, AudioFormat, Buffer, BufferManager, BufferManagerStorage, BufferType, Manager, RuntimeConfig,
+    AES5_BUFFER_TYPE_PRIMARY, AES5_OK,
+};
+use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_semihosting::{debug, hprintln};
+
+/// Batches of `HELD` allocations followed by `HELD` releases, per contender.
+const BATCHES: u32 = 2000;
+/// Buffers held at once: half of every pool's 8, below this library's 90 % Warning threshold
+/// (a fuller pool would also measure the state machine's Active -> Warning -> Active).
+const HELD: usize = 4;
+/// Buffers in every pool.
+const POOL_BUFFERS: usize = 8;
+/// 48 kHz stereo, 32-bit samples, 256 frames: 2048 bytes.
+const FORMAT: AudioFormat = AudioFormat::pcm(48_000, 2, 32, 256);
+
+/// What the peers store: 2048 bytes, left uninitialised (nothing is copied in).
+type Payload = MaybeUninit<[u8; 2048]>;
+
+/// A pool measured by the firmware. The methods are never inlined into the measuring loop, as
+/// for a C caller of a library.
+trait Pool {
+    type Handle<'a>
+    where
+        Self: 'a;
+    fn allocate(&self) -> Self::Handle<'_>;
+    fn release(&self, handle: Self::Handle<'_>);
+}
+
+/// Stops the run with a distinct exit code (QEMU exits with it).
+fn fail(code: i32) -> ! {
+    hprintln!("FAIL {}", code);
+    debug::exit(debug::EXIT_FAILURE);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// The baseline: a call that does nothing.
+struct Empty;
+
+impl Pool for Empty {
+    type Handle<'a> = NonNull<u8>;
+    #[inline(never)]
+    fn allocate(&self) -> NonNull<u8> {
+        black_box(NonNull::dangling())
+    }
+    #[inline(never)]
+    fn release(&self, handle: NonNull<u8>) {
+        black_box(handle);
+    }
+}
+
+/// This library through the C ABI.
+struct OursFfi;
+
+static MANAGER: AtomicPtr<BufferManager> = AtomicPtr::new(ptr::null_mut());
+
+impl Pool for OursFfi {
+    type Handle<'a> = NonNull<AudioBuffer>;
+    #[inline(never)]
+    fn allocate(&self) -> NonNull<AudioBuffer> {
+        let mut out = ptr::null_mut();
+        // SAFETY: MANAGER came from init over a static storage; FORMAT and `out` are live.
+        let status = unsafe {
+            aes5_buffer_manager_allocate(MANAGER.load(Ordering::Relaxed), AES5_BUFFER_TYPE_PRIMARY, &FORMAT, &mut out)
+        };
+        match NonNull::new(out) {
+            Some(buffer) if status == AES5_OK => buffer,
+            _ => fail(2),
+        }
+    }
+    #[inline(never)]
+    fn release(&self, handle: NonNull<AudioBuffer>) {
+        // SAFETY: `handle` came from this manager and is released once.
+        let status = unsafe { aes5_buffer_manager_release(MANAGER.load(Ordering::Relaxed), handle.as_ptr()) };
+        if status != AES5_OK {
+            fail(3);
+        }
+    }
+}
+
+/// This library through the Rust API.
+struct OursRust(Manager<'static>);
+
+impl Pool for OursRust {
+    type Handle<'a> = Buffer<'a>;
+    #[inline(never)]
+    fn allocate(&self) -> Buffer<'_> {
+        match self.0.allocate(BufferType::Primary, &FORMAT) {
+            Ok(buffer) => buffer,
+            Err(_) => fail(4),
+        }
+    }
+    #[inline(never)]
+    fn release(&self, handle: Buffer<'_>) {
+        drop(handle);
+    }
+}
+
+heapless::box_pool!(HeaplessBuffers: Payload);
+
+/// `heapless::pool::boxed` (LDREX/STREX Treiber stack).
+struct Heapless;
+
+impl Pool for Heapless {
+    type Handle<'a> = heapless::pool::boxed::Box<HeaplessBuffers>;
+    #[inline(never)]
+    fn allocate(&self) -> heapless::pool::boxed::Box<HeaplessBuffers> {
+        match HeaplessBuffers.alloc(MaybeUninit::uninit()) {
+            Ok(boxed) => boxed,
+            Err(_) => fail(5),
+        }
+    }
+    #[inline(never)]
+    fn release(&self, handle: heapless::pool::boxed::Box<HeaplessBuffers>) {
+        drop(handle);
+    }
+}
+
+/// atomic-pool's pool of 8 payloads (its macro trips a clippy lint in its own code).
+#[allow(clippy::manual_div_ceil)]
+mod atomic_pool_buffers {
+    use super::Payload;
+    atomic_pool::pool!(pub AtomicPoolBuffers: [Payload; 8]);
+}
+use atomic_pool_buffers::AtomicPoolBuffers;
+
+/// `atomic-pool` (bitset of used slots).
+struct AtomicPool;
+
+impl Pool for AtomicPool {
+    type Handle<'a> = atomic_pool::Box<AtomicPoolBuffers>;
+    #[inline(never)]
+    fn allocate(&self) -> atomic_pool::Box<AtomicPoolBuffers> {
+        atomic_pool::Box::<AtomicPoolBuffers>::new(MaybeUninit::uninit()).unwrap_or_else(|| fail(6))
+    }
+    #[inline(never)]
+    fn release(&self, handle: atomic_pool::Box<AtomicPoolBuffers>) {
+        drop(handle);
+    }
+}
+
+/// SysTick ticks between two reads of the 24-bit down-counter.
+#[inline(always)]
+fn ticks_between(start: u32, end: u32) -> u32 {
+    start.wrapping_sub(end) & 0x00FF_FFFF
+}
+
+/// SysTick ticks summed over every allocate half and every release half of the batches.
+#[inline(never)]
+fn measure<P: Pool>(pool: &P) -> (u32, u32) {
+    let mut allocate_ticks = 0;
+    let mut release_ticks = 0;
+    for _ in 0..BATCHES {
+        let mut held: [Option<P::Handle<'_>>; HELD] = [const { None }; HELD];
+        let t0 = SYST::get_current();
+        for slot in held.iter_mut() {
+            *slot = Some(pool.allocate());
+        }
+        let t1 = SYST::get_current();
+        for slot in held.iter_mut() {
+            if let Some(handle) = slot.take() {
+                pool.release(handle);
+            }
+        }
+        let t2 = SYST::get_current();
+        allocate_ticks += ticks_between(t0, t1);
+        release_ticks += ticks_between(t1, t2);
+    }
+    (allocate_ticks, release_ticks)
+}
+
+/// Ticks of exactly `2 * iterations` instructions (a SUBS/BNE loop), to check the
+/// 40-instructions-per-tick scale.
+#[inline(never)]
+fn calibrate(iterations: u32) -> u32 {
+    let t0 = SYST::get_current();
+    // SAFETY: a countdown loop on one register; no memory access.
+    unsafe {
+        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) iterations => _, options(nomem, nostack));
+    }
+    ticks_between(t0, SYST::get_current())
+}
+
+fn report(name: &str, (allocate, release): (u32, u32)) {
+    hprintln!("RESULT {} {} {} {}", name, allocate, release, BATCHES * HELD as u32);
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(mut peripherals) = cortex_m::Peripherals::take() else { fail(1) };
+    peripherals.SYST.set_clock_source(SystClkSource::Core);
+    peripherals.SYST.set_reload(0x00FF_FFFF);
+    peripherals.SYST.clear_current();
+    peripherals.SYST.enable_counter();
+
+    static mut FFI_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
+    static mut RUST_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
+    static mut HEAPLESS_BLOCKS: [heapless::pool::boxed::BoxBlock<Payload>; POOL_BUFFERS] =
+        [const { heapless::pool::boxed::BoxBlock::new() }; POOL_BUFFERS];
+
+    let config = RuntimeConfig {
+        enable_performance_monitoring: 0,
+        enable_memory_validation: 1,
+        ..RuntimeConfig::default()
+    };
+    let mut manager = ptr::null_mut();
+    // SAFETY: `entry` runs once, so these are the only references to the statics; the storage
+    // is zeroed and lives forever.
+    let status = unsafe { aes5_buffer_manager_init(ptr::addr_of_mut!(FFI_STORAGE), &config, &mut manager) };
+    if status != AES5_OK {
+        fail(7);
+    }
+    MANAGER.store(manager, Ordering::Relaxed);
+    // SAFETY: as above; this is the only reference to RUST_STORAGE.
+    let rust_storage = unsafe { &mut *ptr::addr_of_mut!(RUST_STORAGE) };
+    let Ok(rust_manager) = Manager::new(rust_storage, Some(&config)) else { fail(8) };
+    // SAFETY: as above; the blocks are handed to the pool for good.
+    let blocks = unsafe { &mut *ptr::addr_of_mut!(HEAPLESS_BLOCKS) };
+    for block in blocks.iter_mut() {
+        HeaplessBuffers.manage(block);
+    }
+    let ours_rust = OursRust(rust_manager);
+
+    hprintln!("CALIBRATION {} {}", 2 * 50_000, calibrate(50_000));
+    // Warm-up run of each (first-allocation state change Ready -> Active), then the runs.
+    measure(&OursFfi);
+    measure(&ours_rust);
+    report("empty", measure(&Empty));
+    report("aes5_c_abi", measure(&OursFfi));
+    report("aes5_rust_api", measure(&ours_rust));
+    report("heapless_pool", measure(&Heapless));
+    report("atomic_pool", measure(&AtomicPool));
+    debug::exit(debug::EXIT_SUCCESS);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// The library's panic hook on bare metal (it has no panic path by design).
+#[no_mangle]
+pub extern "C" fn aes5_panic_hook() -> ! {
+    fail(101)
+}
+
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    fail(99)
+}
