@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite (cargo bench --bench pools: criterion + the interleaved suite) and
-# renders BENCHMARKS.md and docs/latency.png from its results.
+# the Cortex-M4F instruction counts under QEMU (scripts/bench_cortex_m.sh), and renders
+# BENCHMARKS.md and docs/latency.png from the results.
 #
-#   scripts/bench.sh            full run (about two minutes), then render
+#   scripts/bench.sh            full run (a few minutes), then render
 #   scripts/bench.sh --render   render again from the last results only
 #
 # Benchmarks are disturbed by anything else running: check `uptime` first and prefer a quiet
@@ -17,6 +18,8 @@ if [ "${1:-}" != "--render" ]; then
   [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
   echo "== load before the run: $(uptime)"
   AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
+  echo "== load after the run: $(uptime)"
+  scripts/bench_cortex_m.sh
 fi
 
 if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
@@ -25,4 +28,4 @@ if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
     || python3 -m pip install --user --quiet --break-system-packages matplotlib
 fi
 python3 scripts/bench_report.py --results "$results" --criterion target/criterion \
-  --markdown BENCHMARKS.md --plot docs/latency.png
+  --cortex-m target/aes5-bench/cortex-m --markdown BENCHMARKS.md --plot docs/latency.png
