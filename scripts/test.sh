@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite:
 #   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), the benchmark
-#      suite builds (cargo bench --no-run), and clippy for
-#      the Cortex-M targets with compare-and-swap (32-bit counters and atomics)
+#      suite builds (cargo bench --no-run), clippy for the Cortex-M targets with
+#      compare-and-swap (32-bit counters and atomics), and fmt + clippy of the Cortex-M4F
+#      benchmark firmware (bench/cortex-m)
 #   2. the committed header equals a fresh generation
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
 #      C/C++ test also under valgrind memcheck
