@@ -65,6 +65,19 @@ fn thread_cpu_ns() -> u64 {
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
+/// Keeps the calling thread on `cpu` (modulo the CPUs available), so the two threads of a
+/// contended run never queue behind each other on one core. Best effort.
+fn pin_to_cpu(cpu: usize) {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it, and
+    // sched_setaffinity only reads it (0 = the calling thread).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu % cpus, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// One thread's share of a contended run: wall-clock and CPU nanoseconds per pair.
 #[derive(Clone, Copy, Debug)]
 struct Share {
@@ -72,15 +85,16 @@ struct Share {
     cpu_ns: f64,
 }
 
-/// Two threads running pairs on one pool for `window`. Both threads spin until both are
-/// running, then run until the window closes, so they overlap for the whole window whenever
+/// Two threads running pairs on one pool for `window`, pinned to different CPUs. Both threads
+/// spin until both are running, then run until the window closes, so they overlap for the whole window whenever
 /// the scheduler gives them two cores. The CPU time per pair is not inflated by time a thread
 /// spent descheduled.
 #[inline(never)]
 fn contended<P: Pool>(pool: &P, window: Duration) -> [Share; 2] {
     let ready = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let worker = || {
+    let worker = |cpu: usize| {
+        pin_to_cpu(cpu);
         ready.fetch_add(1, Ordering::SeqCst);
         while ready.load(Ordering::SeqCst) < 2 {
             std::hint::spin_loop();
@@ -100,8 +114,8 @@ fn contended<P: Pool>(pool: &P, window: Duration) -> [Share; 2] {
         Share { wall_ns: wall / pairs, cpu_ns: cpu / pairs }
     };
     std::thread::scope(|scope| {
-        let first = scope.spawn(worker);
-        let second = scope.spawn(worker);
+        let first = scope.spawn(move || worker(0));
+        let second = scope.spawn(move || worker(1));
         while ready.load(Ordering::SeqCst) < 2 {
             std::thread::yield_now();
         }
