@@ -28,8 +28,8 @@ struct Plan {
 const FULL: Plan = Plan {
     rounds_1t: 51,
     pairs_1t: 20_000,
-    rounds_2t: 21,
-    window_ms_2t: 30,
+    rounds_2t: 61,
+    window_ms_2t: 5,
     rounds_latency: 100,
     pairs_latency: 10_000,
     rounds_stats: 31,
@@ -85,7 +85,9 @@ struct Share {
     cpu_ns: f64,
 }
 
-/// Two threads running pairs on one pool for `window`, pinned to different CPUs. Both threads
+/// Two threads running pairs on one pool for `window`, pinned to different CPUs. Windows are
+/// short (a few ms, within one scheduler time slice of a freshly woken thread) and many, so
+/// that other load on the machine rarely splits a window. Both threads
 /// spin until both are running, then run until the window closes, so they overlap for the whole window whenever
 /// the scheduler gives them two cores. The CPU time per pair is not inflated by time a thread
 /// spent descheduled.
