@@ -495,11 +495,14 @@ def main():
     w("## Reproduce")
     w("")
     w("```sh")
-    w("scripts/bench.sh            # runs cargo bench --bench pools, then renders this file and docs/latency.png")
+    w("scripts/bench.sh            # cargo bench --bench pools + scripts/bench_cortex_m.sh, then renders")
+    w("                            # this file and docs/latency.png")
+    w("scripts/bench.sh --render   # renders again from the last results")
     w("```")
     w("")
-    w("Raw figures: `target/aes5-bench/results.json` (per-round timings, latency quantiles);")
-    w("criterion's own reports: `target/criterion/`.")
+    w("Raw figures: `target/aes5-bench/results.json` (per-round timings, latency quantiles),")
+    w("`target/aes5-bench/cortex-m/` (firmware output, per-function counts); criterion's own")
+    w("reports: `target/criterion/`.")
     w("")
 
     with open(args.markdown, "w") as f:

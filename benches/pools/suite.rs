@@ -217,8 +217,12 @@ fn plot_levels() -> Vec<f64> {
 }
 
 fn json_numbers(values: &[f64]) -> String {
+    json_numbers_with(values, 3)
+}
+
+fn json_numbers_with(values: &[f64], decimals: usize) -> String {
     let items: Vec<String> =
-        values.iter().map(|v| if v.is_finite() { format!("{v:.3}") } else { "null".into() }).collect();
+        values.iter().map(|v| if v.is_finite() { format!("{v:.decimals$}") } else { "null".into() }).collect();
     format!("[{}]", items.join(","))
 }
 
@@ -400,7 +404,7 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
                 stats[3],
                 ns.last().copied().unwrap_or(f64::NAN),
                 ns.iter().sum::<f64>() / ns.len().max(1) as f64,
-                json_numbers(&levels),
+                json_numbers_with(&levels, 7),
                 json_numbers(&curve)
             ));
         }
