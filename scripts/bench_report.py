@@ -201,6 +201,8 @@ def render_plot(data, path):
             for level, ns in zip(s["levels"], s["ns"]):
                 xs.append(max(ns, 1.0))
                 ys.append(1.0 - level)
+            xs.append(max(s["max"], 1.0))  # the slowest sample: one in `samples`
+            ys.append(1.0 / s["samples"])
             ax.step(xs, ys, where="post", label=s["label"], color=color, linestyle=style)
         ax.set_xscale("log")
         ax.set_yscale("log")
