@@ -5,8 +5,9 @@
 # instructions), and, for the opt-level "s" image, counts the instructions executed in each
 # library function with a TCG plugin (bench/cortex-m/qemu-insn-count.c).
 #
-# Writes target/aes5-bench/cortex-m/{release,speed}.txt (the firmware's output) and
-# release-functions.txt ("<instructions> <symbol>" per library function), which
+# Writes target/aes5-bench/cortex-m/{release,speed}.txt (the firmware's output),
+# release-breakdown.txt and release-functions.txt ("<instructions> <symbol>" per library
+# function, from a run of the C ABI alone), which
 # scripts/bench_report.py turns into the Cortex-M section of BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +40,13 @@ for profile in release speed; do
   echo "== $profile: $(tr '\n' ';' < "$out/$profile.txt")"
 done
 
-# Instructions executed inside each library function (opt-level "s" image).
+# Instructions executed inside each library function, from an opt-level "s" image that runs
+# only the C ABI with monitoring off (feature "breakdown").
 plugin="$out/libinsncount.so"
 gcc -O2 -shared -fPIC -o "$plugin" bench/cortex-m/qemu-insn-count.c
-elf=bench/cortex-m/target/thumbv7em-none-eabihf/release/aes5-cortex-m-bench
+(cd bench/cortex-m && cargo build --locked --profile release --features breakdown --target-dir target/breakdown)
+elf=bench/cortex-m/target/breakdown/thumbv7em-none-eabihf/release/aes5-cortex-m-bench
+timeout 300 "${qemu[@]}" -kernel "$elf" > "$out/release-breakdown.txt"
 : > "$out/release-functions.txt"
 arm-none-eabi-nm "$elf" | awk '$2 ~ /^[tT]$/ {print $3}' | grep 'aes5_buffer_manager' | sort -u |
   while read -r sym; do

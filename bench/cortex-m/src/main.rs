@@ -1,5 +1,6 @@
 //! Benchmark firmware for Cortex-M4F under QEMU (`mps2-an386`): instructions per allocate and
-//! per release of this library (C ABI and Rust API; validation on, monitoring off),
+//! per release of this library (C ABI and Rust API; validation on, monitoring off, and the C
+//! ABI with monitoring on and a cycle-counter-like clock),
 //! `heapless::pool` (BoxPool and ObjectPool) and `atomic-pool`, each holding 8 buffers of 2048
 //! bytes.
 //!
@@ -12,10 +13,10 @@
 #![no_std]
 #![no_main]
 
+use core::ffi::c_void;
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
 
 use aes5_buffer_manager::ffi::{aes5_buffer_manager_allocate, aes5_buffer_manager_init, aes5_buffer_manager_release};
 use aes5_buffer_manager::{
@@ -73,19 +74,17 @@ impl Pool for Empty {
 }
 
 /// This library through the C ABI.
-struct OursFfi;
-
-static MANAGER: AtomicPtr<BufferManager> = AtomicPtr::new(ptr::null_mut());
+struct OursFfi {
+    manager: *mut BufferManager,
+}
 
 impl Pool for OursFfi {
     type Handle<'a> = NonNull<AudioBuffer>;
     #[inline(never)]
     fn allocate(&self) -> NonNull<AudioBuffer> {
         let mut out = ptr::null_mut();
-        // SAFETY: MANAGER came from init over a static storage; FORMAT and `out` are live.
-        let status = unsafe {
-            aes5_buffer_manager_allocate(MANAGER.load(Ordering::Relaxed), AES5_BUFFER_TYPE_PRIMARY, &FORMAT, &mut out)
-        };
+        // SAFETY: the manager came from init over a static storage; FORMAT and `out` are live.
+        let status = unsafe { aes5_buffer_manager_allocate(self.manager, AES5_BUFFER_TYPE_PRIMARY, &FORMAT, &mut out) };
         match NonNull::new(out) {
             Some(buffer) if status == AES5_OK => buffer,
             _ => fail(2),
@@ -94,11 +93,46 @@ impl Pool for OursFfi {
     #[inline(never)]
     fn release(&self, handle: NonNull<AudioBuffer>) {
         // SAFETY: `handle` came from this manager and is released once.
-        let status = unsafe { aes5_buffer_manager_release(MANAGER.load(Ordering::Relaxed), handle.as_ptr()) };
+        let status = unsafe { aes5_buffer_manager_release(self.manager, handle.as_ptr()) };
         if status != AES5_OK {
             fail(3);
         }
     }
+}
+
+/// A cycle-counter clock for monitoring, as a firmware would pass in `now_ns` (DWT CYCCNT,
+/// which QEMU does not emulate, is read the same way: one load). Here: SysTick's count,
+/// turned upwards.
+///
+/// # Safety
+/// Callable from any context; `context` is ignored.
+unsafe extern "C" fn systick_clock(_context: *mut c_void) -> u64 {
+    u64::from(0x00FF_FFFF - SYST::get_current())
+}
+
+/// The configuration measured: validation on, monitoring as given (with `systick_clock`).
+fn config(monitoring: bool) -> RuntimeConfig {
+    RuntimeConfig {
+        enable_performance_monitoring: u8::from(monitoring),
+        enable_memory_validation: 1,
+        now_ns: if monitoring { Some(systick_clock) } else { None },
+        ..RuntimeConfig::default()
+    }
+}
+
+/// Initialises a C ABI manager in `storage`.
+///
+/// # Safety
+/// `storage` must be a zeroed storage that lives forever and that nothing else uses.
+unsafe fn init_manager(storage: *mut BufferManagerStorage, monitoring: bool) -> OursFfi {
+    let mut manager = ptr::null_mut();
+    // SAFETY: the caller's contract for `storage`; the configuration and `manager` are live
+    // locals.
+    let status = unsafe { aes5_buffer_manager_init(storage, &config(monitoring), &mut manager) };
+    if status != AES5_OK {
+        fail(7);
+    }
+    OursFfi { manager }
 }
 
 /// This library through the Rust API.
@@ -235,24 +269,20 @@ fn main() -> ! {
 
     static mut FFI_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
     static mut RUST_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
+    static mut MONITORED_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
     static mut HEAPLESS_OBJECTS: [heapless::pool::object::ObjectBlock<Payload>; POOL_BUFFERS] =
         [const { heapless::pool::object::ObjectBlock::new(MaybeUninit::uninit()) }; POOL_BUFFERS];
     static mut HEAPLESS_BLOCKS: [heapless::pool::boxed::BoxBlock<Payload>; POOL_BUFFERS] =
         [const { heapless::pool::boxed::BoxBlock::new() }; POOL_BUFFERS];
 
-    let config =
-        RuntimeConfig { enable_performance_monitoring: 0, enable_memory_validation: 1, ..RuntimeConfig::default() };
-    let mut manager = ptr::null_mut();
-    // SAFETY: `entry` runs once, so these are the only references to the statics; the storage
-    // is zeroed and lives forever.
-    let status = unsafe { aes5_buffer_manager_init(ptr::addr_of_mut!(FFI_STORAGE), &config, &mut manager) };
-    if status != AES5_OK {
-        fail(7);
-    }
-    MANAGER.store(manager, Ordering::Relaxed);
+    // SAFETY: `entry` runs once, so nothing else uses these statics; the storages are zeroed
+    // and live forever.
+    let ours_ffi = unsafe { init_manager(ptr::addr_of_mut!(FFI_STORAGE), false) };
+    // SAFETY: as above.
+    let ours_monitored = unsafe { init_manager(ptr::addr_of_mut!(MONITORED_STORAGE), true) };
     // SAFETY: as above; this is the only reference to RUST_STORAGE.
     let rust_storage = unsafe { &mut *ptr::addr_of_mut!(RUST_STORAGE) };
-    let Ok(rust_manager) = Manager::new(rust_storage, Some(&config)) else { fail(8) };
+    let Ok(rust_manager) = Manager::new(rust_storage, Some(&config(false))) else { fail(8) };
     // SAFETY: as above; the blocks are handed to the pool for good.
     let blocks = unsafe { &mut *ptr::addr_of_mut!(HEAPLESS_BLOCKS) };
     for block in blocks.iter_mut() {
@@ -267,14 +297,21 @@ fn main() -> ! {
 
     hprintln!("CALIBRATION {} {}", 2 * 50_000, calibrate(50_000));
     // One pair each first: the first allocation moves a manager from Ready to Active.
-    OursFfi.release(OursFfi.allocate());
-    ours_rust.release(ours_rust.allocate());
-    report("empty", measure(&Empty));
-    report("aes5_c_abi", measure(&OursFfi));
-    report("aes5_rust_api", measure(&ours_rust));
-    report("heapless_pool", measure(&Heapless));
-    report("heapless_object_pool", measure(&HeaplessObjectPool));
-    report("atomic_pool", measure(&AtomicPool));
+    ours_ffi.release(ours_ffi.allocate());
+    if cfg!(feature = "breakdown") {
+        // Only the C ABI with monitoring off, for per-function instruction counts.
+        report("aes5_c_abi", measure(&ours_ffi));
+    } else {
+        ours_monitored.release(ours_monitored.allocate());
+        ours_rust.release(ours_rust.allocate());
+        report("empty", measure(&Empty));
+        report("aes5_c_abi", measure(&ours_ffi));
+        report("aes5_c_abi_monitored", measure(&ours_monitored));
+        report("aes5_rust_api", measure(&ours_rust));
+        report("heapless_pool", measure(&Heapless));
+        report("heapless_object_pool", measure(&HeaplessObjectPool));
+        report("atomic_pool", measure(&AtomicPool));
+    }
     debug::exit(debug::EXIT_SUCCESS);
     #[allow(clippy::empty_loop)]
     loop {}
