@@ -17,7 +17,8 @@ if [ "${1:-}" != "--render" ]; then
   scripts/setup.sh
   [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
   echo "== load before the run: $(uptime)"
-  AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
+  source=$(git describe --always --dirty 2>/dev/null || echo unknown)
+  AES5_BENCH_SOURCE="$source" AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
   echo "== load after the run: $(uptime)"
   scripts/bench_cortex_m.sh
 fi

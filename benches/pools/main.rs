@@ -13,6 +13,7 @@
 //!    `$AES5_BENCH_OUT` (default `target/aes5-bench/results.json`).
 //!
 //! `scripts/bench.sh` runs this and renders `BENCHMARKS.md` and `docs/latency.png`.
+//! `AES5_BENCH_SOURCE` names the source revision in the JSON (`scripts/bench.sh` sets it).
 //! `AES5_BENCH_QUICK=1` shortens the interleaved suite (for a smoke run);
 //! `AES5_BENCH_CRITERION=0` or `AES5_BENCH_SUITE=0` skips one of the two parts.
 

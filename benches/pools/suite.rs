@@ -332,13 +332,15 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     let _ = write!(
         json,
         "{{\n\"machine\": {{\"cpu\": {:?}, \"cores\": {cores}, \"arch\": {:?}, \"os\": {:?}, \"kernel\": {:?}, \
-         \"load_before\": {:?}, \"load_after\": {:?}}},\n",
+         \"load_before\": {:?}, \"load_after\": {:?}, \"unix_time\": {}, \"source\": {:?}}},\n",
         cpu_model(),
         std::env::consts::ARCH,
         std::env::consts::OS,
         read_trimmed("/proc/sys/kernel/osrelease"),
         load_before,
-        load_after
+        load_after,
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        std::env::var("AES5_BENCH_SOURCE").unwrap_or_else(|_| "unknown".into())
     );
     let _ = writeln!(
         json,
