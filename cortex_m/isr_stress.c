@@ -5,8 +5,13 @@
  * handler's own measured cost, so main() keeps making progress on every core and clock; QEMU
  * runs with -icount so an interrupt can land on any instruction. Its handler
  * allocates from the same pools as main(), writes an owner tag over the whole buffer, checks
- * it, releases the buffer and then tries to release it again. main() does the same in a loop
- * while holding up to MAIN_HOLD buffers across interrupts, and also tries foreign pointers.
+ * it, releases the buffer and then tries to release it again. From the Scratch pool it keeps
+ * one buffer across interrupts (released, tag checked, by a later interrupt), so that a
+ * non-atomic step in main() shows as a buffer with two owners instead of staying invisible.
+ * main() allocates, tags and releases in a loop while holding up to MAIN_HOLD buffers across
+ * interrupts, tries to release again every Primary and Conversion buffer it released (the
+ * handler never keeps those across interrupts, so that is always a double release), and tries
+ * foreign pointers.
  *
  * Passes (exit 0) when, after STRESS_INTERRUPTS interrupts:
  * - no buffer was ever handed to two owners (every allocation found no live tag, every tag
@@ -92,11 +97,40 @@ static int unowned(const aes5_audio_buffer_t *b) {
     return (first & TAG_MASK) != MAIN_TAG && (first & TAG_MASK) != ISR_TAG;
 }
 
-/* One allocate / tag / verify / release / double release cycle, run by the handler. */
+#define SCRATCH 2u
+/* The Scratch buffer the handler keeps between interrupts, and its tag. */
+static aes5_audio_buffer_t *isr_kept;
+static uint32_t isr_kept_tag;
+
+/* Releases `b` (tag checked) and tries again: inside the handler nothing can run between the
+ * two calls, so the second is always a double release. */
+static void isr_release_twice(aes5_audio_buffer_t *b, uint32_t pool, uint32_t tag) {
+    if (!intact(b, tag)) isr_tally.failures++;
+    fill(b, FREE_WORD);
+    isr_tally.calls++;
+    if (aes5_buffer_manager_release(manager, b) != AES5_OK) {
+        isr_tally.failures++;
+        return;
+    }
+    isr_tally.releases[pool]++;
+    isr_tally.calls++;
+    if (aes5_buffer_manager_release(manager, b) == AES5_ERR_DOUBLE_RELEASE)
+        isr_tally.double_releases_refused++;
+    else
+        isr_tally.failures++;
+}
+
+/* One cycle of the handler: allocate, tag, check, release, double release; or, for Scratch,
+ * take a buffer to keep or give back the one kept. */
 static void isr_cycle(void) {
     uint32_t r = next_random(&isr_random);
     uint32_t pool = r % POOLS;
     aes5_audio_buffer_t *b = 0;
+    if (pool == SCRATCH && isr_kept != 0) {
+        isr_release_twice(isr_kept, SCRATCH, isr_kept_tag);
+        isr_kept = 0;
+        return;
+    }
     isr_tally.calls++;
     aes5_status_t s = aes5_buffer_manager_allocate(manager, pool_types[pool], &format, &b);
     if (s == AES5_ERR_POOL_EXHAUSTED) {
@@ -110,20 +144,12 @@ static void isr_cycle(void) {
     isr_tally.allocations[pool]++;
     uint32_t tag = ISR_TAG | (interrupts & 0xFF00u);
     fill(b, tag);
-    if (!intact(b, tag)) isr_tally.failures++;
-    fill(b, FREE_WORD);
-    isr_tally.calls++;
-    if (aes5_buffer_manager_release(manager, b) != AES5_OK) {
-        isr_tally.failures++;
+    if (pool == SCRATCH) {
+        isr_kept = b;
+        isr_kept_tag = tag;
         return;
     }
-    isr_tally.releases[pool]++;
-    /* Nothing can run between these two calls inside the handler: always a double release. */
-    isr_tally.calls++;
-    if (aes5_buffer_manager_release(manager, b) == AES5_ERR_DOUBLE_RELEASE)
-        isr_tally.double_releases_refused++;
-    else
-        isr_tally.failures++;
+    isr_release_twice(b, pool, tag);
 }
 
 /* Called by SysTick_Handler with the stacked exception frame. */
@@ -216,13 +242,15 @@ int main(void) {
             check(aes5_buffer_manager_release(manager, b) == AES5_OK, "main release");
             main_tally.releases[held_pool[slot]]++;
             held[slot] = 0;
-            /* The handler never keeps a buffer across interrupts, so `b` is free whenever
-             * main() runs: this release is always a double release. */
-            main_tally.calls++;
-            if (aes5_buffer_manager_release(manager, b) == AES5_ERR_DOUBLE_RELEASE)
-                main_tally.double_releases_refused++;
-            else
-                check(0, "main double release not refused");
+            /* The handler keeps no Primary or Conversion buffer across interrupts, so such a
+             * `b` is free whenever main() runs: releasing it again is a double release. */
+            if (held_pool[slot] != SCRATCH) {
+                main_tally.calls++;
+                if (aes5_buffer_manager_release(manager, b) == AES5_ERR_DOUBLE_RELEASE)
+                    main_tally.double_releases_refused++;
+                else
+                    check(0, "main double release not refused");
+            }
             if ((r >> 16) % 8u == 0) {
                 main_tally.calls++;
                 aes5_audio_buffer_t *foreign = (aes5_audio_buffer_t *)(void *)&foreign_word[(r >> 20) % 32u];
@@ -234,6 +262,10 @@ int main(void) {
         }
     }
     AES5_SYST_CSR = 0;
+    if (isr_kept != 0) {
+        isr_release_twice(isr_kept, SCRATCH, isr_kept_tag);
+        isr_kept = 0;
+    }
     for (uint32_t slot = 0; slot < MAIN_HOLD; slot++) {
         if (held[slot] == 0) continue;
         check(intact(held[slot], held_tag[slot]), "main's tag intact at the end");
