@@ -4,7 +4,8 @@
 # A test passes only on exit code 0: faults exit 99 (cortex_m/startup.c), hangs hit the timeout.
 #
 # Boards (AES5_BOARDS): microbit (Cortex-M0, thumbv6m, critical-section path, 16 KiB RAM: small
-# geometry), mps2-an385 (M3), mps2-an386 (M4F), mps2-an505 (M33), the last three with the
+# geometry of 4/2/2 buffers of 256 bytes with the storage trimmed to 3,584 bytes, so that a
+# test holding three managers fits), mps2-an385 (M3), mps2-an386 (M4F), mps2-an505 (M33), the last three with the
 # default geometry.
 
 set(AES5_BOARDS "microbit;mps2-an385;mps2-an386;mps2-an505" CACHE STRING "Emulated boards to build and test")
@@ -58,6 +59,35 @@ file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/te
 file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.cpp")
 set(AES5_WARNING_FLAGS -Wall -Wextra -Wpedantic -Werror)
 
+# Links SOURCES with the current board's startup into the image <id>_<name> and registers a
+# ctest test running it under QEMU (extra QEMU arguments after QEMU_ARGS). The board's
+# settings (id, board, lib, board_flags, board_specs, linker_script) are the caller's loop
+# variables.
+function(aes5_add_image name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TIMEOUT" "SOURCES;QEMU_ARGS")
+  set(image ${id}_${name})
+  add_executable(${image} ${ARG_SOURCES} $<TARGET_OBJECTS:${id}_startup>)
+  set_target_properties(${image} PROPERTIES SUFFIX ".elf"
+    C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
+    CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
+    LINK_DEPENDS "${linker_script}")
+  target_include_directories(${image} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests" "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
+  target_compile_options(${image} PRIVATE ${board_flags} ${AES5_WARNING_FLAGS} -ffunction-sections -fdata-sections
+                         $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+  target_link_options(${image} PRIVATE ${board_flags} -nostartfiles ${board_specs} --specs=rdimon.specs
+                      -Wl,--no-warn-execstack
+                      -T "${linker_script}" -Wl,--gc-sections -Wl,-Map=$<TARGET_FILE:${image}>.map)
+  target_link_libraries(${image} PRIVATE ${lib} m)
+  add_test(NAME ${board}/${name}
+           COMMAND "${AES5_QEMU}" -M ${board} -nographic -monitor none
+                   -semihosting-config enable=on,target=native ${ARG_QEMU_ARGS}
+                   -kernel $<TARGET_FILE:${image}>)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  set_tests_properties(${board}/${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS cortex-m)
+endfunction()
+
 foreach(board IN LISTS AES5_BOARDS)
   aes5_board_settings(${board})
   string(REPLACE "mps2-" "" id "${board}")
@@ -79,32 +109,6 @@ foreach(board IN LISTS AES5_BOARDS)
   target_compile_options(${id}_startup PRIVATE ${board_flags} -Wall -Wextra -Werror)
   target_include_directories(${id}_startup PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
 
-  # Links `sources` with the board's startup into the image <id>_<name> and registers a ctest
-  # test running it under QEMU (extra QEMU arguments after QEMU_ARGS).
-  function(aes5_add_image name)
-    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TIMEOUT" "SOURCES;QEMU_ARGS")
-    set(image ${id}_${name})
-    add_executable(${image} ${ARG_SOURCES} $<TARGET_OBJECTS:${id}_startup>)
-    set_target_properties(${image} PROPERTIES SUFFIX ".elf"
-      C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
-      CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
-      LINK_DEPENDS "${linker_script}")
-    target_include_directories(${image} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests" "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
-    target_compile_options(${image} PRIVATE ${board_flags} ${AES5_WARNING_FLAGS} -ffunction-sections -fdata-sections
-                           $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
-    target_link_options(${image} PRIVATE ${board_flags} -nostartfiles ${board_specs} --specs=rdimon.specs
-                        -Wl,--no-warn-execstack
-                        -T "${linker_script}" -Wl,--gc-sections -Wl,-Map=$<TARGET_FILE:${image}>.map)
-    target_link_libraries(${image} PRIVATE ${lib} m)
-    add_test(NAME ${board}/${name}
-             COMMAND "${AES5_QEMU}" -M ${board} -nographic -monitor none
-                     -semihosting-config enable=on,target=native ${ARG_QEMU_ARGS}
-                     -kernel $<TARGET_FILE:${image}>)
-    if(NOT ARG_TIMEOUT)
-      set(ARG_TIMEOUT 120)
-    endif()
-    set_tests_properties(${board}/${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS cortex-m)
-  endfunction()
 
   foreach(source IN LISTS AES5_C_TESTS AES5_CXX_TESTS)
     get_filename_component(name "${source}" NAME_WE)
