@@ -121,6 +121,15 @@ foreach(board IN LISTS AES5_BOARDS)
     # interrupt can land on any instruction and every run is the same.
     aes5_add_image(isr_stress SOURCES cortex_m/isr_stress.c QEMU_ARGS -icount shift=0 TIMEOUT 300)
   endif()
+  if(board STREQUAL "microbit")
+    # The same stress test with the critical section defined by the firmware
+    # (cortex_m/critical_section.c) instead of the library's own PRIMASK masking.
+    set(lib aes5_${id}_firmware_cs)
+    aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
+                          FEATURES firmware-critical-section GEOMETRY ${board_geometry})
+    aes5_add_image(isr_stress_firmware_cs SOURCES cortex_m/isr_stress.c cortex_m/critical_section.c
+                   QEMU_ARGS -icount shift=0 TIMEOUT 300)
+  endif()
   if(board STREQUAL "mps2-an386")
     aes5_add_image(insn_count SOURCES cortex_m/insn_count.c QEMU_ARGS -icount shift=0)
   endif()
