@@ -3,13 +3,20 @@
 //! Every shared-state access of the library goes through these names, so that a model checker
 //! (`--cfg loom`) or another atomic backend can replace them without touching the algorithms.
 //!
+//! Cores without compare-and-swap (ARMv6-M) get [`crate::critical_atomic::AtomicU32`], whose
+//! read-modify-write operations run in a short critical section.
+//!
 //! Counter width: statistics counters are 64-bit where the target has 64-bit atomics (x86-64,
 //! AArch64) and 32-bit elsewhere (ARMv7-M, ARMv8-M), so every field is read without tearing.
 //! 32-bit counters wrap modulo 2^32; differences such as `allocations - releases` stay exact
 //! as long as fewer than 2^32 operations separate the two reads.
 
+#[cfg(all(not(loom), not(target_has_atomic = "32")))]
+pub(crate) use crate::critical_atomic::AtomicU32;
+#[cfg(all(not(loom), target_has_atomic = "32"))]
+pub(crate) use core::sync::atomic::AtomicU32;
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{fence, AtomicU32, Ordering};
+pub(crate) use core::sync::atomic::{fence, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicU32, Ordering};
 
