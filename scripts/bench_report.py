@@ -283,7 +283,10 @@ def main():
     w("runs every contender once, in an order rotated each round, so a disturbance of the")
     w("machine hits all contenders alike; ratios are the median of per-round ratios.")
     w("")
-    w(f"- one thread: {plan['rounds_1t']} rounds of {plan['pairs_1t']:,} allocate+release pairs per contender;")
+    w(
+        f"- one thread: {plan['rounds_1t']} rounds of {plan['pairs_1t']:,} allocate+release pairs per contender, "
+        f"on CPU {plan.get('main_cpu', 0)} (pinned), then a quarter as many rounds on each CPU in turn;"
+    )
     w(f"- two threads: {plan['rounds_2t']} rounds of {plan['window_ms_2t']} ms, both threads on one pool, started together")
     w("  (spin rendezvous), each counting its own pairs;")
     w(f"- latency: {plan['rounds_latency']} rounds of {plan['pairs_latency']:,} pairs, each allocate and release timed alone")
@@ -303,6 +306,20 @@ def main():
         crit = criterion_median(args.criterion, CRITERION_IDS[cid])
         w(f"| {c['label']} | {fmt(st[cid])} | {fmt(lo)}–{fmt(hi)} | {fmt(crit) if crit else 'n/a'} |")
     w("")
+    per_cpu_counts = {len(c.get("ns_per_pair_1t_per_cpu", [])) for c in by_id.values()}
+    if per_cpu_counts and min(per_cpu_counts) > 1:
+        n_cpu = min(per_cpu_counts)
+        w(f"The same rounds pinned to each CPU in turn (median ns per pair; the table above ran on CPU {plan.get('main_cpu', 0)}):")
+        w("")
+        w("| contender | " + " | ".join(f"CPU {k}" for k in range(n_cpu)) + " |")
+        w("|---|" + "---:|" * n_cpu)
+        for cid in OURS + PEERS:
+            c = by_id[cid]
+            w(f"| {c['label']} | " + " | ".join(fmt(median(c["ns_per_pair_1t_per_cpu"][k])) for k in range(n_cpu)) + " |")
+        w("")
+        w("A difference between the columns shows how much the (virtual) CPU a thread lands on")
+        w("mattered at the time of the run. Ratios below come from the main table.")
+        w("")
     w("Ratios, ours / peer (time per pair; below 1 means ours is faster):")
     w("")
     w("| ours | " + " | ".join(by_id[p]["label"] for p in PEERS) + " |")

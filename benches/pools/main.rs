@@ -13,6 +13,7 @@
 //!    `$AES5_BENCH_OUT` (default `target/aes5-bench/results.json`).
 //!
 //! `scripts/bench.sh` runs this and renders `BENCHMARKS.md` and `docs/latency.png`.
+//! `AES5_BENCH_CPU` picks the CPU of the single-thread parts (default 0).
 //! `AES5_BENCH_SOURCE` names the source revision in the JSON (`scripts/bench.sh` sets it).
 //! `AES5_BENCH_QUICK=1` shortens the interleaved suite (for a smoke run);
 //! `AES5_BENCH_CRITERION=0` or `AES5_BENCH_SUITE=0` skips one of the two parts.
@@ -91,6 +92,10 @@ fn criterion_part(c: &mut Criterion, set: &Contenders) {
 }
 
 fn main() {
+    // Single-thread measurements stay on one CPU (virtual CPUs can differ; the suite also
+    // measures each CPU in turn).
+    suite::allowed_cpus();
+    suite::pin_to_cpu(suite::main_cpu());
     timer::Calibration::measure();
     let set: &'static Contenders = Box::leak(Box::new(Contenders::new()));
     // Fill the monitored manager's history, so the performance report analyses a full ring.

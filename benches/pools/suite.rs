@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::contenders::{Pool, BUFFERS, PAYLOAD_BYTES};
@@ -65,17 +66,45 @@ fn thread_cpu_ns() -> u64 {
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
-/// Keeps the calling thread on `cpu` (modulo the CPUs available), so the two threads of a
-/// contended run never queue behind each other on one core. Best effort.
-fn pin_to_cpu(cpu: usize) {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+/// The CPUs this process may run on, as found on the first call (call it before pinning any
+/// thread: pinning narrows what the system reports).
+pub fn allowed_cpus() -> &'static [usize] {
+    static ALLOWED: OnceLock<Vec<usize>> = OnceLock::new();
+    ALLOWED.get_or_init(|| {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity writes at most its
+        // size into it (0 = the calling thread); CPU_ISSET only reads it.
+        let cpus: Vec<usize> = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                return vec![0];
+            }
+            (0..libc::CPU_SETSIZE as usize).filter(|&cpu| libc::CPU_ISSET(cpu, &set)).collect()
+        };
+        if cpus.is_empty() {
+            vec![0]
+        } else {
+            cpus
+        }
+    })
+}
+
+/// Keeps the calling thread on the `index`-th allowed CPU (modulo their number), so the two
+/// threads of a contended run never queue behind each other on one core. Best effort.
+pub fn pin_to_cpu(index: usize) {
+    let cpus = allowed_cpus();
+    let cpu = cpus[index % cpus.len()];
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it, and
     // sched_setaffinity only reads it (0 = the calling thread).
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu % cpus, &mut set);
+        libc::CPU_SET(cpu, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
+}
+
+/// The CPU the single-thread parts run on: `$AES5_BENCH_CPU`, default 0.
+pub fn main_cpu() -> usize {
+    std::env::var("AES5_BENCH_CPU").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 /// One thread's share of a contended run: wall-clock and CPU nanoseconds per pair.
@@ -259,6 +288,21 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         rotated(all.len(), round, |i| one_thread[i].push((all[i].single)(plan.pairs_1t)));
     }
 
+    // The same single-thread rounds pinned to each CPU in turn: virtual CPUs can differ.
+    let cpus = allowed_cpus().len();
+    let per_cpu_rounds = plan.rounds_1t.div_ceil(4);
+    eprintln!("  single thread on each of {cpus} CPUs: {per_cpu_rounds} rounds each");
+    let mut per_cpu: Vec<Vec<Vec<f64>>> = Vec::new();
+    for cpu in 0..cpus {
+        pin_to_cpu(cpu);
+        let mut rounds = vec![Vec::new(); all.len()];
+        for round in 0..per_cpu_rounds {
+            rotated(all.len(), round, |i| rounds[i].push((all[i].single)(plan.pairs_1t)));
+        }
+        per_cpu.push(rounds);
+    }
+    pin_to_cpu(main_cpu());
+
     eprintln!("  two threads: {} rounds x {} ms", plan.rounds_2t, plan.window_ms_2t);
     let mut two_threads = vec![Vec::new(); all.len()];
     for round in 0..plan.rounds_2t {
@@ -328,7 +372,7 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     let load_after = read_trimmed("/proc/loadavg");
 
     let mut json = String::new();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = allowed_cpus().len();
     let _ = write!(
         json,
         "{{\n\"machine\": {{\"cpu\": {:?}, \"cores\": {cores}, \"arch\": {:?}, \"os\": {:?}, \"kernel\": {:?}, \
@@ -351,9 +395,10 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     );
     let _ = writeln!(
         json,
-        "\"plan\": {{\"quick\": {quick}, \"payload_bytes\": {PAYLOAD_BYTES}, \"buffers\": {BUFFERS}, \
+        "\"plan\": {{\"quick\": {quick}, \"main_cpu\": {}, \"payload_bytes\": {PAYLOAD_BYTES}, \"buffers\": {BUFFERS}, \
          \"rounds_1t\": {}, \"pairs_1t\": {}, \"rounds_2t\": {}, \"window_ms_2t\": {}, \"rounds_latency\": {}, \
          \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}}},",
+        main_cpu(),
         plan.rounds_1t,
         plan.pairs_1t,
         plan.rounds_2t,
@@ -371,12 +416,14 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
             let column = |t: usize, cpu: bool| -> Vec<f64> {
                 two_threads[i].iter().map(|r: &[Share; 2]| if cpu { r[t].cpu_ns } else { r[t].wall_ns }).collect()
             };
+            let on_each_cpu: Vec<String> = per_cpu.iter().map(|rounds| json_numbers(&rounds[i])).collect();
             format!(
-                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_2t\": [{}, {}], \
-                 \"cpu_ns_per_pair_2t\": [{}, {}]}}",
+                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_1t_per_cpu\": [{}], \
+                 \"ns_per_pair_2t\": [{}, {}], \"cpu_ns_per_pair_2t\": [{}, {}]}}",
                 c.id,
                 c.label,
                 json_numbers(&one_thread[i]),
+                on_each_cpu.join(", "),
                 json_numbers(&column(0, false)),
                 json_numbers(&column(1, false)),
                 json_numbers(&column(0, true)),
