@@ -319,6 +319,24 @@ def main():
         w("")
         w("A difference between the columns shows how much the (virtual) CPU a thread lands on")
         w("mattered at the time of the run. Ratios below come from the main table.")
+        main_cpu = plan.get("main_cpu", 0)
+        drift = {
+            cid: median(by_id[cid]["ns_per_pair_1t_per_cpu"][main_cpu]) / st[cid]
+            for cid in ("aes5_c_abi_off", "atomic_pool", "heapless_object", "malloc")
+            if main_cpu < n_cpu
+        }
+        if drift and max(drift.values()) > 1.2:
+            w("")
+            w(
+                f"Here the same CPU gave {drift.get('aes5_c_abi_off', float('nan')):.2f}× the main table's time for ours, "
+                f"{drift.get('malloc', float('nan')):.2f}× for malloc, {drift.get('atomic_pool', float('nan')):.2f}× for atomic-pool and "
+                f"{drift.get('heapless_object', float('nan')):.2f}× for the heapless object pool a few seconds later:"
+            )
+            w("the machine's speed for the contenders that touch more cache lines changed during the")
+            w("run (with the load average inside the machine as above, most likely interference from")
+            w("outside the virtual machine; the upper end of the 10th–90th")
+            w("ranges above shows the same). Because every round measures all contenders back to back,")
+            w("the per-round ratios stay comparable; absolute figures are best read as ranges.")
         w("")
     w("Ratios, ours / peer (time per pair; below 1 means ours is faster):")
     w("")
