@@ -9,7 +9,14 @@ find_program(AES5_CARGO cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
 set(AES5_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
 set(AES5_HEADER_DIR "${CMAKE_CURRENT_BINARY_DIR}/include")
 set(AES5_RUST_TARGET "" CACHE STRING "Rust target triple to build for (empty = the host)")
-set(AES5_CARGO_PROFILE "release" CACHE STRING "Cargo profile for the library")
+# The sanitizer build links the library built with debug assertions and overflow checks
+# (Cargo.toml [profile.sanitize]); every other build links the release profile.
+if(AES5_SANITIZE)
+  set(AES5_DEFAULT_CARGO_PROFILE "sanitize")
+else()
+  set(AES5_DEFAULT_CARGO_PROFILE "release")
+endif()
+set(AES5_CARGO_PROFILE "${AES5_DEFAULT_CARGO_PROFILE}" CACHE STRING "Cargo profile for the library")
 
 if(AES5_RUST_TARGET)
   set(AES5_LIB_DIR "${AES5_CARGO_TARGET_DIR}/${AES5_RUST_TARGET}/${AES5_CARGO_PROFILE}")

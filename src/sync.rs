@@ -2,20 +2,22 @@
 //!
 //! Every shared-state access of the library goes through these names, so that a model checker
 //! (`--cfg loom`) or another atomic backend can replace them without touching the algorithms.
+//! Loom is a test-only dependency: the switch applies to the crate's own test build
+//! (`RUSTFLAGS="--cfg loom" cargo test --release --lib`); other builds keep core's atomics.
 //!
 //! Counter width: statistics counters are 64-bit where the target has 64-bit atomics (x86-64,
 //! AArch64) and 32-bit elsewhere (ARMv7-M, ARMv8-M), so every field is read without tearing.
 //! 32-bit counters wrap modulo 2^32; differences such as `allocations - releases` stay exact
 //! as long as fewer than 2^32 operations separate the two reads.
 
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 pub(crate) use core::sync::atomic::{fence, AtomicU32, Ordering};
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 pub(crate) use loom::sync::atomic::{fence, AtomicU32, Ordering};
 
-#[cfg(all(not(loom), target_has_atomic = "64"))]
+#[cfg(all(not(all(loom, test)), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64 as AtomicCounter;
-#[cfg(all(loom, target_has_atomic = "64"))]
+#[cfg(all(loom, test, target_has_atomic = "64"))]
 pub(crate) use loom::sync::atomic::AtomicU64 as AtomicCounter;
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) use AtomicU32 as AtomicCounter;
@@ -85,7 +87,7 @@ pub(crate) fn lower_counter(cell: &AtomicCounter, value: CounterValue) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
