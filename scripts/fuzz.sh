@@ -11,7 +11,8 @@
 #   scripts/fuzz.sh --minimize        # merge build/fuzz/corpus into fuzz/corpus, minimised
 #   scripts/fuzz.sh --replay FILE...  # run the target on given inputs (e.g. a crash file)
 #
-# The committed corpus (fuzz/corpus) seeds every run; crashes are written to build/fuzz/.
+# The committed corpus (fuzz/corpus, minimised) and the inputs of past failures
+# (fuzz/regressions, each once a crash) seed every run; crashes are written to build/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -50,11 +51,11 @@ mkdir -p "$out/corpus" "$out/artifacts"
 case "$mode" in
   fuzz)
     exec "./$out/fuzz_api" -max_total_time="$seconds" -max_len=1024 -timeout=10 -print_final_stats=1 \
-      -artifact_prefix="$out/artifacts/" "$out/corpus" fuzz/corpus
+      -artifact_prefix="$out/artifacts/" "$out/corpus" fuzz/corpus fuzz/regressions
     ;;
   minimize)
-    mkdir -p "$out/minimized"
-    "./$out/fuzz_api" -merge=1 -max_len=1024 "$out/minimized" fuzz/corpus "$out/corpus"
+    rm -rf "$out/minimized" && mkdir -p "$out/minimized"
+    "./$out/fuzz_api" -set_cover_merge=1 -max_len=1024 "$out/minimized" fuzz/corpus "$out/corpus"
     rm -f fuzz/corpus/*
     cp "$out/minimized"/* fuzz/corpus/
     echo "fuzz: fuzz/corpus now holds $(ls fuzz/corpus | wc -l) inputs"
