@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a Debian machine with a rustup Rust
-# toolchain: cmake, a C/C++ compiler, make, valgrind, the clippy/rustfmt components and the
-# Cortex-M Rust targets.
+# toolchain: cmake, a C/C++ compiler, make, valgrind, clang with libFuzzer (the fuzz target),
+# the clippy/rustfmt components and the Cortex-M Rust targets.
 # Idempotent.
 set -euo pipefail
 
@@ -9,6 +9,19 @@ missing=()
 for tool in cmake gcc g++ make git valgrind; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+# clang and its libFuzzer runtime (scripts/fuzz.sh): any clang with libclang_rt.fuzzer.
+has_libfuzzer() {
+  local c
+  for c in clang-19 clang; do
+    if command -v "$c" >/dev/null 2>&1 \
+      && [ -f "$("$c" -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" -o \
+           -f "$("$c" -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer.a" ]; then
+      return 0
+    fi
+  done
+  return 1
+}
+has_libfuzzer || missing+=(clang-libfuzzer)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -16,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     cmake gcc g++ make git valgrind ca-certificates >/dev/null
+  if ! has_libfuzzer; then
+    # Debian 12 ships clang 14 as "clang"; clang 19 has a libFuzzer that links with the
+    # sanitizer-coverage instrumentation of current rustc.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      clang-19 libclang-rt-19-dev >/dev/null
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
