@@ -73,7 +73,7 @@ if(NOT CMAKE_CROSSCOMPILING)
     # Valgrind runs one thread at a time and ~50x slower: a fixed number of steps instead.
     add_test(NAME valgrind_stress_pool
              COMMAND ${AES5_VALGRIND_COMMAND} --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
-                     $<TARGET_FILE:aes5_stress> --iterations 3000)
+                     $<TARGET_FILE:aes5_stress> --iterations 20000)
     set_tests_properties(valgrind_stress_pool PROPERTIES TIMEOUT 300)
   endif()
 endif()
