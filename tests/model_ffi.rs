@@ -74,15 +74,49 @@ enum Damage {
 
 #[derive(Clone, Copy, Debug)]
 enum Op {
-    Allocate { handle: Handle, ty: u32, format: Option<AudioFormat>, null_out: bool },
-    Release { handle: Handle, target: Target },
-    Validate { handle: Handle, target: Target },
-    Damage { held: usize, damage: Damage },
-    Transition { handle: Handle, to: u32 },
-    Shutdown { handle: Handle },
-    Init { checked_size_ok: bool, null_config: bool },
-    PoolStatistics { handle: Handle, ty: u32, null_out: bool },
-    Report { handle: Handle, period: u64 },
+    Allocate {
+        handle: Handle,
+        ty: u32,
+        format: Option<AudioFormat>,
+        null_out: bool,
+    },
+    Release {
+        handle: Handle,
+        target: Target,
+    },
+    Validate {
+        handle: Handle,
+        target: Target,
+    },
+    Damage {
+        held: usize,
+        damage: Damage,
+    },
+    Transition {
+        handle: Handle,
+        to: u32,
+    },
+    Shutdown {
+        handle: Handle,
+    },
+    Init {
+        checked_size_ok: bool,
+        null_config: bool,
+    },
+    PoolStatistics {
+        handle: Handle,
+        ty: u32,
+        null_out: bool,
+    },
+    Report {
+        handle: Handle,
+        period: u64,
+    },
+    /// `n` allocations of one pooled type in a row (reaches exhaustion and Warning).
+    Burst {
+        ty: u32,
+        n: u8,
+    },
 }
 
 fn handle() -> impl Strategy<Value = Handle> {
@@ -160,6 +194,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (proptest::bool::weighted(0.9), any::<bool>()).prop_map(|(checked_size_ok, null_config)| Op::Init { checked_size_ok, null_config }),
         2 => (handle(), prop_oneof![0u32..6, any::<u32>()], proptest::bool::weighted(0.1)).prop_map(|(handle, ty, null_out)| Op::PoolStatistics { handle, ty, null_out }),
         1 => (handle(), prop_oneof![Just(0u64), any::<u64>()]).prop_map(|(handle, period)| Op::Report { handle, period }),
+        2 => (0u32..3, 1u8..=12).prop_map(|(ty, n)| Op::Burst { ty, n }),
     ]
 }
 
@@ -630,6 +665,13 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 compare_pool(m, ty as usize, &out)?;
             } else {
                 prop_assert_eq!(out.total_buffers, 0xDEAD, "out-parameter written on failure");
+            }
+        }
+        Op::Burst { ty, n } => {
+            for _ in 0..n {
+                let format = Some(AudioFormat::pcm(48_000, 1, 16, 1));
+                step(sys, m, Op::Allocate { handle: Handle::Valid, ty, format, null_out: false })?;
+                compare(sys, m)?;
             }
         }
         Op::Report { handle, period } => {
