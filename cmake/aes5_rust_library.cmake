@@ -1,75 +1,88 @@
-# Builds the Rust staticlib with cargo and exposes it as the target aes5::buffer_manager.
+# Builds the Rust staticlib with cargo and exposes it as a CMake INTERFACE target.
+#
+#   aes5_add_rust_library(<name> [RUST_TARGET <triple>] [PROFILE <cargo profile>]
+#                         [FEATURES <cargo features...>] [GEOMETRY <NAME=VALUE...>])
 #
 # The custom command depends on every Rust source, so editing one rebuilds the library.
-# Each CMake build directory has its own cargo target directory and its own generated header
-# (<binary dir>/include/aes5_buffer_manager.h), so builds with different geometries never mix.
+# Each library gets its own generated header (<binary dir>/<name>/include/aes5_buffer_manager.h),
+# so builds with different geometries never mix; they share one cargo target directory per
+# CMake build directory (cargo keeps each target triple apart inside it).
 
 find_program(AES5_CARGO cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
 
 set(AES5_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
-set(AES5_HEADER_DIR "${CMAKE_CURRENT_BINARY_DIR}/include")
-set(AES5_RUST_TARGET "" CACHE STRING "Rust target triple to build for (empty = the host)")
-# The sanitizer build links the library built with debug assertions and overflow checks
-# (Cargo.toml [profile.sanitize]); every other build links the release profile.
-if(AES5_SANITIZE)
-  set(AES5_DEFAULT_CARGO_PROFILE "sanitize")
-else()
-  set(AES5_DEFAULT_CARGO_PROFILE "release")
-endif()
-set(AES5_CARGO_PROFILE "${AES5_DEFAULT_CARGO_PROFILE}" CACHE STRING "Cargo profile for the library")
-
-if(AES5_RUST_TARGET)
-  set(AES5_LIB_DIR "${AES5_CARGO_TARGET_DIR}/${AES5_RUST_TARGET}/${AES5_CARGO_PROFILE}")
-  set(AES5_TARGET_ARGS --target ${AES5_RUST_TARGET})
-else()
-  set(AES5_LIB_DIR "${AES5_CARGO_TARGET_DIR}/${AES5_CARGO_PROFILE}")
-  set(AES5_TARGET_ARGS "")
-endif()
-set(AES5_LIB "${AES5_LIB_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}aes5_buffer_manager${CMAKE_STATIC_LIBRARY_SUFFIX}")
-set(AES5_HEADER "${AES5_HEADER_DIR}/aes5_buffer_manager.h")
-
 file(GLOB_RECURSE AES5_RUST_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/src/*.rs")
 list(APPEND AES5_RUST_SOURCES
   "${CMAKE_CURRENT_SOURCE_DIR}/Cargo.toml"
   "${CMAKE_CURRENT_SOURCE_DIR}/Cargo.lock"
   "${CMAKE_CURRENT_SOURCE_DIR}/build.rs"
   "${CMAKE_CURRENT_SOURCE_DIR}/cbindgen.toml")
+set(AES5_RUST_PROJECT_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
 
-# Geometry settings become environment variables of the cargo build (read by build.rs).
-set(AES5_GEOMETRY_ENV "")
-foreach(setting IN LISTS AES5_GEOMETRY)
-  if(NOT setting MATCHES "^AES5_[A-Z0-9_]+=[0-9]+$")
-    message(FATAL_ERROR "AES5_GEOMETRY entry '${setting}' is not NAME=NUMBER with an AES5_ name")
+function(aes5_add_rust_library name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "RUST_TARGET;PROFILE" "FEATURES;GEOMETRY")
+  if(NOT ARG_PROFILE)
+    set(ARG_PROFILE release)
   endif()
-  list(APPEND AES5_GEOMETRY_ENV "${setting}")
-endforeach()
+  set(header_dir "${CMAKE_CURRENT_BINARY_DIR}/${name}/include")
+  if(ARG_RUST_TARGET)
+    set(lib_dir "${AES5_CARGO_TARGET_DIR}/${ARG_RUST_TARGET}/${ARG_PROFILE}")
+    set(target_args --target ${ARG_RUST_TARGET})
+  else()
+    set(lib_dir "${AES5_CARGO_TARGET_DIR}/${ARG_PROFILE}")
+    set(target_args "")
+  endif()
+  # Cargo writes one file per triple and profile; this copy is the library of <name>.
+  set(lib "${CMAKE_CURRENT_BINARY_DIR}/${name}/${CMAKE_STATIC_LIBRARY_PREFIX}aes5_buffer_manager${CMAKE_STATIC_LIBRARY_SUFFIX}")
+  set(header "${header_dir}/aes5_buffer_manager.h")
 
-add_custom_command(
-  OUTPUT "${AES5_LIB}" "${AES5_HEADER}"
-  COMMAND ${CMAKE_COMMAND} -E env
-          "CARGO_TARGET_DIR=${AES5_CARGO_TARGET_DIR}"
-          "AES5_HEADER_OUT_DIR=${AES5_HEADER_DIR}"
-          ${AES5_GEOMETRY_ENV}
-          "${AES5_CARGO}" build --locked --lib --profile ${AES5_CARGO_PROFILE} ${AES5_TARGET_ARGS}
-          --manifest-path "${CMAKE_CURRENT_SOURCE_DIR}/Cargo.toml"
-  DEPENDS ${AES5_RUST_SOURCES}
-  WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
-  COMMENT "cargo build: aes5_buffer_manager (${AES5_CARGO_PROFILE}${AES5_RUST_TARGET})"
-  USES_TERMINAL
-  VERBATIM)
-add_custom_target(aes5_cargo_build DEPENDS "${AES5_LIB}" "${AES5_HEADER}")
+  # Geometry settings become environment variables of the cargo build (read by build.rs).
+  set(geometry_env "")
+  foreach(setting IN LISTS ARG_GEOMETRY)
+    if(NOT setting MATCHES "^AES5_[A-Z0-9_]+=[0-9]+$")
+      message(FATAL_ERROR "geometry entry '${setting}' is not NAME=NUMBER with an AES5_ name")
+    endif()
+    list(APPEND geometry_env "${setting}")
+  endforeach()
+  set(feature_args "")
+  if(ARG_FEATURES)
+    list(JOIN ARG_FEATURES "," features)
+    set(feature_args --features ${features})
+  endif()
 
-add_library(aes5_buffer_manager_rust STATIC IMPORTED GLOBAL)
-set_target_properties(aes5_buffer_manager_rust PROPERTIES IMPORTED_LOCATION "${AES5_LIB}")
+  add_custom_command(
+    OUTPUT "${lib}" "${header}"
+    COMMAND ${CMAKE_COMMAND} -E env
+            "CARGO_TARGET_DIR=${AES5_CARGO_TARGET_DIR}"
+            "AES5_HEADER_OUT_DIR=${header_dir}"
+            ${geometry_env}
+            "${AES5_CARGO}" build --locked --lib --profile ${ARG_PROFILE} ${target_args} ${feature_args}
+            --manifest-path "${AES5_RUST_PROJECT_DIR}/Cargo.toml"
+    COMMAND ${CMAKE_COMMAND} -E copy
+            "${lib_dir}/${CMAKE_STATIC_LIBRARY_PREFIX}aes5_buffer_manager${CMAKE_STATIC_LIBRARY_SUFFIX}" "${lib}"
+    DEPENDS ${AES5_RUST_SOURCES}
+    WORKING_DIRECTORY "${AES5_RUST_PROJECT_DIR}"
+    COMMENT "cargo build: ${name} (${ARG_PROFILE} ${ARG_RUST_TARGET} ${ARG_FEATURES})"
+    USES_TERMINAL
+    VERBATIM)
+  add_custom_target(${name}_cargo_build DEPENDS "${lib}" "${header}")
+  # Builds of one CMake directory run one after another: they share the cargo target dir.
+  get_property(previous GLOBAL PROPERTY AES5_LAST_CARGO_BUILD)
+  if(previous)
+    add_dependencies(${name}_cargo_build ${previous})
+  endif()
+  set_property(GLOBAL PROPERTY AES5_LAST_CARGO_BUILD ${name}_cargo_build)
 
-add_library(aes5_buffer_manager INTERFACE)
-add_dependencies(aes5_buffer_manager aes5_cargo_build)
-target_include_directories(aes5_buffer_manager INTERFACE "${AES5_HEADER_DIR}")
-target_link_libraries(aes5_buffer_manager INTERFACE aes5_buffer_manager_rust)
-if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  # What `rustc --print native-static-libs` lists for this no_std staticlib on Linux.
-  target_link_libraries(aes5_buffer_manager INTERFACE m rt pthread)
-elseif(APPLE)
-  target_link_libraries(aes5_buffer_manager INTERFACE m)
-endif()
-add_library(aes5::buffer_manager ALIAS aes5_buffer_manager)
+  add_library(${name}_rust STATIC IMPORTED GLOBAL)
+  set_target_properties(${name}_rust PROPERTIES IMPORTED_LOCATION "${lib}")
+  add_library(${name} INTERFACE)
+  add_dependencies(${name} ${name}_cargo_build)
+  target_include_directories(${name} INTERFACE "${header_dir}")
+  target_link_libraries(${name} INTERFACE ${name}_rust)
+  if(NOT ARG_RUST_TARGET AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    # What `rustc --print native-static-libs` lists for this no_std staticlib on Linux.
+    target_link_libraries(${name} INTERFACE m rt pthread)
+  elseif(NOT ARG_RUST_TARGET AND APPLE)
+    target_link_libraries(${name} INTERFACE m)
+  endif()
+endfunction()

@@ -41,6 +41,47 @@
 #define AES5_BUFFER_MANAGER_INIT(storage, config, out_manager) \
     aes5_buffer_manager_init_checked((storage), sizeof(aes5_buffer_manager_storage_t), (config), (out_manager))
 
+/*
+ * Bare-metal integration (README, "Bare-metal integration"). Hosted builds (Linux, macOS)
+ * need none of this.
+ *
+ * - Storage placement: the storage is an ordinary object; put it where the buffers must live,
+ *   for example DMA-capable RAM through a linker section of your own:
+ *       static aes5_buffer_manager_storage_t storage __attribute__((section(".dma_ram")));
+ *   The type carries its own alignment; the section needs no more than that.
+ * - Clock: set `now_ns` (and `clock_context`) in aes5_runtime_config_t when performance
+ *   monitoring is on; without it bare-metal timings read 0. It must be callable from every
+ *   context that calls the library. Examples: a 64-bit count of SysTick wraps (kept by the
+ *   SysTick handler) times the reload plus the elapsed part of the current period, scaled to
+ *   ns; or the DWT cycle counter (CYCCNT, Cortex-M3 and up: set DEMCR.TRCENA and
+ *   DWT_CTRL.CYCCNTENA) extended to 64 bits and divided by the core clock in GHz.
+ * - Panic hook: the library has no panic path by design; if a library bug ever panics, it
+ *   calls aes5_panic_hook(), which must not return. On Arm bare metal the library carries a
+ *   weak default that executes a permanently undefined instruction (UDF), so the firmware's
+ *   fault handler decides what happens; define the function to log, reset or halt your own way.
+ * - Critical section (Cortex-M0/M0+/M1 only, `thumbv6m-none-eabi`, which has no
+ *   compare-and-swap): built with the cargo feature `single-core`, the library masks
+ *   interrupts (PRIMASK) for a few instructions around each read-modify-write; built with
+ *   `firmware-critical-section`, it calls aes5_critical_section_enter() and
+ *   aes5_critical_section_exit(), which the firmware defines (for example with a hardware
+ *   spinlock on a dual-core part). Other cores never call them.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void aes5_panic_hook(void);
+/** Firmware-defined: excludes every other context that calls the library; returns the state
+ *  to hand to the matching exit (for example the previous PRIMASK). */
+uint32_t aes5_critical_section_enter(void);
+/** Firmware-defined: leaves the critical section entered with `state`. */
+void aes5_critical_section_exit(uint32_t state);
+#ifdef __cplusplus
+}
+#endif
+
 
 /**
  * Default `allocation_timeout_ns`: 100 µs.

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Installs what building, the demo and the tests need on a Debian machine with a rustup Rust
-# toolchain: cmake, a C/C++ compiler, make, valgrind, clang with libFuzzer (the fuzz target),
-# the clippy/rustfmt components and the Cortex-M Rust targets.
+# Installs what building, the demo, the tests and the benchmarks need on a Debian machine with
+# a rustup Rust toolchain: cmake, a C/C++ compiler, make, valgrind, python3 with pip (the
+# benchmark report; scripts/bench.sh adds matplotlib), the GNU Arm toolchain with newlib and
+# QEMU (the Cortex-M tests and benchmarks), clang with libFuzzer (the fuzz target), the
+# clippy/rustfmt components and the Cortex-M Rust targets.
 # Idempotent.
 set -euo pipefail
 
 missing=()
-for tool in cmake gcc g++ make git valgrind; do
+for tool in cmake gcc g++ make git valgrind python3 arm-none-eabi-gcc qemu-system-arm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+# newlib's semihosting specs come in a package of their own.
+if command -v arm-none-eabi-gcc >/dev/null 2>&1 &&
+   [ ! -f "$(arm-none-eabi-gcc -print-file-name=rdimon.specs)" ]; then
+  missing+=("libnewlib-arm-none-eabi")
+fi
 # clang and its libFuzzer runtime (scripts/fuzz.sh): any clang with libclang_rt.fuzzer.
 has_libfuzzer() {
   local c
@@ -28,7 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages for: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    cmake gcc g++ make git valgrind ca-certificates >/dev/null
+    cmake gcc g++ make git valgrind python3 python3-pip ca-certificates \
+    gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm >/dev/null
   if ! has_libfuzzer; then
     # Debian 12 ships clang 14 as "clang"; clang 19 has a libFuzzer that links with the
     # sanitizer-coverage instrumentation of current rustc.
@@ -47,7 +55,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 if command -v rustup >/dev/null 2>&1; then
   rustup component add clippy rustfmt >/dev/null 2>&1 || true
-  # Cortex-M targets with compare-and-swap, checked by scripts/test.sh.
-  rustup target add thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf >/dev/null
+  # The Cortex-M targets of the emulated boards (scripts/test.sh builds and runs all four).
+  rustup target add thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf >/dev/null
 fi
 cargo fetch --locked >/dev/null

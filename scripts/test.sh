@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite:
-#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), and clippy for
-#      the Cortex-M targets with compare-and-swap (32-bit counters and atomics)
+#   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), the benchmark
+#      suite builds (cargo bench --no-run), clippy for the four Cortex-M targets (thumbv6m with
+#      both critical-section features), and fmt + clippy of the Cortex-M4F benchmark firmware
+#      (bench/cortex-m)
 #   2. the committed header equals a fresh generation
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
 #      C/C++ test also under valgrind memcheck
 #   4. CMake + ctest with a small geometry (4/2/2 buffers of 512 bytes): the same C tests
 #   5. the same C/C++ tests built with -fsanitize=address,undefined (library with debug
 #      assertions and overflow checks)
-#   6. verification (VERIFICATION.md): the loom models, and a 60 s run of the C ABI fuzz target
+#   6. Cortex-M: the same C/C++ tests as firmware images on four emulated boards under QEMU
+#      (microbit M0, mps2-an385 M3, mps2-an386 M4F, mps2-an505 M33), the interrupt-preemption
+#      stress test on microbit and mps2-an386, then the footprint and instruction-count report
+#   7. verification (VERIFICATION.md): the loom models, and a 60 s run of the C ABI fuzz target
 #      (the proptest model test runs in step 1, the C stress test in steps 3-5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +24,19 @@ echo "== Rust: format, lints, unit tests, model-based property test (proptest)"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+# The benchmark suite (benches/pools) must keep building; it is run by scripts/bench.sh.
+cargo bench --no-run --locked
 
-echo "== Rust: the library type-checks and lints clean for Cortex-M3, M4F and M33"
+echo "== Rust: the library type-checks and lints clean for Cortex-M0, M3, M4F and M33"
+for features in single-core firmware-critical-section; do
+  cargo clippy --locked --release --lib --target thumbv6m-none-eabi --features "$features" -- -D warnings
+done
 for target in thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf; do
   cargo clippy --locked --release --lib --target "$target" -- -D warnings
 done
+# The Cortex-M4F benchmark firmware (bench/cortex-m, its own package, whose .cargo/config.toml
+# selects the target) keeps building.
+(cd bench/cortex-m && cargo fmt --check && cargo clippy --locked --release -- -D warnings)
 
 echo "== Header: the committed include/aes5_buffer_manager.h matches a fresh generation"
 cargo build --locked --lib
@@ -46,6 +59,12 @@ echo "== C/C++: AddressSanitizer + UndefinedBehaviorSanitizer build of the same 
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DAES5_SANITIZE=ON >/dev/null
 cmake --build build/sanitize -j 2
 ctest --test-dir build/sanitize --output-on-failure
+
+echo "== Cortex-M: the C/C++ tests, interrupt stress and footprint images under QEMU (4 boards)"
+cmake -S . -B build/cortex-m -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/cortex-m -j 2
+ctest --test-dir build/cortex-m --output-on-failure -j 2
+scripts/cortex-m-report.sh build/cortex-m
 
 echo "== Verification: loom models of the lock-free core"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo clippy --locked --release --all-targets -- -D warnings

@@ -23,6 +23,8 @@ extern crate std;
 mod api;
 mod clock;
 mod config;
+#[cfg(not(target_has_atomic = "32"))]
+mod critical_atomic;
 pub mod ffi;
 mod format;
 mod geometry;

@@ -12,8 +12,8 @@ use crate::geometry::{
 use crate::header::{AudioBuffer, SlotIdentity};
 use crate::history::HistoryRing;
 use crate::layout::{
-    BufferManager, BufferManagerStorage, ManagerCore, ManagerCounters, MetricCells, PoolControl, WarningWindow,
-    MANAGER_MAGIC,
+    BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, ManagerCounters, MetricCells, PoolControl,
+    WarningWindow, MANAGER_MAGIC,
 };
 use crate::manager::Operation;
 use crate::metrics::TimingCells;
@@ -80,6 +80,7 @@ impl ManagerCore {
             let now = if timed { active.clock.now() } else { 0 };
             addr_of_mut!((*core).init_time_ns).write(now);
             addr_of_mut!((*core).state_change_time_ns).write(WideStamp::new(now));
+            addr_of_mut!((*core).gap).write(CacheLineGap::new());
             let pools = addr_of_mut!((*core).pools).cast::<PoolControl>();
             for (p, &count) in POOL_BUFFER_COUNTS.iter().enumerate() {
                 pools.add(p).write(PoolControl { list: FreeList::new(count), counters: PoolCounters::new() });

@@ -1,13 +1,16 @@
 //! Lock-free, torn-free 64-bit values on 32-bit atomics: the timing sums behind averages and
 //! the state-change timestamp.
 //!
-//! Where the target has 64-bit atomics it is one `AtomicU64`. ARMv7-M and ARMv8-M have only
-//! 32-bit atomics, so there the sum is split into two 32-bit words (`SplitSum`): the low word
-//! holds 31 bits plus a carry bit, and the high word counts carries twice, odd while a carry is
-//! being moved. A reader accepts a (high, low, high) read only when both highs are equal and
-//! even, so it never sees a torn value; it retries a few times and never waits on a writer it
-//! may have preempted. Sums reach 2^62 before wrapping, so averages stay exact for centuries
-//! of summed operation time instead of 4.29 s.
+//! Where the target has 64-bit atomics it is one `AtomicU64`. ARMv6-M, ARMv7-M and ARMv8-M
+//! have only 32-bit atomics, so there the sum is split into two 32-bit words (`SplitSum`): the
+//! low word is the sum modulo 2^32, and the high word counts how often the low word crossed a
+//! multiple of 2^31. Each add is below 2^31, so it crosses at most one such boundary, and the
+//! writer that crossed it bumps the high word right after. A reader loads the high word, then
+//! the low word: the low word's top bit is the parity of the true crossing count, so a high
+//! word that lags by the one bump in flight is corrected exactly. The read is wait-free, never
+//! torn and never goes backwards (unless a writer is held between its two steps while the sum
+//! advances by 2^31 more, i.e. 2.1 s of summed operation time). Sums reach 2^63 before
+//! wrapping, so averages stay exact for centuries of summed operation time instead of 4.29 s.
 
 use crate::sync::{fence, AtomicU32, Ordering};
 
@@ -15,9 +18,7 @@ use crate::sync::{fence, AtomicU32, Ordering};
 /// Largest value one `add` takes on the split sum (larger values saturate).
 const MAX_ADD: u32 = (1 << 31) - 1;
 #[cfg(any(test, not(target_has_atomic = "64")))]
-const CARRY: u32 = 1 << 31;
-#[cfg(any(test, not(target_has_atomic = "64")))]
-const READ_ATTEMPTS: usize = 4;
+const HALF: u32 = 1 << 31;
 
 /// The 32-bit-atomics implementation (also compiled for the host's tests).
 #[cfg(any(test, not(target_has_atomic = "64")))]
@@ -32,32 +33,24 @@ impl SplitSum {
         SplitSum { low: AtomicU32::new(0), high: AtomicU32::new(0) }
     }
 
-    /// Adds `value` (saturated to 2^31 - 1). One atomic add, plus three when it carries.
+    /// Adds `value` (saturated to 2^31 - 1). One atomic add, plus one when the low word
+    /// crosses a multiple of 2^31.
     #[inline]
     pub(crate) fn add(&self, value: u64) {
         let value = u32::try_from(value).unwrap_or(MAX_ADD).min(MAX_ADD);
         let before = self.low.fetch_add(value, Ordering::AcqRel);
-        // The writer whose add sets the carry bit moves it into the high word.
-        if before < CARRY && before.wrapping_add(value) >= CARRY {
-            self.high.fetch_add(1, Ordering::AcqRel);
-            self.low.fetch_sub(CARRY, Ordering::AcqRel);
+        if (before ^ before.wrapping_add(value)) & HALF != 0 {
             self.high.fetch_add(1, Ordering::AcqRel);
         }
     }
 
-    /// The sum. Exact unless a carry was in flight on every attempt (then at most 2^31 low).
+    /// The sum: the crossing count, corrected by the low word's top bit for the one bump that
+    /// may be in flight, gives the wraps of the low word.
     pub(crate) fn read(&self) -> u64 {
-        let mut high = self.high.load(Ordering::Acquire);
-        let mut low = self.low.load(Ordering::Acquire);
-        for _ in 0..READ_ATTEMPTS {
-            let again = self.high.load(Ordering::Acquire);
-            if again == high && high % 2 == 0 {
-                break;
-            }
-            high = again;
-            low = self.low.load(Ordering::Acquire);
-        }
-        (u64::from(high / 2) << 31) + u64::from(low)
+        let counted = self.high.load(Ordering::Acquire);
+        let low = self.low.load(Ordering::Acquire);
+        let crossings = if counted % 2 == low / HALF { counted } else { counted.wrapping_add(1) };
+        (u64::from(crossings / 2) << 32) | u64::from(low)
     }
 }
 
@@ -180,6 +173,21 @@ mod tests {
         assert!(expected > u64::from(u32::MAX));
         s.add(u64::MAX);
         assert_eq!(s.read(), expected + u64::from(MAX_ADD), "oversized adds saturate");
+    }
+
+    #[test]
+    fn a_read_between_the_two_steps_of_a_crossing_add_is_exact() {
+        let s = SplitSum::new();
+        for (start, step) in [(HALF - 10, 20u32), (u32::MAX - 5, 10)] {
+            let total = s.read() + u64::from(start) - u64::from(s.low.load(Ordering::Relaxed));
+            s.add(total - s.read());
+            assert_eq!(s.read(), total);
+            // A writer preempted between its two steps: its add crossed, its bump is pending.
+            s.low.fetch_add(step, Ordering::Relaxed);
+            assert_eq!(s.read(), total + u64::from(step), "bump pending");
+            s.high.fetch_add(1, Ordering::Relaxed);
+            assert_eq!(s.read(), total + u64::from(step), "bump done");
+        }
     }
 
     #[test]

@@ -1,0 +1,329 @@
+//! Benchmark firmware for Cortex-M4F under QEMU (`mps2-an386`): instructions per allocate and
+//! per release of this library (C ABI and Rust API; validation on, monitoring off, and the C
+//! ABI with monitoring on and a cycle-counter-like clock),
+//! `heapless::pool` (BoxPool and ObjectPool) and `atomic-pool`, each holding 8 buffers of 2048
+//! bytes.
+//!
+//! Run under `qemu-system-arm -icount shift=0`, every instruction takes 1 ns of virtual time and
+//! SysTick (25 MHz core clock) advances once per 40 instructions, deterministically. Each
+//! contender runs `BATCHES` batches of 4 allocations then 4 releases; SysTick is read around
+//! each half, and the ticks are summed. The same loop around empty (non-inlined) functions is
+//! the baseline, so the figures are the instructions of one operation beyond a function call.
+//! The results are printed over semihosting for `scripts/bench_cortex_m.sh`.
+#![no_std]
+#![no_main]
+
+use core::ffi::c_void;
+use core::hint::black_box;
+use core::mem::MaybeUninit;
+use core::ptr::{self, NonNull};
+
+use aes5_buffer_manager::ffi::{aes5_buffer_manager_allocate, aes5_buffer_manager_init, aes5_buffer_manager_release};
+use aes5_buffer_manager::{
+    AudioBuffer, AudioFormat, Buffer, BufferManager, BufferManagerStorage, BufferType, Manager, RuntimeConfig,
+    AES5_BUFFER_TYPE_PRIMARY, AES5_OK,
+};
+use cortex_m::peripheral::{syst::SystClkSource, SYST};
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_semihosting::{debug, hprintln};
+
+/// Batches of `HELD` allocations followed by `HELD` releases, per contender.
+const BATCHES: u32 = 2000;
+/// Buffers held at once: half of every pool's 8, below this library's 90 % Warning threshold
+/// (a fuller pool would also measure the state machine's Active -> Warning -> Active).
+const HELD: usize = 4;
+/// Buffers in every pool.
+const POOL_BUFFERS: usize = 8;
+/// 48 kHz stereo, 32-bit samples, 256 frames: 2048 bytes.
+const FORMAT: AudioFormat = AudioFormat::pcm(48_000, 2, 32, 256);
+
+/// What the peers store: 2048 bytes, left uninitialised (nothing is copied in).
+type Payload = MaybeUninit<[u8; 2048]>;
+
+/// A pool measured by the firmware. The methods are never inlined into the measuring loop, as
+/// for a C caller of a library.
+trait Pool {
+    type Handle<'a>
+    where
+        Self: 'a;
+    fn allocate(&self) -> Self::Handle<'_>;
+    fn release(&self, handle: Self::Handle<'_>);
+}
+
+/// Stops the run with a distinct exit code (QEMU exits with it).
+fn fail(code: i32) -> ! {
+    hprintln!("FAIL {}", code);
+    debug::exit(debug::EXIT_FAILURE);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// The baseline: a call that does nothing.
+struct Empty;
+
+impl Pool for Empty {
+    type Handle<'a> = NonNull<u8>;
+    #[inline(never)]
+    fn allocate(&self) -> NonNull<u8> {
+        black_box(NonNull::dangling())
+    }
+    #[inline(never)]
+    fn release(&self, handle: NonNull<u8>) {
+        black_box(handle);
+    }
+}
+
+/// This library through the C ABI.
+struct OursFfi {
+    manager: *mut BufferManager,
+}
+
+impl Pool for OursFfi {
+    type Handle<'a> = NonNull<AudioBuffer>;
+    #[inline(never)]
+    fn allocate(&self) -> NonNull<AudioBuffer> {
+        let mut out = ptr::null_mut();
+        // SAFETY: the manager came from init over a static storage; FORMAT and `out` are live.
+        let status = unsafe { aes5_buffer_manager_allocate(self.manager, AES5_BUFFER_TYPE_PRIMARY, &FORMAT, &mut out) };
+        match NonNull::new(out) {
+            Some(buffer) if status == AES5_OK => buffer,
+            _ => fail(2),
+        }
+    }
+    #[inline(never)]
+    fn release(&self, handle: NonNull<AudioBuffer>) {
+        // SAFETY: `handle` came from this manager and is released once.
+        let status = unsafe { aes5_buffer_manager_release(self.manager, handle.as_ptr()) };
+        if status != AES5_OK {
+            fail(3);
+        }
+    }
+}
+
+/// A cycle-counter clock for monitoring, as a firmware would pass in `now_ns` (DWT CYCCNT,
+/// which QEMU does not emulate, is read the same way: one load). Here: SysTick's count,
+/// turned upwards.
+///
+/// # Safety
+/// Callable from any context; `context` is ignored.
+unsafe extern "C" fn systick_clock(_context: *mut c_void) -> u64 {
+    u64::from(0x00FF_FFFF - SYST::get_current())
+}
+
+/// The configuration measured: validation on, monitoring as given (with `systick_clock`).
+fn config(monitoring: bool) -> RuntimeConfig {
+    RuntimeConfig {
+        enable_performance_monitoring: u8::from(monitoring),
+        enable_memory_validation: 1,
+        now_ns: if monitoring { Some(systick_clock) } else { None },
+        ..RuntimeConfig::default()
+    }
+}
+
+/// Initialises a C ABI manager in `storage`.
+///
+/// # Safety
+/// `storage` must be a zeroed storage that lives forever and that nothing else uses.
+unsafe fn init_manager(storage: *mut BufferManagerStorage, monitoring: bool) -> OursFfi {
+    let mut manager = ptr::null_mut();
+    // SAFETY: the caller's contract for `storage`; the configuration and `manager` are live
+    // locals.
+    let status = unsafe { aes5_buffer_manager_init(storage, &config(monitoring), &mut manager) };
+    if status != AES5_OK {
+        fail(7);
+    }
+    OursFfi { manager }
+}
+
+/// This library through the Rust API.
+struct OursRust(Manager<'static>);
+
+impl Pool for OursRust {
+    type Handle<'a> = Buffer<'a>;
+    #[inline(never)]
+    fn allocate(&self) -> Buffer<'_> {
+        match self.0.allocate(BufferType::Primary, &FORMAT) {
+            Ok(buffer) => buffer,
+            Err(_) => fail(4),
+        }
+    }
+    #[inline(never)]
+    fn release(&self, handle: Buffer<'_>) {
+        drop(handle);
+    }
+}
+
+heapless::box_pool!(HeaplessBuffers: Payload);
+
+/// `heapless::pool::boxed` (LDREX/STREX Treiber stack).
+struct Heapless;
+
+impl Pool for Heapless {
+    type Handle<'a> = heapless::pool::boxed::Box<HeaplessBuffers>;
+    #[inline(never)]
+    fn allocate(&self) -> heapless::pool::boxed::Box<HeaplessBuffers> {
+        match HeaplessBuffers.alloc(MaybeUninit::uninit()) {
+            Ok(boxed) => boxed,
+            Err(_) => fail(5),
+        }
+    }
+    #[inline(never)]
+    fn release(&self, handle: heapless::pool::boxed::Box<HeaplessBuffers>) {
+        drop(handle);
+    }
+}
+
+heapless::object_pool!(HeaplessObjects: Payload);
+
+/// `heapless::pool::object` (the same stack; `request` moves no value into the block).
+struct HeaplessObjectPool;
+
+impl Pool for HeaplessObjectPool {
+    type Handle<'a> = heapless::pool::object::Object<HeaplessObjects>;
+    #[inline(never)]
+    fn allocate(&self) -> heapless::pool::object::Object<HeaplessObjects> {
+        HeaplessObjects.request().unwrap_or_else(|| fail(9))
+    }
+    #[inline(never)]
+    fn release(&self, handle: heapless::pool::object::Object<HeaplessObjects>) {
+        drop(handle);
+    }
+}
+
+/// atomic-pool's pool of 8 payloads (its macro trips a clippy lint in its own code).
+#[allow(clippy::manual_div_ceil)]
+mod atomic_pool_buffers {
+    use super::Payload;
+    atomic_pool::pool!(pub AtomicPoolBuffers: [Payload; 8]);
+}
+use atomic_pool_buffers::AtomicPoolBuffers;
+
+/// `atomic-pool` (bitset of used slots).
+struct AtomicPool;
+
+impl Pool for AtomicPool {
+    type Handle<'a> = atomic_pool::Box<AtomicPoolBuffers>;
+    #[inline(never)]
+    fn allocate(&self) -> atomic_pool::Box<AtomicPoolBuffers> {
+        atomic_pool::Box::<AtomicPoolBuffers>::new(MaybeUninit::uninit()).unwrap_or_else(|| fail(6))
+    }
+    #[inline(never)]
+    fn release(&self, handle: atomic_pool::Box<AtomicPoolBuffers>) {
+        drop(handle);
+    }
+}
+
+/// SysTick ticks between two reads of the 24-bit down-counter.
+#[inline(always)]
+fn ticks_between(start: u32, end: u32) -> u32 {
+    start.wrapping_sub(end) & 0x00FF_FFFF
+}
+
+/// SysTick ticks summed over every allocate half and every release half of the batches.
+#[inline(never)]
+fn measure<P: Pool>(pool: &P) -> (u32, u32) {
+    let mut allocate_ticks = 0;
+    let mut release_ticks = 0;
+    for _ in 0..BATCHES {
+        let mut held: [Option<P::Handle<'_>>; HELD] = [const { None }; HELD];
+        let t0 = SYST::get_current();
+        for slot in held.iter_mut() {
+            *slot = Some(pool.allocate());
+        }
+        let t1 = SYST::get_current();
+        for slot in held.iter_mut() {
+            if let Some(handle) = slot.take() {
+                pool.release(handle);
+            }
+        }
+        let t2 = SYST::get_current();
+        allocate_ticks += ticks_between(t0, t1);
+        release_ticks += ticks_between(t1, t2);
+    }
+    (allocate_ticks, release_ticks)
+}
+
+/// Ticks of exactly `2 * iterations` instructions (a SUBS/BNE loop), to check the
+/// 40-instructions-per-tick scale.
+#[inline(never)]
+fn calibrate(iterations: u32) -> u32 {
+    let t0 = SYST::get_current();
+    // SAFETY: a countdown loop on one register; no memory access.
+    unsafe {
+        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) iterations => _, options(nomem, nostack));
+    }
+    ticks_between(t0, SYST::get_current())
+}
+
+fn report(name: &str, (allocate, release): (u32, u32)) {
+    hprintln!("RESULT {} {} {} {}", name, allocate, release, BATCHES * HELD as u32);
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(mut peripherals) = cortex_m::Peripherals::take() else { fail(1) };
+    peripherals.SYST.set_clock_source(SystClkSource::Core);
+    peripherals.SYST.set_reload(0x00FF_FFFF);
+    peripherals.SYST.clear_current();
+    peripherals.SYST.enable_counter();
+
+    static mut FFI_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
+    static mut RUST_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
+    static mut MONITORED_STORAGE: BufferManagerStorage = BufferManagerStorage::new();
+    static mut HEAPLESS_OBJECTS: [heapless::pool::object::ObjectBlock<Payload>; POOL_BUFFERS] =
+        [const { heapless::pool::object::ObjectBlock::new(MaybeUninit::uninit()) }; POOL_BUFFERS];
+    static mut HEAPLESS_BLOCKS: [heapless::pool::boxed::BoxBlock<Payload>; POOL_BUFFERS] =
+        [const { heapless::pool::boxed::BoxBlock::new() }; POOL_BUFFERS];
+
+    // SAFETY: `entry` runs once, so nothing else uses these statics; the storages are zeroed
+    // and live forever.
+    let ours_ffi = unsafe { init_manager(ptr::addr_of_mut!(FFI_STORAGE), false) };
+    // SAFETY: as above.
+    let ours_monitored = unsafe { init_manager(ptr::addr_of_mut!(MONITORED_STORAGE), true) };
+    // SAFETY: as above; this is the only reference to RUST_STORAGE.
+    let rust_storage = unsafe { &mut *ptr::addr_of_mut!(RUST_STORAGE) };
+    let Ok(rust_manager) = Manager::new(rust_storage, Some(&config(false))) else { fail(8) };
+    // SAFETY: as above; the blocks are handed to the pool for good.
+    let blocks = unsafe { &mut *ptr::addr_of_mut!(HEAPLESS_BLOCKS) };
+    for block in blocks.iter_mut() {
+        HeaplessBuffers.manage(block);
+    }
+    // SAFETY: as above.
+    let objects = unsafe { &mut *ptr::addr_of_mut!(HEAPLESS_OBJECTS) };
+    for object in objects.iter_mut() {
+        HeaplessObjects.manage(object);
+    }
+    let ours_rust = OursRust(rust_manager);
+
+    hprintln!("CALIBRATION {} {}", 2 * 50_000, calibrate(50_000));
+    // One pair each first: the first allocation moves a manager from Ready to Active.
+    ours_ffi.release(ours_ffi.allocate());
+    if cfg!(feature = "breakdown") {
+        // Only the C ABI with monitoring off, for per-function instruction counts.
+        report("aes5_c_abi", measure(&ours_ffi));
+    } else {
+        ours_monitored.release(ours_monitored.allocate());
+        ours_rust.release(ours_rust.allocate());
+        report("empty", measure(&Empty));
+        report("aes5_c_abi", measure(&ours_ffi));
+        report("aes5_c_abi_monitored", measure(&ours_monitored));
+        report("aes5_rust_api", measure(&ours_rust));
+        report("heapless_pool", measure(&Heapless));
+        report("heapless_object_pool", measure(&HeaplessObjectPool));
+        report("atomic_pool", measure(&AtomicPool));
+    }
+    debug::exit(debug::EXIT_SUCCESS);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// The library's panic hook on bare metal (it has no panic path by design).
+#[no_mangle]
+pub extern "C" fn aes5_panic_hook() -> ! {
+    fail(101)
+}
+
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    fail(99)
+}

@@ -1,0 +1,120 @@
+//! Benchmarks of this library against the pools a user would pick instead, side by side in
+//! one process.
+//!
+//! `cargo bench --bench pools` runs two parts:
+//!
+//! 1. criterion benchmarks (groups `pair` and `stats_read`), one contender after the other,
+//!    with criterion's own statistics (`target/criterion/`);
+//! 2. the interleaved suite behind `BENCHMARKS.md`: every measurement round runs every
+//!    contender once, in a rotating order, so a disturbance of the machine (another build)
+//!    hits all of them alike. It measures allocate+release pairs on one thread and on two
+//!    threads contending on one pool, the latency distribution of single allocates and
+//!    releases, and the cost of each statistics read, and writes the raw figures as JSON to
+//!    `$AES5_BENCH_OUT` (default `target/aes5-bench/results.json`).
+//!
+//! `scripts/bench.sh` runs this and renders `BENCHMARKS.md` and `docs/latency.png`.
+//! `AES5_BENCH_SOURCE` names the source revision in the JSON (`scripts/bench.sh` sets it).
+//! `AES5_BENCH_QUICK=1` shortens the interleaved suite (for a smoke run);
+//! `AES5_BENCH_CRITERION=0` or `AES5_BENCH_SUITE=0` skips one of the two parts.
+
+mod contenders;
+mod suite;
+mod timer;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::Criterion;
+
+use contenders::{AtomicPool, HeaplessObjectPool, HeaplessPool, Malloc, OursFfi, OursRust, Pool, SpinFreeList};
+
+/// One allocate+release pair; the handle escapes through `black_box` so nothing is elided.
+#[inline(always)]
+pub fn pair<P: Pool>(pool: &P) {
+    let handle = black_box(pool.allocate());
+    pool.release(handle);
+}
+
+/// Every contender, each a pool of 8 buffers of 2048 bytes, created once per process.
+pub struct Contenders {
+    pub ffi_off: OursFfi,
+    pub ffi_on: OursFfi,
+    pub ffi_on_cycles: OursFfi,
+    pub ffi_unvalidated: OursFfi,
+    pub rust_off: OursRust,
+    pub rust_on: OursRust,
+    pub atomic_pool: AtomicPool,
+    pub heapless: HeaplessPool,
+    pub heapless_objects: HeaplessObjectPool,
+    pub malloc: Malloc,
+    pub spin: SpinFreeList,
+}
+
+impl Contenders {
+    fn new() -> Self {
+        Contenders {
+            ffi_off: OursFfi::new(false),
+            ffi_on: OursFfi::new(true),
+            ffi_on_cycles: OursFfi::with_config(true, true, Some(timer::cycle_clock_ns)),
+            ffi_unvalidated: OursFfi::with_config(false, false, None),
+            rust_off: OursRust::new(false),
+            rust_on: OursRust::new(true),
+            atomic_pool: AtomicPool,
+            heapless: HeaplessPool::new(),
+            heapless_objects: HeaplessObjectPool::new(),
+            malloc: Malloc,
+            spin: SpinFreeList::new(),
+        }
+    }
+}
+
+fn criterion_part(c: &mut Criterion, set: &Contenders) {
+    let mut group = c.benchmark_group("pair");
+    group.bench_function("aes5_c_abi_monitoring_off", |b| b.iter(|| pair(&set.ffi_off)));
+    group.bench_function("aes5_c_abi_monitoring_on", |b| b.iter(|| pair(&set.ffi_on)));
+    group.bench_function("aes5_c_abi_monitoring_on_cycle_clock", |b| b.iter(|| pair(&set.ffi_on_cycles)));
+    group.bench_function("aes5_c_abi_validation_off", |b| b.iter(|| pair(&set.ffi_unvalidated)));
+    group.bench_function("aes5_rust_api_monitoring_off", |b| b.iter(|| pair(&set.rust_off)));
+    group.bench_function("aes5_rust_api_monitoring_on", |b| b.iter(|| pair(&set.rust_on)));
+    group.bench_function("atomic_pool", |b| b.iter(|| pair(&set.atomic_pool)));
+    group.bench_function("heapless_pool", |b| b.iter(|| pair(&set.heapless)));
+    group.bench_function("heapless_object_pool", |b| b.iter(|| pair(&set.heapless_objects)));
+    group.bench_function("glibc_malloc_free", |b| b.iter(|| pair(&set.malloc)));
+    group.bench_function("spin_mutex_free_list", |b| b.iter(|| pair(&set.spin)));
+    group.finish();
+
+    let mut group = c.benchmark_group("stats_read");
+    group.bench_function("get_statistics", |b| b.iter(|| black_box(set.ffi_on.statistics())));
+    group.bench_function("get_metrics", |b| b.iter(|| black_box(set.ffi_on.metrics())));
+    group.bench_function("get_performance_report", |b| b.iter(|| black_box(set.ffi_on.performance_report())));
+    group.finish();
+}
+
+fn main() {
+    timer::Calibration::measure();
+    let set: &'static Contenders = Box::leak(Box::new(Contenders::new()));
+    // Fill the monitored manager's history, so the performance report analyses a full ring.
+    for _ in 0..1_000 {
+        pair(&set.ffi_on);
+    }
+
+    let enabled = |name: &str| std::env::var_os(name).map_or(true, |v| v != "0");
+    if enabled("AES5_BENCH_CRITERION") {
+        let mut criterion = Criterion::default()
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .configure_from_args();
+        criterion_part(&mut criterion, set);
+        criterion.final_summary();
+    }
+
+    // `cargo bench` passes --bench; `cargo test --benches` does not (criterion then runs each
+    // benchmark once as a test, and the interleaved suite is skipped).
+    if std::env::args().any(|arg| arg == "--bench") && enabled("AES5_BENCH_SUITE") {
+        let quick = std::env::var_os("AES5_BENCH_QUICK").is_some_and(|v| v != "0");
+        let out = std::env::var_os("AES5_BENCH_OUT")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from("target/aes5-bench/results.json"));
+        suite::run(set, quick, &out);
+    }
+}

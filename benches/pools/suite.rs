@@ -1,0 +1,434 @@
+//! The interleaved suite: each round runs every contender once, in an order rotated by the
+//! round number, so that whatever else runs on the machine disturbs all contenders alike.
+//! Raw per-round figures and latency quantiles are written as JSON for
+//! `scripts/bench_report.py`.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::contenders::{Pool, BUFFERS, PAYLOAD_BYTES};
+use crate::timer::{counter_name, cycle_clock_ns, ticks, Calibration};
+use crate::{pair, Contenders};
+
+/// How long each part runs.
+struct Plan {
+    rounds_1t: usize,
+    pairs_1t: usize,
+    rounds_2t: usize,
+    window_ms_2t: u64,
+    rounds_latency: usize,
+    pairs_latency: usize,
+    rounds_stats: usize,
+    reads_stats: usize,
+}
+
+const FULL: Plan = Plan {
+    rounds_1t: 51,
+    pairs_1t: 20_000,
+    rounds_2t: 61,
+    window_ms_2t: 5,
+    rounds_latency: 100,
+    pairs_latency: 10_000,
+    rounds_stats: 31,
+    reads_stats: 2_000,
+};
+
+const QUICK: Plan = Plan {
+    rounds_1t: 5,
+    pairs_1t: 2_000,
+    rounds_2t: 3,
+    window_ms_2t: 5,
+    rounds_latency: 5,
+    pairs_latency: 1_000,
+    rounds_stats: 3,
+    reads_stats: 200,
+};
+
+/// Nanoseconds per pair of `n` pairs on this thread.
+#[inline(never)]
+fn single<P: Pool>(pool: &P, n: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        pair(pool);
+    }
+    start.elapsed().as_nanos() as f64 / n as f64
+}
+
+/// This thread's CPU time, ns.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+/// Keeps the calling thread on `cpu` (modulo the CPUs available), so the two threads of a
+/// contended run never queue behind each other on one core. Best effort.
+fn pin_to_cpu(cpu: usize) {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it, and
+    // sched_setaffinity only reads it (0 = the calling thread).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu % cpus, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// One thread's share of a contended run: wall-clock and CPU nanoseconds per pair.
+#[derive(Clone, Copy, Debug)]
+struct Share {
+    wall_ns: f64,
+    cpu_ns: f64,
+}
+
+/// Two threads running pairs on one pool for `window`, pinned to different CPUs. Windows are
+/// short (a few ms, within one scheduler time slice of a freshly woken thread) and many, so
+/// that other load on the machine rarely splits a window. Both threads
+/// spin until both are running, then run until the window closes, so they overlap for the whole window whenever
+/// the scheduler gives them two cores. The CPU time per pair is not inflated by time a thread
+/// spent descheduled.
+#[inline(never)]
+fn contended<P: Pool>(pool: &P, window: Duration) -> [Share; 2] {
+    let ready = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let worker = |cpu: usize| {
+        pin_to_cpu(cpu);
+        ready.fetch_add(1, Ordering::SeqCst);
+        while ready.load(Ordering::SeqCst) < 2 {
+            std::hint::spin_loop();
+        }
+        let start = Instant::now();
+        let cpu_start = thread_cpu_ns();
+        let mut pairs = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            for _ in 0..64 {
+                pair(pool);
+            }
+            pairs += 64;
+        }
+        let cpu = thread_cpu_ns().saturating_sub(cpu_start) as f64;
+        let wall = start.elapsed().as_nanos() as f64;
+        let pairs = pairs.max(1) as f64;
+        Share { wall_ns: wall / pairs, cpu_ns: cpu / pairs }
+    };
+    std::thread::scope(|scope| {
+        let first = scope.spawn(move || worker(0));
+        let second = scope.spawn(move || worker(1));
+        while ready.load(Ordering::SeqCst) < 2 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(window);
+        stop.store(true, Ordering::Relaxed);
+        let lost = Share { wall_ns: f64::NAN, cpu_ns: f64::NAN };
+        [first.join().unwrap_or(lost), second.join().unwrap_or(lost)]
+    })
+}
+
+/// Times `n` single allocates and releases, appending counter ticks to `alloc` and `release`.
+#[inline(never)]
+fn latency<P: Pool>(pool: &P, n: usize, alloc: &mut Vec<u64>, release: &mut Vec<u64>) {
+    for _ in 0..n {
+        let t0 = ticks();
+        let handle = black_box(pool.allocate());
+        let t1 = ticks();
+        pool.release(handle);
+        let t2 = ticks();
+        alloc.push(t1.wrapping_sub(t0));
+        release.push(t2.wrapping_sub(t1));
+    }
+}
+
+type Single<'a> = Box<dyn Fn(usize) -> f64 + 'a>;
+type Contended<'a> = Box<dyn Fn(Duration) -> [Share; 2] + 'a>;
+type Latency<'a> = Box<dyn Fn(usize, &mut Vec<u64>, &mut Vec<u64>) + 'a>;
+
+struct Contender<'a> {
+    id: &'static str,
+    label: &'static str,
+    single: Single<'a>,
+    contended: Contended<'a>,
+    latency: Option<Latency<'a>>,
+}
+
+fn contender<'a, P: Pool>(id: &'static str, label: &'static str, pool: &'a P, timed: bool) -> Contender<'a> {
+    let latency: Option<Latency<'a>> =
+        if timed { Some(Box::new(move |n, a: &mut Vec<u64>, r: &mut Vec<u64>| latency(pool, n, a, r))) } else { None };
+    Contender {
+        id,
+        label,
+        single: Box::new(move |n| single(pool, n)),
+        contended: Box::new(move |window| contended(pool, window)),
+        latency,
+    }
+}
+
+fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
+    vec![
+        contender("aes5_c_abi_off", "aes5 C ABI, monitoring off", &set.ffi_off, true),
+        contender("aes5_c_abi_on", "aes5 C ABI, monitoring on", &set.ffi_on, true),
+        contender("aes5_c_abi_on_cycles", "aes5 C ABI, monitoring on, cycle-counter clock", &set.ffi_on_cycles, false),
+        contender("aes5_c_abi_unvalidated", "aes5 C ABI, monitoring off, validation off", &set.ffi_unvalidated, false),
+        contender("aes5_rust_off", "aes5 Rust API, monitoring off", &set.rust_off, true),
+        contender("aes5_rust_on", "aes5 Rust API, monitoring on", &set.rust_on, false),
+        contender("atomic_pool", "atomic-pool Box", &set.atomic_pool, true),
+        contender("heapless_pool", "heapless::pool BoxPool", &set.heapless, true),
+        contender("heapless_object", "heapless::pool ObjectPool", &set.heapless_objects, true),
+        contender("malloc", "glibc malloc+free", &set.malloc, false),
+        contender("spin_free_list", "spin::Mutex free list", &set.spin, false),
+    ]
+}
+
+/// Runs `each(contender index)` once per contender, starting at `round` (rotating order).
+fn rotated(count: usize, round: usize, mut each: impl FnMut(usize)) {
+    for k in 0..count {
+        each((round + k) % count);
+    }
+}
+
+/// The library's default clock, read the same way (`clock_gettime(CLOCK_MONOTONIC)`).
+#[inline(never)]
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+/// Nearest-rank quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Quantile levels for the distribution plot: dense in the body, then each decade of the tail.
+fn plot_levels() -> Vec<f64> {
+    let mut levels: Vec<f64> = (1..1000).map(|i| i as f64 / 1000.0).collect();
+    levels.extend((1..10).map(|i| 0.999 + i as f64 / 10_000.0));
+    levels.extend((1..10).map(|i| 0.9999 + i as f64 / 100_000.0));
+    levels.extend((1..10).map(|i| 0.99999 + i as f64 / 1_000_000.0));
+    levels
+}
+
+fn json_numbers(values: &[f64]) -> String {
+    json_numbers_with(values, 3)
+}
+
+fn json_numbers_with(values: &[f64], decimals: usize) -> String {
+    let items: Vec<String> =
+        values.iter().map(|v| if v.is_finite() { format!("{v:.decimals$}") } else { "null".into() }).collect();
+    format!("[{}]", items.join(","))
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+fn cpu_model() -> String {
+    let info = read_trimmed("/proc/cpuinfo");
+    let model = info
+        .lines()
+        .find(|l| l.starts_with("model name") || l.starts_with("Model") || l.starts_with("CPU part"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string());
+    model.unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// Runs the whole suite and writes the JSON to `out`.
+pub fn run(set: &Contenders, quick: bool, out: &Path) {
+    let plan = if quick { &QUICK } else { &FULL };
+    let all = contenders(set);
+    let calibration = Calibration::measure();
+    let load_before = read_trimmed("/proc/loadavg");
+    eprintln!("interleaved suite ({}), load average {load_before}", if quick { "quick" } else { "full" });
+
+    // Warm every contender up once, untimed.
+    for c in &all {
+        (c.single)(plan.pairs_1t);
+    }
+
+    eprintln!("  single thread: {} rounds x {} pairs", plan.rounds_1t, plan.pairs_1t);
+    let mut one_thread = vec![Vec::new(); all.len()];
+    for round in 0..plan.rounds_1t {
+        rotated(all.len(), round, |i| one_thread[i].push((all[i].single)(plan.pairs_1t)));
+    }
+
+    eprintln!("  two threads: {} rounds x {} ms", plan.rounds_2t, plan.window_ms_2t);
+    let mut two_threads = vec![Vec::new(); all.len()];
+    for round in 0..plan.rounds_2t {
+        rotated(all.len(), round, |i| {
+            two_threads[i].push((all[i].contended)(Duration::from_millis(plan.window_ms_2t)))
+        });
+    }
+
+    eprintln!("  latency: {} rounds x {} pairs", plan.rounds_latency, plan.pairs_latency);
+    let timed: Vec<&Contender<'_>> = all.iter().filter(|c| c.latency.is_some()).collect();
+    let samples = plan.rounds_latency * plan.pairs_latency;
+    let mut alloc_ticks: Vec<Vec<u64>> = timed.iter().map(|_| Vec::with_capacity(samples)).collect();
+    let mut release_ticks: Vec<Vec<u64>> = timed.iter().map(|_| Vec::with_capacity(samples)).collect();
+    for round in 0..plan.rounds_latency {
+        rotated(timed.len(), round, |i| {
+            if let Some(measure) = &timed[i].latency {
+                measure(plan.pairs_latency, &mut alloc_ticks[i], &mut release_ticks[i]);
+            }
+        });
+    }
+
+    eprintln!("  statistics reads: {} rounds x {} reads", plan.rounds_stats, plan.reads_stats);
+    type Read<'a> = Box<dyn Fn() + 'a>;
+    let reads: [(&str, Read<'_>); 5] = [
+        (
+            "get_statistics",
+            Box::new(|| {
+                black_box(set.ffi_on.statistics());
+            }),
+        ),
+        (
+            "get_metrics",
+            Box::new(|| {
+                black_box(set.ffi_on.metrics());
+            }),
+        ),
+        (
+            "get_performance_report",
+            Box::new(|| {
+                black_box(set.ffi_on.performance_report());
+            }),
+        ),
+        (
+            "clock_gettime_monotonic",
+            Box::new(|| {
+                black_box(monotonic_ns());
+            }),
+        ),
+        (
+            "cycle_clock_callback",
+            Box::new(|| {
+                // SAFETY: the callback ignores its context.
+                black_box(unsafe { cycle_clock_ns(std::ptr::null_mut()) });
+            }),
+        ),
+    ];
+    let mut read_ns = vec![Vec::new(); reads.len()];
+    for round in 0..plan.rounds_stats {
+        rotated(reads.len(), round, |i| {
+            let start = Instant::now();
+            for _ in 0..plan.reads_stats {
+                (reads[i].1)();
+            }
+            read_ns[i].push(start.elapsed().as_nanos() as f64 / plan.reads_stats as f64);
+        });
+    }
+    let load_after = read_trimmed("/proc/loadavg");
+
+    let mut json = String::new();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let _ = write!(
+        json,
+        "{{\n\"machine\": {{\"cpu\": {:?}, \"cores\": {cores}, \"arch\": {:?}, \"os\": {:?}, \"kernel\": {:?}, \
+         \"load_before\": {:?}, \"load_after\": {:?}, \"unix_time\": {}, \"source\": {:?}}},\n",
+        cpu_model(),
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        read_trimmed("/proc/sys/kernel/osrelease"),
+        load_before,
+        load_after,
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        std::env::var("AES5_BENCH_SOURCE").unwrap_or_else(|_| "unknown".into())
+    );
+    let _ = writeln!(
+        json,
+        "\"timer\": {{\"counter\": {:?}, \"ticks_per_ns\": {:.6}, \"overhead_ns\": {:.3}}},",
+        counter_name(),
+        calibration.ticks_per_ns,
+        calibration.overhead_ns()
+    );
+    let _ = writeln!(
+        json,
+        "\"plan\": {{\"quick\": {quick}, \"payload_bytes\": {PAYLOAD_BYTES}, \"buffers\": {BUFFERS}, \
+         \"rounds_1t\": {}, \"pairs_1t\": {}, \"rounds_2t\": {}, \"window_ms_2t\": {}, \"rounds_latency\": {}, \
+         \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}}},",
+        plan.rounds_1t,
+        plan.pairs_1t,
+        plan.rounds_2t,
+        plan.window_ms_2t,
+        plan.rounds_latency,
+        plan.pairs_latency,
+        plan.rounds_stats,
+        plan.reads_stats
+    );
+    json.push_str("\"contenders\": [\n");
+    let entries: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let column = |t: usize, cpu: bool| -> Vec<f64> {
+                two_threads[i].iter().map(|r: &[Share; 2]| if cpu { r[t].cpu_ns } else { r[t].wall_ns }).collect()
+            };
+            format!(
+                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_2t\": [{}, {}], \
+                 \"cpu_ns_per_pair_2t\": [{}, {}]}}",
+                c.id,
+                c.label,
+                json_numbers(&one_thread[i]),
+                json_numbers(&column(0, false)),
+                json_numbers(&column(1, false)),
+                json_numbers(&column(0, true)),
+                json_numbers(&column(1, true))
+            )
+        })
+        .collect();
+    json.push_str(&entries.join(",\n"));
+    json.push_str("\n],\n\"latency\": [\n");
+    let levels = plot_levels();
+    let mut series = Vec::new();
+    for (i, c) in timed.iter().enumerate() {
+        for (op, raw) in [("allocate", &alloc_ticks[i]), ("release", &release_ticks[i])] {
+            let mut ns: Vec<f64> = raw.iter().map(|&t| calibration.net_ns(t)).collect();
+            ns.sort_unstable_by(f64::total_cmp);
+            let stats: Vec<f64> = [0.5, 0.99, 0.999, 0.9999].iter().map(|&q| quantile(&ns, q)).collect();
+            let curve: Vec<f64> = levels.iter().map(|&q| quantile(&ns, q)).collect();
+            series.push(format!(
+                "  {{\"id\": {:?}, \"label\": {:?}, \"op\": {op:?}, \"samples\": {}, \"p50\": {:.3}, \"p99\": {:.3}, \
+                 \"p999\": {:.3}, \"p9999\": {:.3}, \"max\": {:.3}, \"mean\": {:.3}, \"levels\": {}, \"ns\": {}}}",
+                c.id,
+                c.label,
+                ns.len(),
+                stats[0],
+                stats[1],
+                stats[2],
+                stats[3],
+                ns.last().copied().unwrap_or(f64::NAN),
+                ns.iter().sum::<f64>() / ns.len().max(1) as f64,
+                json_numbers_with(&levels, 7),
+                json_numbers(&curve)
+            ));
+        }
+    }
+    json.push_str(&series.join(",\n"));
+    json.push_str("\n],\n\"stats_reads\": [\n");
+    let read_entries: Vec<String> = reads
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("  {{\"id\": {name:?}, \"ns_per_read\": {}}}", json_numbers(&read_ns[i])))
+        .collect();
+    json.push_str(&read_entries.join(",\n"));
+    json.push_str("\n]\n}\n");
+
+    if let Some(dir) = out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(out, json) {
+        Ok(()) => eprintln!("interleaved suite: results written to {}", out.display()),
+        Err(e) => {
+            eprintln!("interleaved suite: cannot write {}: {e}", out.display());
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+# The Cortex-M test suite: for each emulated board, the library cross-built for its core, the
+# same C/C++ tests as on the host linked into firmware images with a small startup and linker
+# script (cortex_m/), and a ctest test per image run under qemu-system-arm with semihosting.
+# A test passes only on exit code 0: faults exit 99 (cortex_m/startup.c), hangs hit the timeout.
+#
+# Boards (AES5_BOARDS): microbit (Cortex-M0, thumbv6m, critical-section path, 16 KiB RAM: small
+# geometry of 4/2/2 buffers of 256 bytes with the storage trimmed to 3,584 bytes, so that a
+# test holding three managers fits), mps2-an385 (M3), mps2-an386 (M4F), mps2-an505 (M33), the last three with the
+# default geometry.
+
+set(AES5_BOARDS "microbit;mps2-an385;mps2-an386;mps2-an505" CACHE STRING "Emulated boards to build and test")
+find_program(AES5_QEMU qemu-system-arm REQUIRED)
+enable_testing()
+enable_language(CXX)
+
+set(AES5_SMALL_GEOMETRY
+  AES5_PRIMARY_BUFFER_COUNT=4 AES5_CONVERSION_BUFFER_COUNT=2 AES5_SCRATCH_BUFFER_COUNT=2
+  AES5_BUFFER_BYTES=256 AES5_HISTORY_CAPACITY=8 AES5_STORAGE_BYTES=3584)
+
+# board: Rust target | gcc flags | cargo features | flash origin, length | RAM origin, length | stack
+function(aes5_board_settings board)
+  set(stack 65536)
+  set(specs "")
+  set(features "")
+  set(geometry "")
+  if(board STREQUAL "microbit")
+    set(triple thumbv6m-none-eabi)
+    set(flags -mcpu=cortex-m0 -mthumb -mfloat-abi=soft)
+    set(features single-core)
+    set(geometry ${AES5_SMALL_GEOMETRY})
+    set(memory 0x00000000 256K 0x20000000 16K)
+    set(stack 1536)
+    set(specs --specs=nano.specs)
+  elseif(board STREQUAL "mps2-an385")
+    set(triple thumbv7m-none-eabi)
+    set(flags -mcpu=cortex-m3 -mthumb -mfloat-abi=soft)
+    set(memory 0x00000000 4M 0x20000000 4M)
+  elseif(board STREQUAL "mps2-an386")
+    set(triple thumbv7em-none-eabihf)
+    set(flags -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
+    set(memory 0x00000000 4M 0x20000000 4M)
+  elseif(board STREQUAL "mps2-an505")
+    set(triple thumbv8m.main-none-eabihf)
+    set(flags -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16)
+    set(memory 0x10000000 4M 0x38000000 2M)
+  else()
+    message(FATAL_ERROR "unknown board '${board}' in AES5_BOARDS")
+  endif()
+  set(board_triple "${triple}" PARENT_SCOPE)
+  set(board_flags "${flags}" PARENT_SCOPE)
+  set(board_features "${features}" PARENT_SCOPE)
+  set(board_geometry "${geometry}" PARENT_SCOPE)
+  set(board_memory "${memory}" PARENT_SCOPE)
+  set(board_stack "${stack}" PARENT_SCOPE)
+  set(board_specs "${specs}" PARENT_SCOPE)
+endfunction()
+
+file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.c")
+file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.cpp")
+set(AES5_WARNING_FLAGS -Wall -Wextra -Wpedantic -Werror)
+
+# Links SOURCES with the current board's startup into the image <id>_<name> and registers a
+# ctest test running it under QEMU (extra QEMU arguments after QEMU_ARGS). The board's
+# settings (id, board, lib, board_flags, board_specs, linker_script) are the caller's loop
+# variables.
+function(aes5_add_image name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TIMEOUT" "SOURCES;QEMU_ARGS")
+  set(image ${id}_${name})
+  add_executable(${image} ${ARG_SOURCES} $<TARGET_OBJECTS:${id}_startup>)
+  set_target_properties(${image} PROPERTIES SUFFIX ".elf"
+    C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
+    CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
+    LINK_DEPENDS "${linker_script}")
+  target_include_directories(${image} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests" "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
+  target_compile_options(${image} PRIVATE ${board_flags} ${AES5_WARNING_FLAGS} -ffunction-sections -fdata-sections
+                         $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+  target_link_options(${image} PRIVATE ${board_flags} -nostartfiles ${board_specs} --specs=rdimon.specs
+                      -Wl,--no-warn-execstack
+                      -T "${linker_script}" -Wl,--gc-sections -Wl,-Map=$<TARGET_FILE:${image}>.map)
+  target_link_libraries(${image} PRIVATE ${lib} m)
+  add_test(NAME ${board}/${name}
+           COMMAND "${AES5_QEMU}" -M ${board} -nographic -monitor none
+                   -semihosting-config enable=on,target=native ${ARG_QEMU_ARGS}
+                   -kernel $<TARGET_FILE:${image}>)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  set_tests_properties(${board}/${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS cortex-m)
+endfunction()
+
+foreach(board IN LISTS AES5_BOARDS)
+  aes5_board_settings(${board})
+  string(REPLACE "mps2-" "" id "${board}")
+  set(lib aes5_${id})
+  aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
+                        FEATURES ${board_features} GEOMETRY ${board_geometry})
+
+  list(GET board_memory 0 AES5_FLASH_ORIGIN)
+  list(GET board_memory 1 AES5_FLASH_LENGTH)
+  list(GET board_memory 2 AES5_RAM_ORIGIN)
+  list(GET board_memory 3 AES5_RAM_LENGTH)
+  set(AES5_STACK_BYTES ${board_stack})
+  set(AES5_BOARD ${board})
+  set(linker_script "${CMAKE_CURRENT_BINARY_DIR}/${id}.ld")
+  configure_file("${CMAKE_CURRENT_SOURCE_DIR}/cortex_m/link.ld.in" "${linker_script}" @ONLY)
+
+  # Startup and board support, compiled once per board.
+  add_library(${id}_startup OBJECT cortex_m/startup.c)
+  target_compile_options(${id}_startup PRIVATE ${board_flags} -Wall -Wextra -Werror)
+  target_include_directories(${id}_startup PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
+
+
+  foreach(source IN LISTS AES5_C_TESTS AES5_CXX_TESTS)
+    get_filename_component(name "${source}" NAME_WE)
+    aes5_add_image(${name} SOURCES "${source}")
+  endforeach()
+  # Calls every API function once: the footprint report measures this image.
+  aes5_add_image(footprint SOURCES cortex_m/footprint.c)
+  if(board STREQUAL "microbit" OR board STREQUAL "mps2-an386")
+    # SysTick preempts main() inside allocate/release; instructions counted (-icount) so the
+    # interrupt can land on any instruction and every run is the same.
+    aes5_add_image(isr_stress SOURCES cortex_m/isr_stress.c QEMU_ARGS -icount shift=0 TIMEOUT 300)
+  endif()
+  if(board STREQUAL "microbit")
+    # The same stress test with the critical section defined by the firmware
+    # (cortex_m/critical_section.c) instead of the library's own PRIMASK masking.
+    set(lib aes5_${id}_firmware_cs)
+    aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
+                          FEATURES firmware-critical-section GEOMETRY ${board_geometry})
+    aes5_add_image(isr_stress_firmware_cs SOURCES cortex_m/isr_stress.c cortex_m/critical_section.c
+                   QEMU_ARGS -icount shift=0 TIMEOUT 300)
+  endif()
+  if(board STREQUAL "mps2-an386")
+    aes5_add_image(insn_count SOURCES cortex_m/insn_count.c QEMU_ARGS -icount shift=0)
+  endif()
+endforeach()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite (cargo bench --bench pools: criterion + the interleaved suite) and
+# the Cortex-M4F instruction counts under QEMU (scripts/bench_cortex_m.sh), and renders
+# BENCHMARKS.md and docs/latency.png from the results.
+#
+#   scripts/bench.sh            full run (a few minutes), then render
+#   scripts/bench.sh --render   render again from the last results only
+#
+# Benchmarks are disturbed by anything else running: check `uptime` first and prefer a quiet
+# machine. The interleaved suite runs every contender in every round, so ratios stay fair.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+results=target/aes5-bench/results.json
+
+if [ "${1:-}" != "--render" ]; then
+  scripts/setup.sh
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+  echo "== load before the run: $(uptime)"
+  source=$(git describe --always --dirty 2>/dev/null || echo unknown)
+  AES5_BENCH_SOURCE="$source" AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
+  echo "== load after the run: $(uptime)"
+  scripts/bench_cortex_m.sh
+fi
+
+if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
+  echo "== installing matplotlib for the plot (pip, user site)"
+  python3 -m pip install --user --quiet matplotlib \
+    || python3 -m pip install --user --quiet --break-system-packages matplotlib
+fi
+python3 scripts/bench_report.py --results "$results" --criterion target/criterion \
+  --cortex-m target/aes5-bench/cortex-m --markdown BENCHMARKS.md --plot docs/latency.png

@@ -1,0 +1,537 @@
+#!/usr/bin/env python3
+"""Renders BENCHMARKS.md and the latency plot from the benchmark suite's JSON.
+
+Usage: scripts/bench_report.py --results target/aes5-bench/results.json \
+           [--criterion target/criterion] [--markdown BENCHMARKS.md] [--plot docs/latency.png]
+
+The JSON is written by `cargo bench --bench pools` (benches/pools/suite.rs). Every ratio is
+computed round by round (ours and the peer measured back to back in the same round) and the
+median of those per-round ratios is reported.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+OURS = [
+    "aes5_c_abi_off",
+    "aes5_c_abi_on",
+    "aes5_c_abi_on_cycles",
+    "aes5_c_abi_unvalidated",
+    "aes5_rust_off",
+    "aes5_rust_on",
+]
+PEERS = ["atomic_pool", "heapless_pool", "heapless_object", "malloc", "spin_free_list"]
+CRITERION_IDS = {
+    "aes5_c_abi_off": "aes5_c_abi_monitoring_off",
+    "aes5_c_abi_on": "aes5_c_abi_monitoring_on",
+    "aes5_c_abi_on_cycles": "aes5_c_abi_monitoring_on_cycle_clock",
+    "aes5_c_abi_unvalidated": "aes5_c_abi_validation_off",
+    "aes5_rust_off": "aes5_rust_api_monitoring_off",
+    "aes5_rust_on": "aes5_rust_api_monitoring_on",
+    "atomic_pool": "atomic_pool",
+    "heapless_pool": "heapless_pool",
+    "heapless_object": "heapless_object_pool",
+    "malloc": "glibc_malloc_free",
+    "spin_free_list": "spin_mutex_free_list",
+}
+READ_LABELS = {
+    "get_statistics": "`aes5_buffer_manager_get_statistics`",
+    "get_metrics": "`aes5_buffer_manager_get_metrics`",
+    "get_performance_report": "`aes5_buffer_manager_get_performance_report` (whole history)",
+    "clock_gettime_monotonic": "reference: `clock_gettime(CLOCK_MONOTONIC)` (the default clock)",
+    "cycle_clock_callback": "reference: the cycle-counter clock callback",
+}
+
+
+def median(values):
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values):
+    """10th and 90th percentile over rounds."""
+    values = sorted(v for v in values if v is not None and math.isfinite(v))
+    if not values:
+        return float("nan"), float("nan")
+    pick = lambda q: values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
+    return pick(0.10), pick(0.90)
+
+
+def round_ratio(a, b):
+    """Median over rounds of a[r] / b[r]."""
+    pairs = [x / y for x, y in zip(a, b) if x and y and math.isfinite(x) and math.isfinite(y)]
+    return statistics.median(pairs) if pairs else float("nan")
+
+
+def per_thread_ns(c, key="ns_per_pair_2t"):
+    """Per round: the mean over the two threads of ns per pair."""
+    t0, t1 = c[key]
+    out = []
+    for a, b in zip(t0, t1):
+        if a is None or b is None:
+            out.append(None)
+        else:
+            out.append((a + b) / 2)
+    return out
+
+
+def mops(ns):
+    return 1000.0 / ns if ns and math.isfinite(ns) else float("nan")
+
+
+def fmt(v, digits=1):
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    return f"{v:,.{digits}f}"
+
+
+def criterion_median(root, cid):
+    if not root:
+        return None
+    path = os.path.join(root, "pair", cid, "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["median"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def tool_version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def resolution_ns(series):
+    """Smallest step between distinct latency values (the counter's effective resolution)."""
+    steps = []
+    for s in series:
+        values = sorted(set(v for v in s["ns"] if v is not None))
+        steps += [b - a for a, b in zip(values, values[1:]) if b - a > 1e-6]
+    return min(steps) if steps else float("nan")
+
+
+CM_LABELS = {
+    "aes5_c_abi": "aes5 C ABI (validation on, monitoring off)",
+    "aes5_c_abi_monitored": "aes5 C ABI, monitoring on (cycle-counter clock callback)",
+    "aes5_rust_api": "aes5 Rust API (validation on, monitoring off)",
+    "heapless_pool": "heapless::pool BoxPool",
+    "heapless_object_pool": "heapless::pool ObjectPool",
+    "atomic_pool": "atomic-pool Box",
+}
+
+
+def read_cortex_m(directory):
+    """Parses the firmware outputs: {profile: {"scale": insns per tick, "rows": {name: (alloc, release)}}}."""
+    if not directory or not os.path.isdir(directory):
+        return None
+    runs = {}
+    for profile in ("release", "speed"):
+        path = os.path.join(directory, f"{profile}.txt")
+        if not os.path.exists(path):
+            continue
+        scale, raw = 40.0, {}
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if parts[:1] == ["CALIBRATION"]:
+                    scale = int(parts[1]) / int(parts[2])
+                elif parts[:1] == ["RESULT"]:
+                    raw[parts[1]] = (int(parts[2]), int(parts[3]), int(parts[4]))
+        if "empty" not in raw:
+            continue
+        ea, er, n = raw["empty"]
+        rows = {}
+        for name, (a, r, ops) in raw.items():
+            rows[name] = {
+                "alloc": a * scale / ops,
+                "release": r * scale / ops,
+                "alloc_net": (a - ea) * scale / ops,
+                "release_net": (r - er) * scale / ops,
+                "ops": ops,
+            }
+        runs[profile] = {"scale": scale, "rows": rows}
+    functions = []
+    breakdown_ops = 0
+    path = os.path.join(directory, "release-breakdown.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if parts[:2] == ["RESULT", "aes5_c_abi"]:
+                    breakdown_ops = int(parts[4])
+    path = os.path.join(directory, "release-functions.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                count, _, symbol = line.strip().partition(" ")
+                functions.append((int(count), symbol))
+    if not breakdown_ops:
+        functions = []
+    return {"runs": runs, "functions": functions, "breakdown_ops": breakdown_ops} if runs else None
+
+
+def short_symbol(symbol):
+    """`aes5_buffer_manager::manager::<impl ...ManagerCore>::allocate::h123` -> `ManagerCore::allocate`."""
+    symbol = symbol.rsplit("::h", 1)[0] if "::h" in symbol else symbol
+    symbol = symbol.replace("<impl aes5_buffer_manager::layout::ManagerCore>", "ManagerCore")
+    parts = symbol.split("::")
+    return "::".join(parts[-2:]) if len(parts) > 2 else symbol
+
+
+def render_plot(data, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        sys.exit("bench_report: matplotlib is missing (scripts/bench.sh installs it)")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    styles = {
+        "aes5_c_abi_off": ("tab:blue", "-"),
+        "aes5_c_abi_on": ("tab:blue", "--"),
+        "aes5_rust_off": ("tab:cyan", ":"),
+        "atomic_pool": ("tab:orange", "-"),
+        "heapless_pool": ("tab:green", "-"),
+        "heapless_object": ("tab:green", "--"),
+    }
+    for ax, op in zip(axes, ["allocate", "release"]):
+        for s in data["latency"]:
+            if s["op"] != op:
+                continue
+            color, style = styles.get(s["id"], (None, "-"))
+            xs, ys = [], []
+            for level, ns in zip(s["levels"], s["ns"]):
+                xs.append(max(ns, 1.0))
+                ys.append(1.0 - level)
+            xs.append(max(s["max"], 1.0))  # the slowest sample: one in `samples`
+            ys.append(1.0 / s["samples"])
+            ax.step(xs, ys, where="post", label=s["label"], color=color, linestyle=style)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        samples = max(s["samples"] for s in data["latency"])
+        ax.set_ylim(0.5 / samples, 1.5)
+        ax.set_title(f"single {op} (timer overhead subtracted)")
+        ax.set_xlabel("latency, ns (log)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("fraction of operations slower (log)")
+    axes[1].legend(loc="upper right", fontsize=8)
+    fig.suptitle(f"Latency distribution, {data['machine']['cpu']}, {data['machine']['cores']} cores")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--criterion", default=None)
+    ap.add_argument("--markdown", default="BENCHMARKS.md")
+    ap.add_argument("--plot", default="docs/latency.png")
+    ap.add_argument("--cortex-m", default=None, help="directory written by scripts/bench_cortex_m.sh")
+    args = ap.parse_args()
+
+    with open(args.results) as f:
+        data = json.load(f)
+    by_id = {c["id"]: c for c in data["contenders"]}
+    lat = {(s["id"], s["op"]): s for s in data["latency"]}
+    reads = {r["id"]: r for r in data["stats_reads"]}
+    m, plan, timer = data["machine"], data["plan"], data["timer"]
+
+    render_plot(data, args.plot)
+    cm = read_cortex_m(args.cortex_m)
+
+    st = {cid: median(c["ns_per_pair_1t"]) for cid, c in by_id.items()}
+    ratio = lambda a, b: round_ratio(by_id[a]["ns_per_pair_1t"], by_id[b]["ns_per_pair_1t"])
+    wall2 = {cid: per_thread_ns(c) for cid, c in by_id.items()}
+    cpu2 = {cid: per_thread_ns(c, "cpu_ns_per_pair_2t") for cid, c in by_id.items()}
+    tput = {cid: median([mops(v) if v else float("nan") for v in wall2[cid]]) for cid in by_id}
+
+    out = []
+    w = out.append
+    w("# Benchmarks")
+    w("")
+    w("This library against the pools a user would pick instead, measured side by side in one")
+    w("process. Generated by `scripts/bench.sh` (which runs `cargo bench --bench pools` and")
+    w("`scripts/bench_report.py`); do not edit by hand.")
+    w("")
+    w("## Machine and method")
+    w("")
+    commit = m.get("source", "unknown")
+    when = m.get("unix_time")
+    run_date = datetime.datetime.fromtimestamp(when, datetime.timezone.utc).date().isoformat() if when else "unknown"
+    w("| | |")
+    w("|---|---|")
+    w(f"| CPU | {m['cpu']} ({m['arch']}) |")
+    w(f"| cores available | {m['cores']} |")
+    w(f"| OS | {m['os']} {m['kernel']} |")
+    w(f"| compiler | {tool_version(['rustc', '--version'])}; bench profile = release (`opt-level = 3`, `lto = true`, `codegen-units = 1`) |")
+    w(f"| load average before / after | {m['load_before'].split(' ')[0]} / {m['load_after'].split(' ')[0]} (1 min) |")
+    w(f"| run | {run_date}, source {commit}{' (quick mode: not for publication)' if plan['quick'] else ''} |")
+    w("")
+    w(f"Every contender holds {plan['buffers']} buffers of {plan['payload_bytes']} bytes and none touches the")
+    w("payload (the peers store a `MaybeUninit<[u8; 2048]>`, so nothing is copied in). Ours runs")
+    w("with memory validation on (header magic and checksum checked on release). Every round")
+    w("runs every contender once, in an order rotated each round, so a disturbance of the")
+    w("machine hits all contenders alike; ratios are the median of per-round ratios.")
+    w("")
+    w(f"- one thread: {plan['rounds_1t']} rounds of {plan['pairs_1t']:,} allocate+release pairs per contender;")
+    w(f"- two threads: {plan['rounds_2t']} rounds of {plan['window_ms_2t']} ms, both threads on one pool, started together")
+    w("  (spin rendezvous), each counting its own pairs;")
+    w(f"- latency: {plan['rounds_latency']} rounds of {plan['pairs_latency']:,} pairs, each allocate and release timed alone")
+    w(f"  with the {timer['counter']} at {timer['ticks_per_ns']:.3f} ticks/ns; the median cost of")
+    w(f"  reading it ({timer['overhead_ns']:.1f} ns) is subtracted. In this machine the counter advances in")
+    w(f"  steps of about {fmt(resolution_ns(data['latency']))} ns, so single-operation figures are quantised to that step;")
+    w(f"- statistics reads: {plan['rounds_stats']} rounds of {plan['reads_stats']:,} calls through the C ABI on a")
+    w("  monitored manager whose history ring is full.")
+    w("")
+    w("## Allocate + release pair, one thread")
+    w("")
+    w("| contender | ns per pair (median) | 10th–90th pct over rounds | criterion median (sequential run) |")
+    w("|---|---:|---:|---:|")
+    for cid in OURS + PEERS:
+        c = by_id[cid]
+        lo, hi = spread(c["ns_per_pair_1t"])
+        crit = criterion_median(args.criterion, CRITERION_IDS[cid])
+        w(f"| {c['label']} | {fmt(st[cid])} | {fmt(lo)}–{fmt(hi)} | {fmt(crit) if crit else 'n/a'} |")
+    w("")
+    w("Ratios, ours / peer (time per pair; below 1 means ours is faster):")
+    w("")
+    w("| ours | " + " | ".join(by_id[p]["label"] for p in PEERS) + " |")
+    w("|---|" + "---:|" * len(PEERS))
+    for cid in OURS:
+        w(f"| {by_id[cid]['label']} | " + " | ".join(f"{ratio(cid, p):.2f}×" for p in PEERS) + " |")
+    w("")
+    mon = ratio("aes5_c_abi_on", "aes5_c_abi_off")
+    mon_cycles = ratio("aes5_c_abi_on_cycles", "aes5_c_abi_off")
+    mon_rust = ratio("aes5_rust_on", "aes5_rust_off")
+    w(f"Monitoring on / off: C ABI {mon:.2f}× with the default clock, {mon_cycles:.2f}× with a cycle-counter")
+    w(f"clock callback; Rust API {mon_rust:.2f}×.")
+    w("")
+    w("## Two threads contending on one pool")
+    w("")
+    w("Throughput per thread (wall clock: what each thread got done while both ran) and CPU time")
+    w("per pair (robust to a thread being descheduled by other load on the machine).")
+    w("")
+    w("| contender | pairs/s per thread (median, millions) | ns per pair per thread (wall) | CPU ns per pair | CPU share per thread | ours C ABI (mon. off) / this, throughput |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for cid in OURS + PEERS:
+        c = by_id[cid]
+        rel = round_ratio(wall2[cid], wall2["aes5_c_abi_off"])
+        share = median([cpu / wall for cpu, wall in zip(cpu2[cid], wall2[cid]) if cpu and wall])
+        w(
+            f"| {c['label']} | {fmt(tput[cid], 2)} | {fmt(median(wall2[cid]))} | {fmt(median(cpu2[cid]))} | "
+            f"{fmt(share, 2)} | {'' if cid == 'aes5_c_abi_off' else f'{rel:.2f}×'} |"
+        )
+    w("")
+    w("CPU share is the CPU time each thread got over the wall-clock window: 1.0 means both threads")
+    w("ran for the whole window on two cores; lower values mean other load on the machine")
+    w("time-sliced them, and the contention measured is correspondingly weaker.")
+    w("")
+    w("## Latency of single operations")
+    w("")
+    w("![latency distributions](docs/latency.png)")
+    w("")
+    w("| contender | op | p50 ns | p99 ns | p99.9 ns | p99.99 ns | max ns | samples |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|")
+    for s in data["latency"]:
+        w(
+            f"| {s['label']} | {s['op']} | {fmt(s['p50'])} | {fmt(s['p99'])} | {fmt(s['p999'])} | "
+            f"{fmt(s['p9999'])} | {fmt(s['max'])} | {s['samples']:,} |"
+        )
+    w("")
+    w("The maximum is one sample and usually an interrupt or a preemption of the measuring thread;")
+    w("p99.99 is the better worst-case indicator on a time-shared machine.")
+    w("")
+    w("## Cost of statistics reads")
+    w("")
+    w("| call | ns per call (median) | 10th–90th pct over rounds |")
+    w("|---|---:|---:|")
+    for rid, label in READ_LABELS.items():
+        if rid in reads:
+            lo, hi = spread(reads[rid]["ns_per_read"])
+            w(f"| {label} | {fmt(median(reads[rid]['ns_per_read']))} | {fmt(lo)}–{fmt(hi)} |")
+    w("")
+
+    # Goals (DESIGN.md section 7).
+    c_off = "aes5_c_abi_off"
+    r_ap = ratio(c_off, "atomic_pool")
+    r_malloc = ratio(c_off, "malloc")
+    t_rel = round_ratio(wall2["atomic_pool"], wall2[c_off])
+    p999 = max(lat[(c_off, op)]["p999"] for op in ("allocate", "release") if (c_off, op) in lat)
+    verdict = lambda ok: "**met**" if ok else "**missed**"
+    w("## Goals")
+    w("")
+    w("| goal | target | reached in this run | |")
+    w("|---|---|---|---|")
+    w(f"| C ABI pair (validation on, monitoring off) vs `atomic-pool` | ≤ 1.5× | {r_ap:.2f}× | {verdict(r_ap <= 1.5)} |")
+    w(f"| the same pair vs glibc `malloc`+`free` of 2048 bytes | ≤ 0.5× | {r_malloc:.2f}× | {verdict(r_malloc <= 0.5)} |")
+    w(
+        f"| two-thread throughput per thread vs `atomic-pool` | ≥ 1× | {t_rel:.2f}× "
+        f"({fmt(tput[c_off], 2)} vs {fmt(tput['atomic_pool'], 2)} M pairs/s) | {verdict(t_rel >= 1.0)} |"
+    )
+    w(f"| p99.9 of a single allocate or release (C ABI, monitoring off) | < 200 ns | {fmt(p999)} ns (worse of the two) | {verdict(p999 < 200)} |")
+    w(f"| monitoring on / monitoring off (C ABI pair, default clock) | ≤ 2.5× | {mon:.2f}× | {verdict(mon <= 2.5)} |")
+    w(f"| the same with a cycle-counter clock callback (as on Cortex-M) | ≤ 2.5× | {mon_cycles:.2f}× | {verdict(mon_cycles <= 2.5)} |")
+    if cm is not None and "release" in cm["runs"]:
+        r = cm["runs"]["release"]["rows"]["aes5_c_abi"]
+        worst = max(r["alloc_net"], r["release_net"])
+        w(
+            f"| Cortex-M4 (QEMU): allocate and release each, C ABI, validation on, monitoring off, opt-level \"s\" "
+            f"| ≤ 60 instructions | allocate {fmt(r['alloc_net'])}, release {fmt(r['release_net'])} (beyond the call) "
+            f"| {verdict(worst <= 60)} |"
+        )
+        rows = cm["runs"]["release"]["rows"]
+        if "aes5_c_abi_monitored" in rows:
+            on, off = rows["aes5_c_abi_monitored"], rows["aes5_c_abi"]
+            cm_mon = (on["alloc"] + on["release"]) / (off["alloc"] + off["release"])
+            w(
+                f"| Cortex-M4 (QEMU): monitoring on / off, C ABI pair, cycle-counter clock callback | ≤ 2.5× "
+                f"| {cm_mon:.2f}× (instructions per pair, calls included) | {verdict(cm_mon <= 2.5)} |"
+            )
+    w("")
+    w("## Where the time goes")
+    w("")
+    clock = median(reads["clock_gettime_monotonic"]["ns_per_read"]) if "clock_gettime_monotonic" in reads else float("nan")
+    cyc = median(reads["cycle_clock_callback"]["ns_per_read"]) if "cycle_clock_callback" in reads else float("nan")
+    w("Profiled with `perf record` (software cpu-clock; the virtual machine exposes no hardware")
+    w("counters) on the criterion benchmarks, and cross-checked by the contenders above:")
+    w("")
+    w(f"- **Pair, monitoring off ({fmt(st[c_off])} ns vs atomic-pool {fmt(st['atomic_pool'])} ns).** A pair performs five")
+    w("  locked read-modify-writes: the free-list pop (compare-and-swap), the pool's allocation")
+    w("  counter, the ownership hand-back (compare-and-swap HELD → RELEASING, which is what refuses")
+    w("  a double release in O(1)), the free-list push and the release counter; plus stamping the")
+    w("  header (identity, format, sequence, checksum) on allocate and checking magic and checksum on")
+    w("  release. `atomic-pool` does two (set and clear one bit of a bitset) and checks nothing;")
+    w("  `heapless::pool` does two 128-bit compare-and-swaps (`cmpxchg16b` through `portable-atomic`")
+    w("  on x86-64). Each locked operation costs several ns here, so the 1.5× goal is out of reach")
+    w("  without dropping the per-pool counters or the O(1) double-release guarantee. In the")
+    w("  profile, allocate and release take about equal shares; in release, the ownership")
+    w("  compare-and-swap and the header checksum (a chain of five multiply-rotate steps) are the")
+    w(f"  hottest instructions. Validation off saves {fmt(st[c_off] - st['aes5_c_abi_unvalidated'])} ns per pair (the release-side check;")
+    w("  allocate still stamps the checksum).")
+    w("- **Two threads.** Per pair ours writes several cache lines that both threads share (the")
+    w("  free-list head with the pool counters, the buffers' ownership words, the headers being")
+    w("  stamped); each write moves the line between cores. atomic-pool writes one (the bitset")
+    w("  word), heapless two (the stack head and the block's link). The manager's state word,")
+    w("  read by every operation, used to share a cache line with the Primary free-list head,")
+    w("  written by every operation; a 64-byte gap between them (hosted targets only) took the")
+    w("  two-thread time per pair from about 280 ns to about 170 ns in an A/B run of the suite")
+    w("  (`AES5_BENCH_QUICK=1`, both builds alternated).")
+    w(f"- **Monitoring on ({mon:.2f}×).** Each operation reads the clock twice (start and end), four")
+    w(f"  reads per pair; `clock_gettime(CLOCK_MONOTONIC)` costs {fmt(clock)} ns here, so the default")
+    w(f"  clock alone adds about {fmt(4 * clock, 0)} ns per pair, which puts the ratio at {(st[c_off] + 4 * clock) / st[c_off]:.1f}× or more")
+    w("  whatever the rest costs: timing every operation (documented) needs a start and an end")
+    w("  read, and the library takes exactly those two. The rest is the bookkeeping: min/max/sum")
+    w("  of the times, utilisation and hold-time sums, peaks, and one history-ring entry per")
+    w(f"  operation (a seqlock claim and seven stores). With a {fmt(cyc)} ns cycle-counter clock (what a")
+    w(f"  firmware passes as `now_ns`) the ratio is {mon_cycles:.2f}×: that clock still costs 4 × {fmt(cyc)} ns per pair")
+    w("  here (RDTSC is slow in this virtual machine). On Cortex-M4, where such a clock is one load,")
+    w("  monitoring costs less than 2.5× in instructions (Goals, and the Cortex-M section).")
+    w(f"- **heapless BoxPool ({fmt(st['heapless_pool'])} ns vs ObjectPool {fmt(st['heapless_object'])} ns).** `BoxPool::alloc` takes the value")
+    w("  to store and compiles to a 2048-byte `memcpy` here even though the value is uninitialised;")
+    w("  the object pool hands out blocks without moving anything. Both use `cmpxchg16b` through")
+    w("  `portable-atomic`'s run-time dispatch on x86-64.")
+    if cm is not None and "release" in cm["runs"] and cm["functions"]:
+        rows = cm["runs"]["release"]["rows"]
+        calls = cm["breakdown_ops"] + 1
+        per = {short_symbol(symbol): count / calls for count, symbol in cm["functions"]}
+        w(
+            f"- **Cortex-M4 ({fmt(rows['aes5_c_abi']['alloc_net'], 0)} / {fmt(rows['aes5_c_abi']['release_net'], 0)} instructions vs heapless "
+            f"{fmt(rows['heapless_object_pool']['alloc_net'], 0)} / {fmt(rows['heapless_object_pool']['release_net'], 0)}).** heapless is a bare LDREX/STREX stack. Per allocate, this library runs"
+        )
+        w(
+            f"  the full format validation ({fmt(per.get('AudioFormat::validate', float('nan')), 0)} instructions: AES5 rate table, channels, bits, packing, pull,"
+        )
+        w(
+            f"  byte size) and the rest of `aes5_buffer_manager_allocate` ({fmt(per.get('aes5_buffer_manager_allocate', float('nan')), 0)}, the core inlined): handle and"
+        )
+        w("  NULL checks, the state checked before and after the pop")
+        w("  (no buffer is handed out once shutdown has begun), bounds-checked table lookups, the pop,")
+        w("  the allocation counter and peak, 15 header fields and the checksum, the ownership word and")
+        w("  the Warning-threshold check, with a DMB barrier around each sequentially consistent atomic.")
+        w(
+            f"  Per release ({fmt(per.get('aes5_buffer_manager_release', float('nan')), 0)} in `aes5_buffer_manager_release`), the library proves by address arithmetic that the pointer is one of its headers"
+        )
+        w("  before reading it, moves ownership with a compare-and-swap, recomputes the identity and the")
+        w("  checksum, pushes, counts and checks the state. Meeting 60 would take a leaner design of the")
+        w("  hot path (for example validating a format once per stream rather than per allocation), not a")
+        w("  local fix.")
+    w("")
+    w("## Cortex-M4F under QEMU (instructions)")
+    w("")
+    if cm is None:
+        w("Not measured in this run (`scripts/bench_cortex_m.sh` renders this section).")
+        w("")
+    else:
+        w("The firmware `bench/cortex-m` (thumbv7em-none-eabihf, `cortex-m-rt`, semihosting exit)")
+        w("runs 2,000 batches of 4 allocations then 4 releases per contender on QEMU `mps2-an386`")
+        w("with `-icount shift=0`: every instruction takes 1 ns of virtual time and SysTick (25 MHz)")
+        w(f"advances once per {cm['runs'].get('release', next(iter(cm['runs'].values())))['scale']:.0f} instructions (checked against a counted loop), so")
+        w("the counts are exact and deterministic. Each operation is a non-inlined call, as from C;")
+        w("\"beyond a call\" subtracts the same loop around an empty function. Half of each pool is held")
+        w("(below this library's 90 % Warning threshold). The monitored manager's clock callback reads")
+        w("SysTick (one load, as a DWT cycle-counter read would be; QEMU does not emulate DWT).")
+        w("")
+        w("| contender | opt-level | allocate, per call | release, per call | allocate beyond a call | release beyond a call | ours (C ABI) / this, pair |")
+        w("|---|---|---:|---:|---:|---:|---:|")
+        for profile, level in (("release", '"s"'), ("speed", "3")):
+            run = cm["runs"].get(profile)
+            if not run:
+                continue
+            rows = run["rows"]
+            ours_pair = rows["aes5_c_abi"]["alloc"] + rows["aes5_c_abi"]["release"]
+            for name, label in CM_LABELS.items():
+                if name not in rows:
+                    continue
+                r = rows[name]
+                pair_ratio = ours_pair / (r["alloc"] + r["release"])
+                w(
+                    f"| {label} | {level} | {fmt(r['alloc'])} | {fmt(r['release'])} | {fmt(r['alloc_net'])} | "
+                    f"{fmt(r['release_net'])} | {'' if name == 'aes5_c_abi' else f'{pair_ratio:.1f}×'} |"
+                )
+        w("")
+        w("At opt-level 3, `BoxPool::alloc` copies the 2048-byte (uninitialised) value into the block;")
+        w("`ObjectPool::request` moves nothing.")
+        w("")
+        if cm["functions"]:
+            calls = cm["breakdown_ops"] + 1
+            w("Where this library's instructions go (opt-level \"s\"; a run of the C ABI alone, monitoring")
+            w("off; a TCG plugin counts the instructions executed inside each function, divided by the")
+            w(f"{calls:,} allocate+release pairs; callees that were not inlined are listed separately):")
+            w("")
+            w("| function | instructions per allocate or release |")
+            w("|---|---:|")
+            for count, symbol in cm["functions"]:
+                per = count / calls
+                if per >= 1.0:
+                    w(f"| `{short_symbol(symbol)}` | {fmt(per)} |")
+            w("")
+    w("## Reproduce")
+    w("")
+    w("```sh")
+    w("scripts/bench.sh            # cargo bench --bench pools + scripts/bench_cortex_m.sh, then renders")
+    w("                            # this file and docs/latency.png")
+    w("scripts/bench.sh --render   # renders again from the last results")
+    w("```")
+    w("")
+    w("Raw figures: `target/aes5-bench/results.json` (per-round timings, latency quantiles),")
+    w("`target/aes5-bench/cortex-m/` (firmware output, per-function counts); criterion's own")
+    w("reports: `target/criterion/`.")
+    w("")
+
+    with open(args.markdown, "w") as f:
+        f.write("\n".join(out))
+    print(f"bench_report: wrote {args.markdown} and {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
