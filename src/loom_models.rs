@@ -22,27 +22,36 @@ use crate::wide_sum::{SplitSum, WideStamp};
 use std::boxed::Box;
 use std::vec::Vec;
 
-/// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set: every model below has
-/// been checked to finish well within a minute at this bound.
-const DEFAULT_PREEMPTIONS: usize = 3;
+/// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set: every model below
+/// finishes within half a minute at this bound (the whole suite in about a minute).
+const DEFAULT_PREEMPTIONS: usize = 4;
 
 /// Runs one model with the suite's bounds and prints how many executions loom explored.
+/// `LOOM_MAX_PREEMPTIONS` replaces the default bound.
 pub(crate) fn check<F>(name: &str, model: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
-    check_bounded(name, DEFAULT_PREEMPTIONS, model);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(DEFAULT_PREEMPTIONS));
+    run(builder, name, model);
 }
 
-/// As [`check`], with this model's own preemption bound (for the largest models).
+/// As [`check`] for the largest models: at most `preemptions` (a lower `LOOM_MAX_PREEMPTIONS`
+/// still applies), so that a deeper run of the suite stays within hours.
 pub(crate) fn check_bounded<F>(name: &str, preemptions: usize, model: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
     let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(preemptions);
-    }
+    builder.preemption_bound = Some(builder.preemption_bound.map_or(preemptions, |env| env.min(preemptions)));
+    run(builder, name, model);
+}
+
+fn run<F>(builder: loom::model::Builder, name: &str, model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&counted);
     let started = std::time::Instant::now();
