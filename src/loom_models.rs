@@ -22,27 +22,36 @@ use crate::wide_sum::{SplitSum, WideStamp};
 use std::boxed::Box;
 use std::vec::Vec;
 
-/// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set: every model below has
-/// been checked to finish well within a minute at this bound.
-const DEFAULT_PREEMPTIONS: usize = 3;
+/// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set: every model below
+/// finishes within half a minute at this bound (the whole suite in about a minute).
+const DEFAULT_PREEMPTIONS: usize = 4;
 
 /// Runs one model with the suite's bounds and prints how many executions loom explored.
+/// `LOOM_MAX_PREEMPTIONS` replaces the default bound.
 pub(crate) fn check<F>(name: &str, model: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
-    check_bounded(name, DEFAULT_PREEMPTIONS, model);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(DEFAULT_PREEMPTIONS));
+    run(builder, name, model);
 }
 
-/// As [`check`], with this model's own preemption bound (for the largest models).
+/// As [`check`] for the largest models: at most `preemptions` (a lower `LOOM_MAX_PREEMPTIONS`
+/// still applies), so that a deeper run of the suite stays within hours.
 pub(crate) fn check_bounded<F>(name: &str, preemptions: usize, model: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
     let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(preemptions);
-    }
+    builder.preemption_bound = Some(builder.preemption_bound.map_or(preemptions, |env| env.min(preemptions)));
+    run(builder, name, model);
+}
+
+fn run<F>(builder: loom::model::Builder, name: &str, model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
     let counted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&counted);
     let started = std::time::Instant::now();
@@ -403,31 +412,42 @@ fn manager_monitored_reads_during_allocate_and_release() {
 // The 64-bit values on 32-bit atomics.
 // ---------------------------------------------------------------------------------------------
 
-/// Two adds that both cross 2^31 race a reader: the reader sees only sums that
-/// existed (never a torn carry), and the final sum is exact.
+/// Two adds race a reader just below the low word's first crossing of 2^31: the reader sees
+/// only sums that existed (never torn), and the final sum is exact.
 #[test]
 fn split_sum_carries_race_a_reader() {
-    check("split_sum_carries_race_a_reader", || {
-        let sum = Arc::new(SplitSum::new());
-        let base = (1u64 << 31) - 2;
-        sum.add(base);
-        let adders: Vec<_> = [3u64, 5]
-            .into_iter()
-            .map(|v| {
-                let sum = Arc::clone(&sum);
-                thread::spawn(move || sum.add(v))
-            })
-            .collect();
-        let seen = sum.read();
-        // Whatever the interleaving, a read is one of the sums that existed: never torn, never
-        // off by the crossing in flight.
-        let possible = [base, base + 3, base + 5, base + 8];
-        assert!(possible.contains(&seen), "impossible sum {seen}");
-        for a in adders {
-            a.join().unwrap();
-        }
-        assert_eq!(sum.read(), base + 8);
-    });
+    check("split_sum_carries_race_a_reader", || split_sum_model((1 << 31) - 2));
+}
+
+/// The same just below the low word's wrap at 2^32 (the second crossing, where the high word
+/// must account for the wrap).
+#[test]
+fn split_sum_wraps_race_a_reader() {
+    check("split_sum_wraps_race_a_reader", || split_sum_model((1 << 32) - 2));
+}
+
+/// Adds of 3 and 5 race a reader on a sum that starts at `base`.
+fn split_sum_model(base: u64) {
+    let sum = Arc::new(SplitSum::new());
+    let first = base.min((1 << 31) - 1);
+    sum.add(first);
+    sum.add(base - first);
+    let adders: Vec<_> = [3u64, 5]
+        .into_iter()
+        .map(|v| {
+            let sum = Arc::clone(&sum);
+            thread::spawn(move || sum.add(v))
+        })
+        .collect();
+    let seen = sum.read();
+    // Whatever the interleaving, a read is one of the sums that existed: never torn, never
+    // off by the crossing in flight.
+    let possible = [base, base + 3, base + 5, base + 8];
+    assert!(possible.contains(&seen), "impossible sum {seen}");
+    for a in adders {
+        a.join().unwrap();
+    }
+    assert_eq!(sum.read(), base + 8);
 }
 
 /// Two stores race a reader on a 64-bit stamp: the reader gets one whole stored value.
