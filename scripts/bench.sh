@@ -17,7 +17,12 @@ if [ "${1:-}" != "--render" ]; then
   scripts/setup.sh
   [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
   echo "== load before the run: $(uptime)"
-  source=$(git describe --always --dirty 2>/dev/null || echo unknown)
+  # The revision measured; "-modified" when sources differ from it (the outputs of this script
+  # do not count).
+  source=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [ -n "$(git status --porcelain -- . ':!BENCHMARKS.md' ':!docs/latency.png' 2>/dev/null)" ]; then
+    source="$source-modified"
+  fi
   AES5_BENCH_SOURCE="$source" AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
   echo "== load after the run: $(uptime)"
   scripts/bench_cortex_m.sh
