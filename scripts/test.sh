@@ -2,8 +2,8 @@
 # Sets everything up and runs the whole test suite:
 #   1. cargo fmt --check, cargo clippy -D warnings, cargo test (Rust unit tests), the benchmark
 #      suite builds (cargo bench --no-run), clippy for the four Cortex-M targets (thumbv6m with
-#      both critical-section features), and fmt + clippy of the Cortex-M4F benchmark firmware
-#      (bench/cortex-m)
+#      both critical-section features), and fmt + clippy + a QEMU run of the Cortex-M4F
+#      benchmark firmware (bench/cortex-m)
 #   2. the committed header equals a fresh generation
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
 #      C/C++ test also under valgrind memcheck
@@ -35,8 +35,13 @@ for target in thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf
   cargo clippy --locked --release --lib --target "$target" -- -D warnings
 done
 # The Cortex-M4F benchmark firmware (bench/cortex-m, its own package, whose .cargo/config.toml
-# selects the target) keeps building.
-(cd bench/cortex-m && cargo fmt --check && cargo clippy --locked --release -- -D warnings)
+# selects the target) keeps building, linking and running to its end under QEMU (no figures
+# are checked here; scripts/bench.sh publishes them).
+(cd bench/cortex-m && cargo fmt --check && cargo clippy --locked --release -- -D warnings &&
+  cargo build --locked --release)
+timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+  -semihosting-config enable=on,target=native -icount shift=0 \
+  -kernel bench/cortex-m/target/thumbv7em-none-eabihf/release/aes5-cortex-m-bench >/dev/null
 
 echo "== Header: the committed include/aes5_buffer_manager.h matches a fresh generation"
 cargo build --locked --lib

@@ -317,11 +317,9 @@ fn main() -> ! {
     loop {}
 }
 
-/// The library's panic hook on bare metal (it has no panic path by design).
-#[no_mangle]
-pub extern "C" fn aes5_panic_hook() -> ! {
-    fail(101)
-}
+// No `aes5_panic_hook` here: the library's weak default (`udf`) raises a fault, which
+// HardFault below turns into exit code 99. (A strong definition in a Rust firmware built with
+// LTO collides with that weak one inside the single LTO module: "symbol already defined".)
 
 #[exception]
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
