@@ -44,7 +44,8 @@ RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3 \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cforce-frame-pointers=yes" \
 CARGO_TARGET_DIR="$out/cargo" AES5_HEADER_OUT_DIR="$PWD/$out/include" \
   cargo build --locked --lib --profile sanitize --target "$host"
-"$clang" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I "$out/include" \
+"$clang" -g -O1 -Wall -Wextra -Wpedantic -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -I "$out/include" \
   fuzz/fuzz_api.c "$out/cargo/$host/sanitize/libaes5_buffer_manager.a" -lm -lpthread -ldl -o "$out/fuzz_api"
 
 mkdir -p "$out/corpus" "$out/artifacts"
