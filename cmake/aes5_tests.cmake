@@ -57,3 +57,23 @@ if(AES5_BUILD_DEMO)
   add_test(NAME demo_stream COMMAND aes5_demo --seconds 1)
   set_tests_properties(demo_stream PROPERTIES TIMEOUT 120)
 endif()
+
+# The multi-threaded stress test (POSIX threads; host only, never part of a Cortex-M image).
+# A short run is a ctest test; `scripts/stress.sh --seconds N` runs it longer.
+if(NOT CMAKE_CROSSCOMPILING)
+  find_package(Threads REQUIRED)
+  add_executable(aes5_stress stress/stress_pool.c)
+  target_link_libraries(aes5_stress PRIVATE aes5::buffer_manager Threads::Threads)
+  target_compile_options(aes5_stress PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS})
+  target_link_options(aes5_stress PRIVATE ${AES5_SANITIZE_FLAGS})
+  set_target_properties(aes5_stress PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  add_test(NAME stress_pool COMMAND aes5_stress --seconds 3)
+  set_tests_properties(stress_pool PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE)
+  if(AES5_VALGRIND)
+    # Valgrind runs one thread at a time and ~50x slower: a fixed number of steps instead.
+    add_test(NAME valgrind_stress_pool
+             COMMAND ${AES5_VALGRIND_COMMAND} --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+                     $<TARGET_FILE:aes5_stress> --iterations 20000)
+    set_tests_properties(valgrind_stress_pool PROPERTIES TIMEOUT 300)
+  endif()
+endif()

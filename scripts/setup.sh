@@ -2,8 +2,8 @@
 # Installs what building, the demo, the tests and the benchmarks need on a Debian machine with
 # a rustup Rust toolchain: cmake, a C/C++ compiler, make, valgrind, python3 with pip (the
 # benchmark report; scripts/bench.sh adds matplotlib), the GNU Arm toolchain with newlib and
-# QEMU (the Cortex-M tests and benchmarks), the clippy/rustfmt components and the Cortex-M
-# Rust targets.
+# QEMU (the Cortex-M tests and benchmarks), clang with libFuzzer (the fuzz target), the
+# clippy/rustfmt components and the Cortex-M Rust targets.
 # Idempotent.
 set -euo pipefail
 
@@ -16,6 +16,19 @@ if command -v arm-none-eabi-gcc >/dev/null 2>&1 &&
    [ ! -f "$(arm-none-eabi-gcc -print-file-name=rdimon.specs)" ]; then
   missing+=("libnewlib-arm-none-eabi")
 fi
+# clang and its libFuzzer runtime (scripts/fuzz.sh): any clang with libclang_rt.fuzzer.
+has_libfuzzer() {
+  local c
+  for c in clang-19 clang; do
+    if command -v "$c" >/dev/null 2>&1 \
+      && [ -f "$("$c" -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" -o \
+           -f "$("$c" -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer.a" ]; then
+      return 0
+    fi
+  done
+  return 1
+}
+has_libfuzzer || missing+=(clang-libfuzzer)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -24,6 +37,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     cmake gcc g++ make git valgrind python3 python3-pip ca-certificates \
     gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm >/dev/null
+  if ! has_libfuzzer; then
+    # Debian 12 ships clang 14 as "clang"; clang 19 has a libFuzzer that links with the
+    # sanitizer-coverage instrumentation of current rustc.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      clang-19 libclang-rt-19-dev >/dev/null
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then

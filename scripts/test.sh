@@ -8,16 +8,19 @@
 #   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
 #      C/C++ test also under valgrind memcheck
 #   4. CMake + ctest with a small geometry (4/2/2 buffers of 512 bytes): the same C tests
-#   5. the same C/C++ tests built with -fsanitize=address,undefined
+#   5. the same C/C++ tests built with -fsanitize=address,undefined (library with debug
+#      assertions and overflow checks)
 #   6. Cortex-M: the same C/C++ tests as firmware images on four emulated boards under QEMU
 #      (microbit M0, mps2-an385 M3, mps2-an386 M4F, mps2-an505 M33), the interrupt-preemption
 #      stress test on microbit and mps2-an386, then the footprint and instruction-count report
+#   7. verification (VERIFICATION.md): the loom models, and a 60 s run of the C ABI fuzz target
+#      (the proptest model test runs in step 1, the C stress test in steps 3-5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
-echo "== Rust: format, lints, unit tests"
+echo "== Rust: format, lints, unit tests, model-based property test (proptest)"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
@@ -67,3 +70,10 @@ cmake -S . -B build/cortex-m -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -D
 cmake --build build/cortex-m -j 2
 ctest --test-dir build/cortex-m --output-on-failure -j 2
 scripts/cortex-m-report.sh build/cortex-m
+
+echo "== Verification: loom models of the lock-free core"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo clippy --locked --release --all-targets -- -D warnings
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --locked --release --lib -- --test-threads=1 --nocapture
+
+echo "== Verification: coverage-guided fuzzing of the C ABI (60 s)"
+scripts/fuzz.sh --seconds 60

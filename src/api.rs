@@ -187,7 +187,7 @@ impl Drop for Buffer<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::boxed::Box;

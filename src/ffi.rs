@@ -553,7 +553,7 @@ pub extern "C" fn aes5_status_string(status: Aes5Status) -> *const c_char {
     describe(status).as_ptr().cast()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::state::{AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_READY};

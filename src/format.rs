@@ -168,7 +168,7 @@ const fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

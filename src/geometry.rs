@@ -88,7 +88,7 @@ static_assertions::const_assert!(STORAGE_BYTES % 8 == 0);
 // The default geometry is the product's budget: 32 KiB for everything.
 static_assertions::const_assert!(!AES5_GEOMETRY_IS_DEFAULT || STORAGE_BYTES <= 32_768);
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -95,6 +95,12 @@ impl HistoryRing {
     /// another writer held the entry.
     pub(crate) fn record(&self, sample: &Sample) -> bool {
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        self.write(ticket, sample)
+    }
+
+    /// Writes `sample` under `ticket` into its entry (the second half of `record`; the loom
+    /// models call it directly to make two writers meet on one entry).
+    fn write(&self, ticket: u32, sample: &Sample) -> bool {
         let Some(entry) = self.entries.get(ticket as usize % HISTORY_CAPACITY) else {
             return false;
         };
@@ -102,13 +108,17 @@ impl HistoryRing {
         if sequence & 1 == 1
             || entry
                 .sequence
-                .compare_exchange(sequence, sequence.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange(sequence, sequence.wrapping_add(1), Ordering::Acquire, Ordering::Relaxed)
                 .is_err()
         {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         }
-        // Orders the claim before the field writes for any reader that sees those writes.
+        // The claim acquires the previous writer's publication, so these field writes come
+        // after that writer's in every field's modification order (a relaxed claim let a
+        // later writer's fields be overwritten by an earlier writer's: a torn entry that no
+        // reader could detect). The fence orders the claim before the field writes for any
+        // reader that sees those writes.
         fence(Ordering::Release);
         entry.ticket.store(ticket, Ordering::Relaxed);
         entry.timestamp_lo.store(sample.timestamp_ns as u32, Ordering::Relaxed);
@@ -285,5 +295,82 @@ mod tests {
         for w in writers {
             w.join().unwrap();
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use crate::loom_models::check;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// Every field of a sample derives from `v`, so a torn read shows.
+    fn sample_of(v: u32) -> Sample {
+        Sample {
+            ticket: 0,
+            timestamp_ns: (u64::from(v) << 32) | u64::from(v ^ 0xA5A5),
+            op_ns: v,
+            allocated: v as u16,
+            memory_bytes: v.wrapping_mul(3),
+            kind: if v % 2 == 0 { SampleKind::Release } else { SampleKind::Allocate },
+            success: v % 3 != 0,
+        }
+    }
+
+    fn assert_whole(s: &Sample) {
+        let v = s.op_ns;
+        let expected = Sample { ticket: s.ticket, ..sample_of(v) };
+        assert_eq!(*s, expected, "torn history entry");
+        assert!(v == 1 || v == 2 || v == 3, "a value no writer wrote: {s:?}");
+    }
+
+    /// Two writers record while a reader copies the ring: the reader sees whole entries only,
+    /// and after both writers finish both snapshots are there (one per entry).
+    #[test]
+    fn history_two_writers_and_a_reader() {
+        check("history_two_writers_and_a_reader", || {
+            let ring = Arc::new(HistoryRing::new());
+            let writers: std::vec::Vec<_> = (1..=2u32)
+                .map(|v| {
+                    let ring = Arc::clone(&ring);
+                    thread::spawn(move || assert!(ring.record(&sample_of(v)), "distinct entries never collide"))
+                })
+                .collect();
+            let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+            let n = ring.read_all(&mut out);
+            out.iter().take(n).for_each(assert_whole);
+            for w in writers {
+                w.join().unwrap();
+            }
+            assert_eq!(ring.read_all(&mut out), 2);
+            out.iter().take(2).for_each(assert_whole);
+            assert_eq!(ring.dropped(), 0);
+        });
+    }
+
+    /// Two writers meet on one entry (tickets one ring apart) while a reader reads it: at most
+    /// one of them may be dropped, the dropped count says which, and no read is torn.
+    #[test]
+    fn history_writers_collide_on_one_entry() {
+        check("history_writers_collide_on_one_entry", || {
+            let ring = Arc::new(HistoryRing::new());
+            let far = HISTORY_CAPACITY as u32;
+            let writers: std::vec::Vec<_> = [(0u32, 1u32), (far, 2u32)]
+                .into_iter()
+                .map(|(ticket, v)| {
+                    let ring = Arc::clone(&ring);
+                    thread::spawn(move || ring.write(ticket, &sample_of(v)))
+                })
+                .collect();
+            if let Some(s) = HistoryRing::read_entry(&ring.entries[0]) {
+                assert_whole(&s);
+            }
+            let kept = writers.into_iter().map(|w| w.join().unwrap()).filter(|&k| k).count();
+            assert!(kept >= 1, "both snapshots dropped");
+            assert_eq!(ring.dropped() as usize, 2 - kept);
+            let last = HistoryRing::read_entry(&ring.entries[0]).expect("a published entry");
+            assert_whole(&last);
+        });
     }
 }

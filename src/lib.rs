@@ -32,6 +32,8 @@ mod header;
 mod history;
 mod layout;
 mod lifecycle;
+#[cfg(all(test, loom))]
+mod loom_models;
 mod manager;
 mod metrics;
 mod monitor;
@@ -44,7 +46,7 @@ mod state;
 mod stats;
 mod status;
 mod sync;
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod test_fixture;
 mod warning;
 mod wide_sum;

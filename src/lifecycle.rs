@@ -196,7 +196,7 @@ impl ManagerCore {
             AES5_STATE_SHUTTING_DOWN => {}
             _ => return false,
         }
-        if self.pools.iter().any(|pool| pool.list.allocated() != 0) {
+        if self.pools.iter().any(|pool| pool.list.allocated_synchronized() != 0) {
             return false;
         }
         self.change_state(AES5_STATE_SHUTTING_DOWN, AES5_STATE_SHUTDOWN);

@@ -214,9 +214,14 @@ impl ManagerCore {
         };
         let pool_index = pool_of_slot(slot);
         // SAFETY: RELEASING makes this call the header's only owner; the caller gave it up.
-        let header = unsafe { &*cell.get() };
-        if self.config.validation && !header.is_intact(&self.identity(slot, pool_index), key) {
-            return Err(self.quarantine(slot, pool_index, releasing));
+        let header = unsafe { &mut *cell.get() };
+        if self.config.validation {
+            if !header.is_intact(&self.identity(slot, pool_index), key) {
+                return Err(self.quarantine(slot, pool_index, releasing));
+            }
+        } else {
+            // Unchecked, so possibly damaged: never recycle a stray identity or data pointer.
+            header.restore_identity(&self.identity(slot, pool_index));
         }
         let allocated_at = header.allocation_time_ns;
         control.finish_release(releasing);

@@ -150,6 +150,17 @@ impl FreeList {
         count_of(self.head.load(Ordering::SeqCst))
     }
 
+    /// Buffers currently allocated, read with a read-modify-write of the head (an add of 0).
+    ///
+    /// Shutdown decides "no buffer is held" with this read: being a read-modify-write, it
+    /// either comes after a concurrent pop in the head's modification order (and sees that
+    /// buffer) or the pop acquires from it (and then sees the state change that preceded it),
+    /// so no allocation can slip past a completing shutdown. A plain load gives the same
+    /// guarantee only through the single total order of `SeqCst`, which is harder to check.
+    pub(crate) fn allocated_synchronized(&self) -> u32 {
+        count_of(self.head.fetch_add(0, Ordering::AcqRel))
+    }
+
     /// Takes a free slot. Returns its pool-local index and the allocated count after the pop,
     /// or `None` when the pool is empty.
     #[inline(always)]

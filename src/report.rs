@@ -158,7 +158,7 @@ pub(crate) fn warnings(m: &RealtimeMetrics, timed: bool) -> u32 {
     flags
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -2,6 +2,8 @@
 //!
 //! Every shared-state access of the library goes through these names, so that a model checker
 //! (`--cfg loom`) or another atomic backend can replace them without touching the algorithms.
+//! Loom is a test-only dependency: the switch applies to the crate's own test build
+//! (`RUSTFLAGS="--cfg loom" cargo test --release --lib`); other builds keep core's atomics.
 //!
 //! Cores without compare-and-swap (ARMv6-M) get [`crate::critical_atomic::AtomicU32`], whose
 //! read-modify-write operations run in a short critical section.
@@ -11,18 +13,18 @@
 //! 32-bit counters wrap modulo 2^32; differences such as `allocations - releases` stay exact
 //! as long as fewer than 2^32 operations separate the two reads.
 
-#[cfg(all(not(loom), not(target_has_atomic = "32")))]
+#[cfg(all(not(all(loom, test)), not(target_has_atomic = "32")))]
 pub(crate) use crate::critical_atomic::AtomicU32;
-#[cfg(all(not(loom), target_has_atomic = "32"))]
+#[cfg(all(not(all(loom, test)), target_has_atomic = "32"))]
 pub(crate) use core::sync::atomic::AtomicU32;
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 pub(crate) use core::sync::atomic::{fence, Ordering};
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 pub(crate) use loom::sync::atomic::{fence, AtomicU32, Ordering};
 
-#[cfg(all(not(loom), target_has_atomic = "64"))]
+#[cfg(all(not(all(loom, test)), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64 as AtomicCounter;
-#[cfg(all(loom, target_has_atomic = "64"))]
+#[cfg(all(loom, test, target_has_atomic = "64"))]
 pub(crate) use loom::sync::atomic::AtomicU64 as AtomicCounter;
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) use AtomicU32 as AtomicCounter;
@@ -92,7 +94,7 @@ pub(crate) fn lower_counter(cell: &AtomicCounter, value: CounterValue) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -19,7 +19,6 @@ use crate::sync::{fence, AtomicU32, Ordering};
 const MAX_ADD: u32 = (1 << 31) - 1;
 #[cfg(any(test, not(target_has_atomic = "64")))]
 const HALF: u32 = 1 << 31;
-const READ_ATTEMPTS: usize = 4;
 
 /// The 32-bit-atomics implementation (also compiled for the host's tests).
 #[cfg(any(test, not(target_has_atomic = "64")))]
@@ -82,20 +81,40 @@ impl WideSum {
 pub(crate) use SplitSum as WideSum;
 
 /// A 64-bit timestamp that many contexts may overwrite and any may read, torn-free on 32-bit
-/// atomics: a small seqlock whose writers claim it with a compare-and-swap. A writer that finds
-/// it claimed skips its store (two state changes at the same instant: one timestamp is kept).
+/// atomics: a seqlock over two slots whose writers claim it with a compare-and-swap. A writer
+/// that finds it claimed skips its store (two state changes at the same instant: one timestamp
+/// is kept). A writer fills the slot readers are not reading and then publishes it, so a
+/// reader that interrupts a writer half-way still reads the previous value whole, and never
+/// waits for that writer.
 pub(crate) struct WideStamp {
+    /// Even: slot `(sequence / 2) % 2` holds the value. Odd: a writer is filling the other one.
     sequence: AtomicU32,
+    slots: [StampSlot; 2],
+}
+
+struct StampSlot {
     low: AtomicU32,
     high: AtomicU32,
 }
 
+impl StampSlot {
+    fn new(value: u64) -> Self {
+        StampSlot { low: AtomicU32::new(value as u32), high: AtomicU32::new((value >> 32) as u32) }
+    }
+}
+
 impl WideStamp {
     pub(crate) fn new(value: u64) -> Self {
-        WideStamp {
-            sequence: AtomicU32::new(0),
-            low: AtomicU32::new(value as u32),
-            high: AtomicU32::new((value >> 32) as u32),
+        WideStamp { sequence: AtomicU32::new(0), slots: [StampSlot::new(value), StampSlot::new(0)] }
+    }
+
+    /// The slot that sequence value `sequence` says is published.
+    fn published(&self, sequence: u32) -> &StampSlot {
+        let [even, odd] = &self.slots;
+        if (sequence / 2) % 2 == 0 {
+            even
+        } else {
+            odd
         }
     }
 
@@ -105,29 +124,36 @@ impl WideStamp {
         if sequence % 2 == 1
             || self
                 .sequence
-                .compare_exchange(sequence, sequence.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange(sequence, sequence.wrapping_add(1), Ordering::Acquire, Ordering::Relaxed)
                 .is_err()
         {
             return;
         }
+        // The acquiring claim orders these writes after the previous writer's (see the history
+        // ring's `write`); the fence orders the claim before them for readers.
         fence(Ordering::Release);
-        self.low.store(value as u32, Ordering::Relaxed);
-        self.high.store((value >> 32) as u32, Ordering::Relaxed);
+        let slot = self.published(sequence.wrapping_add(2));
+        slot.low.store(value as u32, Ordering::Relaxed);
+        slot.high.store((value >> 32) as u32, Ordering::Relaxed);
         self.sequence.store(sequence.wrapping_add(2), Ordering::Release);
     }
 
-    /// The last stored value (a few attempts; never waits on a writer it may have preempted).
+    /// The last stored value, never torn. Lock-free: a read is repeated only when a writer
+    /// started filling the very slot being read (a second store completed during the read),
+    /// never because a writer was interrupted.
     pub(crate) fn read(&self) -> u64 {
-        let mut value = 0;
-        for _ in 0..READ_ATTEMPTS {
+        loop {
             let before = self.sequence.load(Ordering::Acquire);
-            value = (u64::from(self.high.load(Ordering::Relaxed)) << 32) | u64::from(self.low.load(Ordering::Relaxed));
+            let slot = self.published(before);
+            let value =
+                (u64::from(slot.high.load(Ordering::Relaxed)) << 32) | u64::from(slot.low.load(Ordering::Relaxed));
             fence(Ordering::Acquire);
-            if before % 2 == 0 && self.sequence.load(Ordering::Relaxed) == before {
-                break;
+            // The slot read is rewritten only by the second writer to claim after `before`.
+            let margin = if before % 2 == 0 { 2 } else { 1 };
+            if self.sequence.load(Ordering::Relaxed).wrapping_sub(before) <= margin {
+                return value;
             }
         }
-        value
     }
 }
 

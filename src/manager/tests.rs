@@ -140,6 +140,31 @@ fn without_memory_validation_ownership_is_still_checked() {
 }
 
 #[test]
+fn without_memory_validation_a_damaged_header_is_not_handed_out_again() {
+    // Found by fuzzing: the identity fields were stamped only at init, so a data pointer
+    // overwritten by one owner reached the next owner of the buffer.
+    let mut f = Fixture::new();
+    let config = RuntimeConfig { enable_memory_validation: 0, ..RuntimeConfig::default() };
+    let m = f.init(&config).unwrap();
+    let h = m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap();
+    // SAFETY: the test holds this header.
+    let (data, id) = unsafe { ((*h.as_ptr()).data_pointer, (*h.as_ptr()).buffer_id) };
+    // SAFETY: held by the test; damaged on purpose.
+    unsafe {
+        (*h.as_ptr()).data_pointer = data.wrapping_add(4096);
+        (*h.as_ptr()).buffer_id ^= 0x55;
+        (*h.as_ptr()).buffer_type = 9;
+    }
+    assert_eq!(m.release(h.as_ptr()), Ok(()));
+    let again = m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap();
+    assert_eq!(again, h, "the free list is LIFO: the same buffer comes back");
+    // SAFETY: held by the test.
+    let header = unsafe { &*again.as_ptr() };
+    assert_eq!((header.data_pointer, header.buffer_id, header.buffer_type), (data, id, 2));
+    assert_eq!(m.validate(again.as_ptr()), Ok(()));
+}
+
+#[test]
 fn bad_arguments_get_their_status_and_change_nothing() {
     let mut f = Fixture::new();
     let config = RuntimeConfig { max_channels: 2, ..RuntimeConfig::default() };

@@ -1,0 +1,446 @@
+/*
+ * fuzz_api.c: a coverage-guided fuzz target (libFuzzer) for the whole C ABI.
+ *
+ * The input bytes are decoded into a configuration and a sequence of up to 256 API calls:
+ * allocate (any type, any format bytes, NULL out-parameters), release and validate of held
+ * buffers and of hostile pointers (anywhere in or around the storage, inside headers, into
+ * the data, unreadable addresses, the stack, NULL), header damage, state transitions,
+ * shutdown and re-init, bogus manager handles, statistics/metrics/report reads and the
+ * format helpers. The target keeps its own account of what it holds and aborts (a crash for
+ * libFuzzer) on any broken promise of DESIGN.md: a status outside the documented set, an
+ * out-parameter written on failure, a release of something not held that succeeds, a
+ * buffer handed out twice, a count that does not reconcile, damage that goes undetected.
+ *
+ * The library is linked with sanitizer-coverage instrumentation, debug assertions and
+ * overflow checks, so its own branches guide the fuzzer and an arithmetic overflow or failed
+ * assertion in it aborts. Build and run with scripts/fuzz.sh.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aes5_buffer_manager.h"
+
+#define MAX_HELD 64
+#define MAX_OPS 256
+
+static aes5_buffer_manager_storage_t storage;
+static aes5_buffer_manager_storage_t other_storage;
+
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+    size_t pos;
+} reader_t;
+
+static uint8_t u8(reader_t *r) {
+    return r->pos < r->size ? r->data[r->pos++] : 0;
+}
+static uint16_t u16(reader_t *r) {
+    uint16_t lo = u8(r);
+    return (uint16_t)(lo | (uint16_t)(u8(r) << 8));
+}
+static uint32_t u32(reader_t *r) {
+    uint32_t lo = u16(r);
+    return lo | ((uint32_t)u16(r) << 16);
+}
+static uint64_t u64(reader_t *r) {
+    uint64_t lo = u32(r);
+    return lo | ((uint64_t)u32(r) << 32);
+}
+
+#define REQUIRE(cond, ...)                                                   \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "fuzz_api: broken promise: %s: ", #cond);        \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fprintf(stderr, "\n");                                           \
+            abort();                                                         \
+        }                                                                    \
+    } while (0)
+
+typedef struct {
+    aes5_audio_buffer_t *buffer;
+    aes5_audio_buffer_t original; /* the header as allocate returned it */
+    unsigned pool;
+} held_t;
+
+typedef struct {
+    aes5_buffer_manager_t *mgr;
+    held_t held[MAX_HELD];
+    unsigned held_count;
+    unsigned held_per_pool[3];
+    int validation;
+} fuzz_state_t;
+
+static const uint32_t rates[] = {32000, 44100, 48000, 88200, 96000, 176400, 192000, 352800, 384000};
+
+static aes5_audio_format_t read_format(reader_t *r) {
+    aes5_audio_format_t f;
+    memset(&f, 0, sizeof f);
+    uint8_t mode = u8(r);
+    if (mode & 1) {
+        /* Mostly valid: a real rate, small sizes. */
+        f.sample_rate_hz = rates[u8(r) % 9];
+        f.channel_count = (uint16_t)(1 + u8(r) % 8);
+        uint8_t bits = u8(r);
+        f.sample_size_bits = (uint16_t)(bits % 3 == 0 ? 16 : bits % 3 == 1 ? 24 : 32);
+        f.frame_size_samples = (uint16_t)(1 + u16(r) % 1024);
+        f.sample_packing = (uint8_t)(mode >> 1 & 1);
+        f.sample_encoding = (uint8_t)(mode >> 2 & 1);
+        f.rate_pull = (uint8_t)(mode >> 3 & 3);
+    } else {
+        f.sample_rate_hz = u32(r);
+        f.channel_count = u16(r);
+        f.sample_size_bits = u16(r);
+        f.frame_size_samples = u16(r);
+        f.sample_packing = u8(r);
+        f.sample_encoding = u8(r);
+        f.rate_pull = u8(r);
+    }
+    return f;
+}
+
+static int in_storage(const void *p, size_t bytes) {
+    uintptr_t a = (uintptr_t)p, base = (uintptr_t)&storage;
+    return a >= base && a + bytes <= base + sizeof storage;
+}
+
+static int find_held(const fuzz_state_t *s, const void *p) {
+    for (unsigned i = 0; i < s->held_count; i++) {
+        if ((const void *)s->held[i].buffer == p) return (int)i;
+    }
+    return -1;
+}
+
+static void forget_held(fuzz_state_t *s, unsigned i) {
+    s->held_per_pool[s->held[i].pool]--;
+    s->held[i] = s->held[--s->held_count];
+}
+
+/* Checks the statistics against what the target holds. */
+static void check_statistics(fuzz_state_t *s) {
+    aes5_manager_statistics_t st;
+    aes5_realtime_metrics_t m;
+    REQUIRE(aes5_buffer_manager_get_statistics(s->mgr, &st) == AES5_OK, "statistics");
+    REQUIRE(aes5_buffer_manager_get_metrics(s->mgr, &m) == AES5_OK, "metrics");
+    unsigned long long held_total = 0;
+    for (unsigned p = 0; p < 3; p++) {
+        const aes5_pool_statistics_t *ps = &st.buffer_type_stats[p];
+        REQUIRE(ps->allocated_buffers == s->held_per_pool[p], "pool %u: library %u, held %u", p,
+                ps->allocated_buffers, s->held_per_pool[p]);
+        REQUIRE(ps->allocated_buffers + ps->quarantined_buffers <= ps->total_buffers, "pool %u over capacity", p);
+        REQUIRE(ps->peak_allocated >= ps->allocated_buffers, "pool %u peak", p);
+        REQUIRE(ps->total_allocations - ps->total_releases - ps->quarantined_buffers == ps->allocated_buffers,
+                "pool %u: allocations - releases - quarantined != allocated", p);
+        REQUIRE(ps->average_utilization >= 0.0f && ps->average_utilization <= 1.0f, "utilization");
+        held_total += ps->allocated_buffers;
+    }
+    for (unsigned t = 3; t < 6; t++) {
+        REQUIRE(st.buffer_type_stats[t].total_allocations == 0 && st.buffer_type_stats[t].total_buffers == 0,
+                "type %u has no pool", t);
+    }
+    REQUIRE(st.failed_operations <= st.total_operations, "failed > total");
+    REQUIRE(m.current_allocated_buffers == held_total, "metrics allocated");
+    REQUIRE(m.peak_allocated_buffers >= m.current_allocated_buffers, "metrics peak");
+    REQUIRE(st.current_state <= AES5_STATE_SHUTDOWN, "state %u", st.current_state);
+}
+
+/* Byte ranges of the header that callers may write (and padding / allocation time, which
+ * are not checked): changing only these never makes a buffer corrupted. */
+static int caller_writable(size_t offset) {
+    static const size_t owned_offsets[][2] = {
+        {offsetof(aes5_audio_buffer_t, buffer_id), sizeof(uint32_t)},
+        {offsetof(aes5_audio_buffer_t, sequence_number), sizeof(uint32_t)},
+        {offsetof(aes5_audio_buffer_t, sample_rate_hz), sizeof(uint32_t)},
+        {offsetof(aes5_audio_buffer_t, channel_count), sizeof(uint16_t)},
+        {offsetof(aes5_audio_buffer_t, sample_size_bits), sizeof(uint16_t)},
+        {offsetof(aes5_audio_buffer_t, frame_size_samples), sizeof(uint16_t)},
+        {offsetof(aes5_audio_buffer_t, sample_packing), 1},
+        {offsetof(aes5_audio_buffer_t, sample_encoding), 1},
+        {offsetof(aes5_audio_buffer_t, rate_pull), 1},
+        {offsetof(aes5_audio_buffer_t, buffer_type), 1},
+        {offsetof(aes5_audio_buffer_t, buffer_capacity_bytes), sizeof(size_t)},
+        {offsetof(aes5_audio_buffer_t, data_pointer), sizeof(uint8_t *)},
+        {offsetof(aes5_audio_buffer_t, checksum), sizeof(uint32_t)},
+        {offsetof(aes5_audio_buffer_t, magic_number), sizeof(uint32_t)},
+    };
+    for (size_t i = 0; i < sizeof owned_offsets / sizeof owned_offsets[0]; i++) {
+        if (offset >= owned_offsets[i][0] && offset < owned_offsets[i][0] + owned_offsets[i][1]) return 0;
+    }
+    return 1;
+}
+
+/* Library-owned header bytes that differ from the header allocate returned. */
+static unsigned owned_bytes_changed(const held_t *h) {
+    const uint8_t *now = (const uint8_t *)h->buffer, *then = (const uint8_t *)&h->original;
+    unsigned changed = 0;
+    for (size_t i = 0; i < sizeof(aes5_audio_buffer_t); i++) {
+        if (now[i] != then[i] && !caller_writable(i)) changed++;
+    }
+    return changed;
+}
+
+static int field_changed(const held_t *h, size_t offset, size_t size) {
+    return memcmp((const uint8_t *)h->buffer + offset, (const uint8_t *)&h->original + offset, size) != 0;
+}
+
+/* 1: damage the library must detect; 0: intact; -1: a checksummed field changed together with
+ * the checksum (a forged checksum can match: detection is then not promised). */
+static int damage_of(const held_t *h) {
+    const aes5_audio_buffer_t *b = h->buffer;
+    if (b->data_size_bytes > b->buffer_capacity_bytes) return 1;
+    if (field_changed(h, offsetof(aes5_audio_buffer_t, buffer_id), sizeof b->buffer_id) ||
+        field_changed(h, offsetof(aes5_audio_buffer_t, buffer_type), sizeof b->buffer_type) ||
+        field_changed(h, offsetof(aes5_audio_buffer_t, buffer_capacity_bytes), sizeof b->buffer_capacity_bytes) ||
+        field_changed(h, offsetof(aes5_audio_buffer_t, data_pointer), sizeof b->data_pointer) ||
+        field_changed(h, offsetof(aes5_audio_buffer_t, magic_number), sizeof b->magic_number))
+        return 1;
+    if (owned_bytes_changed(h) == 0) return 0;
+    return field_changed(h, offsetof(aes5_audio_buffer_t, checksum), sizeof b->checksum) ? -1 : 1;
+}
+
+/* A hostile buffer pointer. */
+static aes5_audio_buffer_t *hostile_pointer(reader_t *r, fuzz_state_t *s, aes5_audio_buffer_t *on_stack) {
+    uint8_t kind = u8(r);
+    switch (kind % 7) {
+    case 0:
+        return (aes5_audio_buffer_t *)(void *)((uint8_t *)&storage + u16(r) % sizeof storage);
+    case 1:
+        return (aes5_audio_buffer_t *)(uintptr_t)u64(r);
+    case 2:
+        return on_stack;
+    case 3:
+        return NULL;
+    case 4:
+        if (s->held_count > 0) {
+            aes5_audio_buffer_t *h = s->held[u8(r) % s->held_count].buffer;
+            return (aes5_audio_buffer_t *)(void *)((uint8_t *)h + (int8_t)u8(r));
+        }
+        return on_stack;
+    case 5:
+        if (s->held_count > 0) return (aes5_audio_buffer_t *)(void *)s->held[u8(r) % s->held_count].buffer->data_pointer;
+        return on_stack;
+    default:
+        return (aes5_audio_buffer_t *)(void *)((uint8_t *)&other_storage + u16(r) % sizeof other_storage);
+    }
+}
+
+static int is_release_status(aes5_status_t st) {
+    return st == AES5_OK || st == AES5_ERR_NULL_POINTER || st == AES5_ERR_INVALID_STATE ||
+           st == AES5_ERR_FOREIGN_BUFFER || st == AES5_ERR_DOUBLE_RELEASE || st == AES5_ERR_CORRUPTED;
+}
+
+static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manager_state_t state) {
+    int i = find_held(s, p);
+    int damage = i >= 0 ? damage_of(&s->held[i]) : 0;
+    unsigned changed = i >= 0 ? owned_bytes_changed(&s->held[i]) : 0;
+    aes5_status_t st = aes5_buffer_manager_release(s->mgr, p);
+    REQUIRE(is_release_status(st), "release status %u", st);
+    if (i < 0) {
+        REQUIRE(st != AES5_OK, "release of a pointer not held succeeded");
+        if (p == NULL) REQUIRE(st == AES5_ERR_NULL_POINTER, "NULL release -> %u", st);
+        else if (state == AES5_STATE_SHUTDOWN) REQUIRE(st == AES5_ERR_INVALID_STATE, "release after shutdown -> %u", st);
+        else if (!in_storage(p, 1)) REQUIRE(st == AES5_ERR_FOREIGN_BUFFER, "outside pointer -> %u", st);
+        return;
+    }
+    if (state == AES5_STATE_SHUTDOWN) {
+        REQUIRE(0, "a buffer is held in Shutdown");
+    }
+    if (!s->validation) {
+        REQUIRE(st == AES5_OK, "release without validation -> %u", st);
+    } else if (damage == 1) {
+        REQUIRE(st == AES5_ERR_CORRUPTED, "damaged header (%u owned bytes changed) released with %u", changed, st);
+    } else if (damage == -1) {
+        REQUIRE(st == AES5_OK || st == AES5_ERR_CORRUPTED, "re-checksummed header released with %u", st);
+    } else {
+        REQUIRE(st == AES5_OK, "release of an intact held buffer -> %u", st);
+    }
+    forget_held(s, (unsigned)i);
+}
+
+static int start(fuzz_state_t *s, reader_t *r) {
+    aes5_runtime_config_t cfg;
+    aes5_runtime_config_default(&cfg);
+    uint8_t flags = u8(r);
+    cfg.enable_performance_monitoring = flags & 1;
+    cfg.enable_memory_validation = (flags >> 1) & 1 ? 0 : 1;
+    if (flags & 4) {
+        cfg.max_channels = u8(r) % 10;
+        cfg.max_frame_size_samples = u16(r) % 1100;
+        cfg.max_sample_rate_hz = rates[u8(r) % 9] + (flags & 8 ? 1 : 0);
+        cfg.min_success_rate = (float)u8(r) / 255.0f;
+        cfg.allocation_timeout_ns = u32(r);
+    }
+    aes5_buffer_manager_t *out = (aes5_buffer_manager_t *)(uintptr_t)0x5eed;
+    aes5_status_t st = AES5_BUFFER_MANAGER_INIT(&storage, &cfg, &out);
+    REQUIRE(st == AES5_OK || st == AES5_ERR_INVALID_ARGUMENT, "init -> %u", st);
+    if (st != AES5_OK) {
+        REQUIRE(out == (aes5_buffer_manager_t *)(uintptr_t)0x5eed, "init wrote its out-parameter on failure");
+        return 0;
+    }
+    s->mgr = out;
+    s->held_count = 0;
+    memset(s->held_per_pool, 0, sizeof s->held_per_pool);
+    s->validation = cfg.enable_memory_validation;
+    return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    reader_t r = {data, size, 0};
+    fuzz_state_t s;
+    memset(&s, 0, sizeof s);
+    memset(&storage, 0, sizeof storage);
+    memset(&other_storage, 0, sizeof other_storage);
+    if (!start(&s, &r)) return 0;
+
+    for (unsigned op = 0; op < MAX_OPS && r.pos < r.size; op++) {
+        aes5_audio_buffer_t on_stack;
+        memset(&on_stack, 0, sizeof on_stack);
+        aes5_manager_state_t state = 0;
+        REQUIRE(aes5_buffer_manager_get_state(s.mgr, &state) == AES5_OK, "get_state");
+        switch (u8(&r) % 12) {
+        case 0:
+        case 1: { /* allocate */
+            uint8_t t = u8(&r);
+            aes5_buffer_type_t type = t < 240 ? t % 3 : t < 250 ? t % 6 : u32(&r);
+            aes5_audio_format_t f = read_format(&r);
+            uint8_t nulls = u8(&r);
+            aes5_audio_buffer_t *out = (aes5_audio_buffer_t *)(uintptr_t)0x5eed;
+            aes5_status_t st = aes5_buffer_manager_allocate(s.mgr, type, nulls == 1 ? NULL : &f, nulls == 2 ? NULL : &out);
+            uint32_t bytes = 0;
+            aes5_status_t fs = aes5_audio_format_bytes(&f, &bytes);
+            if (st != AES5_OK) {
+                REQUIRE(out == (aes5_audio_buffer_t *)(uintptr_t)0x5eed, "allocate wrote out on failure");
+                REQUIRE(st == AES5_ERR_NULL_POINTER || st == AES5_ERR_INVALID_ARGUMENT || st == AES5_ERR_INVALID_STATE ||
+                            st == AES5_ERR_UNSUPPORTED_FORMAT || st == AES5_ERR_FORMAT_TOO_LARGE ||
+                            st == AES5_ERR_POOL_EXHAUSTED || st == AES5_ERR_NO_POOL_FOR_TYPE,
+                        "allocate -> %u", st);
+                if (st == AES5_ERR_POOL_EXHAUSTED) REQUIRE(fs == AES5_OK && type < 3, "exhausted for a bad request");
+                break;
+            }
+            REQUIRE(nulls != 1 && nulls != 2 && type < 3 && fs == AES5_OK, "allocate accepted a bad request");
+            REQUIRE(state == AES5_STATE_READY || state == AES5_STATE_ACTIVE || state == AES5_STATE_WARNING,
+                    "allocated in state %u", state);
+            REQUIRE(in_storage(out, sizeof *out), "header outside the storage");
+            REQUIRE(find_held(&s, out) < 0, "buffer handed out twice");
+            REQUIRE(out->buffer_type == type && out->data_size_bytes == bytes && bytes <= out->buffer_capacity_bytes,
+                    "header fields");
+            REQUIRE(in_storage(out->data_pointer, out->buffer_capacity_bytes), "data outside the storage");
+            REQUIRE((uintptr_t)out->data_pointer % AES5_DATA_ALIGNMENT == 0, "data misaligned");
+            { aes5_status_t v = aes5_buffer_manager_validate_buffer(s.mgr, out); REQUIRE(v == AES5_OK, "fresh buffer does not validate: %u (type %u, bytes %u, state %u)", v, type, bytes, state); }
+            memset(out->data_pointer, 0xA5, out->buffer_capacity_bytes);
+            if (s.held_count == MAX_HELD) release_checked(&s, s.held[0].buffer, state);
+            s.held[s.held_count].buffer = out;
+            s.held[s.held_count].original = *out;
+            s.held[s.held_count].pool = type;
+            s.held_count++;
+            s.held_per_pool[type]++;
+            break;
+        }
+        case 2:
+        case 3: /* release a held buffer */
+            if (s.held_count > 0) release_checked(&s, s.held[u8(&r) % s.held_count].buffer, state);
+            break;
+        case 4: /* release a hostile pointer */
+            release_checked(&s, hostile_pointer(&r, &s, &on_stack), state);
+            break;
+        case 5: { /* validate */
+            aes5_audio_buffer_t *p = hostile_pointer(&r, &s, &on_stack);
+            int i = find_held(&s, p);
+            aes5_status_t st = aes5_buffer_manager_validate_buffer(s.mgr, p);
+            REQUIRE(st == AES5_OK || st == AES5_ERR_NULL_POINTER || st == AES5_ERR_FOREIGN_BUFFER ||
+                        st == AES5_ERR_DOUBLE_RELEASE || st == AES5_ERR_CORRUPTED,
+                    "validate -> %u", st);
+            if (i < 0) REQUIRE(st != AES5_OK, "validate of a pointer not held says held");
+            else if (damage_of(&s.held[i]) >= 0)
+                REQUIRE((st == AES5_OK) == (damage_of(&s.held[i]) == 0), "validate of held -> %u", st);
+            else
+                REQUIRE(st == AES5_OK || st == AES5_ERR_CORRUPTED, "validate of re-checksummed -> %u", st);
+            break;
+        }
+        case 6: /* damage a held header */
+            if (s.held_count > 0) {
+                held_t *h = &s.held[u8(&r) % s.held_count];
+                size_t offset = u8(&r) % sizeof(aes5_audio_buffer_t);
+                unsigned n = 1 + u8(&r) % 8;
+                for (unsigned k = 0; k < n && offset + k < sizeof(aes5_audio_buffer_t); k++) {
+                    uint8_t *b = (uint8_t *)h->buffer + offset + k;
+                    uint8_t v = u8(&r);
+                    *b = v;
+                }
+            }
+            break;
+        case 7: { /* transition or shutdown */
+            uint8_t which = u8(&r);
+            aes5_status_t st = which & 1 ? aes5_buffer_manager_shutdown(s.mgr)
+                                         : aes5_buffer_manager_transition_state(s.mgr, which & 2 ? u32(&r) : which >> 2 & 7);
+            REQUIRE(st == AES5_OK || st == AES5_ERR_INVALID_STATE || st == AES5_ERR_INVALID_ARGUMENT ||
+                        st == AES5_ERR_BUFFERS_OUTSTANDING,
+                    "transition/shutdown -> %u", st);
+            aes5_manager_state_t now = 0;
+            aes5_buffer_manager_get_state(s.mgr, &now);
+            if (st == AES5_ERR_BUFFERS_OUTSTANDING) REQUIRE(s.held_count > 0 && now == AES5_STATE_SHUTTING_DOWN, "outstanding");
+            if (now == AES5_STATE_SHUTDOWN) REQUIRE(s.held_count == 0, "shut down with %u buffers held", s.held_count);
+            break;
+        }
+        case 8: /* re-init */
+            if (state == AES5_STATE_SHUTDOWN) {
+                /* Quarantined and damaged buffers left in s.held cannot exist here. */
+                REQUIRE(s.held_count == 0, "Shutdown while the target holds %u buffers", s.held_count);
+                if (!start(&s, &r)) return 0;
+            } else {
+                aes5_buffer_manager_t *out = NULL;
+                REQUIRE(aes5_buffer_manager_init(&storage, NULL, &out) == AES5_ERR_ALREADY_INITIALIZED,
+                        "init on a live manager");
+            }
+            break;
+        case 9: { /* bogus handles */
+            aes5_buffer_manager_t *bogus = (aes5_buffer_manager_t *)(void *)((uint8_t *)&storage + 8 * (1 + u8(&r) % 64));
+            aes5_manager_statistics_t st;
+            aes5_audio_buffer_t *out = NULL;
+            aes5_audio_format_t f = read_format(&r);
+            REQUIRE(aes5_buffer_manager_get_statistics(bogus, &st) == AES5_ERR_INVALID_STATE, "bogus statistics");
+            REQUIRE(aes5_buffer_manager_allocate(bogus, 0, &f, &out) == AES5_ERR_INVALID_STATE, "bogus allocate");
+            REQUIRE(aes5_buffer_manager_release(bogus, &on_stack) == AES5_ERR_INVALID_STATE, "bogus release");
+            REQUIRE(aes5_buffer_manager_release(NULL, &on_stack) == AES5_ERR_NULL_POINTER, "NULL handle");
+            REQUIRE(aes5_buffer_manager_shutdown(bogus) == AES5_ERR_INVALID_STATE, "bogus shutdown");
+            break;
+        }
+        case 10: { /* format helpers */
+            aes5_audio_format_t f = read_format(&r);
+            uint32_t bytes = 0;
+            uint64_t num = 0, den = 0, ns = 0;
+            aes5_status_t a = aes5_audio_format_bytes(&f, &bytes);
+            aes5_status_t b = aes5_audio_format_effective_rate(&f, &num, &den);
+            aes5_status_t c = aes5_audio_format_frame_duration_ns(&f, &ns);
+            REQUIRE(a == b && b == c && (a == AES5_OK || a == AES5_ERR_UNSUPPORTED_FORMAT), "format helpers disagree");
+            if (a == AES5_OK) {
+                REQUIRE(aes5_is_aes5_frequency(f.sample_rate_hz), "non-AES5 rate accepted");
+                REQUIRE(bytes > 0 && bytes <= 8u * 1024u * 4u && den > 0 && ns > 0, "format arithmetic");
+            }
+            break;
+        }
+        default: { /* reads */
+            aes5_pool_statistics_t ps;
+            aes5_performance_report_t rep;
+            uint32_t t = u8(&r) < 250 ? u8(&r) % 6 : u32(&r);
+            aes5_status_t st = aes5_buffer_manager_get_pool_statistics(s.mgr, t, &ps);
+            REQUIRE(st == (t < 6 ? AES5_OK : AES5_ERR_INVALID_ARGUMENT), "pool statistics(%u) -> %u", t, st);
+            REQUIRE(aes5_buffer_manager_get_performance_report(s.mgr, u64(&r), &rep) == AES5_OK, "report");
+            REQUIRE(aes5_status_string(u32(&r)) != NULL, "status string");
+            check_statistics(&s);
+            break;
+        }
+        }
+    }
+    check_statistics(&s);
+    /* Drain: every intact held buffer goes back. */
+    aes5_manager_state_t state = 0;
+    aes5_buffer_manager_get_state(s.mgr, &state);
+    while (s.held_count > 0) release_checked(&s, s.held[s.held_count - 1].buffer, state);
+    check_statistics(&s);
+    return 0;
+}

@@ -1,0 +1,496 @@
+//! Loom models of the lock-free core (`RUSTFLAGS="--cfg loom" cargo test --release --lib`).
+//!
+//! Under `--cfg loom` every atomic of the library is loom's (see `sync`), so these models run
+//! the library's own code — the free list, the ownership words, the manager's allocate,
+//! release and shutdown, the statistics snapshot, the split sums and stamps — under every
+//! interleaving loom explores. The history ring's models live in `history.rs` (they need its
+//! private fields). Each model is bounded (threads, operations, preemptions) so that the whole
+//! suite stays within minutes; `LOOM_MAX_PREEMPTIONS` overrides the default bound.
+
+use loom::sync::Arc;
+use loom::thread;
+
+use crate::config::RuntimeConfig;
+use crate::format::AudioFormat;
+use crate::header::AudioBuffer;
+use crate::layout::{BufferManagerStorage, ManagerCore};
+use crate::pool::{slot_state, FreeList, SlotControl, SLOT_FREE, SLOT_HELD};
+use crate::state::{BufferType, AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN};
+use crate::status::Status;
+use crate::sync::Ordering;
+use crate::wide_sum::{SplitSum, WideStamp};
+use std::boxed::Box;
+use std::vec::Vec;
+
+/// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set: every model below
+/// finishes within half a minute at this bound (the whole suite in about a minute).
+const DEFAULT_PREEMPTIONS: usize = 4;
+
+/// Runs one model with the suite's bounds and prints how many executions loom explored.
+/// `LOOM_MAX_PREEMPTIONS` replaces the default bound.
+pub(crate) fn check<F>(name: &str, model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(DEFAULT_PREEMPTIONS));
+    run(builder, name, model);
+}
+
+/// As [`check`] for the largest models: at most `preemptions` (a lower `LOOM_MAX_PREEMPTIONS`
+/// still applies), so that a deeper run of the suite stays within hours.
+pub(crate) fn check_bounded<F>(name: &str, preemptions: usize, model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.map_or(preemptions, |env| env.min(preemptions)));
+    run(builder, name, model);
+}
+
+fn run<F>(builder: loom::model::Builder, name: &str, model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let counted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&counted);
+    let started = std::time::Instant::now();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        model();
+    });
+    std::println!(
+        "loom model {name}: {} executions in {:.1} s (preemption bound {:?})",
+        counted.load(std::sync::atomic::Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+        builder.preemption_bound
+    );
+}
+
+/// A manager in heap storage shared by the model's threads. The storage is plain words, so
+/// dropping it runs no destructor of the loom atomics laid out inside it.
+struct SharedManager {
+    storage: Box<BufferManagerStorage>,
+}
+
+// SAFETY: after init the manager is only reached through `core()`, whose methods are the
+// library's thread-safe allocate/release/statistics paths; headers handed out are owned by
+// exactly one thread at a time (which is what the models check).
+unsafe impl Sync for SharedManager {}
+// SAFETY: as above; the storage moves with the box.
+unsafe impl Send for SharedManager {}
+
+impl SharedManager {
+    /// A fresh manager; monitoring off (no clock, no history) unless `monitoring`, which uses a
+    /// fixed clock (a model must be deterministic).
+    fn new(monitoring: bool) -> Arc<Self> {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let config = RuntimeConfig {
+            enable_performance_monitoring: u8::from(monitoring),
+            now_ns: Some(fixed_clock),
+            ..RuntimeConfig::default()
+        };
+        // SAFETY: the storage is owned here, zeroed and aligned (a Box of the storage type).
+        unsafe { ManagerCore::init(&mut *storage, &config) }.expect("init");
+        Arc::new(SharedManager { storage })
+    }
+
+    fn core(&self) -> &ManagerCore {
+        let core = (&*self.storage as *const BufferManagerStorage).cast::<ManagerCore>();
+        // SAFETY: init succeeded in this storage, which lives as long as `self`.
+        unsafe { &*core }
+    }
+}
+
+/// The models' clock: always the same instant, so every execution takes the same branches.
+unsafe extern "C" fn fixed_clock(_context: *mut core::ffi::c_void) -> u64 {
+    1_000_000
+}
+
+/// A header pointer that may cross threads (the models check who owns it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Handle(*mut AudioBuffer);
+// SAFETY: only the address moves; the library proves it before use.
+unsafe impl Send for Handle {}
+
+fn pcm() -> AudioFormat {
+    AudioFormat::pcm(48_000, 2, 16, 64)
+}
+
+fn primary() -> BufferType {
+    BufferType::Primary
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool level: the free list and the ownership words alone, every preemption explored.
+// ---------------------------------------------------------------------------------------------
+
+struct Pool {
+    list: FreeList,
+    slots: Vec<SlotControl>,
+    /// One loom cell per buffer: two owners touching one buffer is a causality error.
+    data: Vec<loom::cell::UnsafeCell<u32>>,
+}
+
+// SAFETY: `data` is only touched by the thread that popped the slot (what the model checks,
+// through loom's cell tracking).
+unsafe impl Sync for Pool {}
+// SAFETY: as above.
+unsafe impl Send for Pool {}
+
+impl Pool {
+    fn new(n: usize) -> Arc<Self> {
+        Arc::new(Pool {
+            list: FreeList::new(n),
+            slots: (0..n).map(|i| SlotControl::new(FreeList::initial_next(i, n))).collect(),
+            data: (0..n).map(|_| loom::cell::UnsafeCell::new(0)).collect(),
+        })
+    }
+
+    /// Allocate, write an owner tag, check it, release: the library's pool sequence.
+    fn cycle(&self, tag: u32) -> bool {
+        let Some((index, count)) = self.list.pop(&self.slots) else {
+            return false;
+        };
+        assert!(count as usize <= self.slots.len(), "allocated count {count} above capacity");
+        let slot = &self.slots[index];
+        slot.mark_held();
+        // SAFETY: loom checks that no other thread accesses this cell concurrently.
+        self.data[index].with_mut(|p| unsafe { *p = tag });
+        // SAFETY: as above.
+        let seen = self.data[index].with(|p| unsafe { *p });
+        assert_eq!(seen, tag, "buffer {index} written by another owner");
+        let releasing = slot.begin_release().expect("the holder's release succeeds");
+        slot.finish_release(releasing);
+        self.list.push(&self.slots, index);
+        true
+    }
+}
+
+/// Two threads allocate and release from one two-buffer pool, twice each: no buffer is ever
+/// held by two threads (loom's cell tracking and the owner tag), and at the end every buffer
+/// is free and can be allocated exactly once again.
+#[test]
+fn pool_two_threads_allocate_and_release() {
+    check("pool_two_threads_allocate_and_release", || {
+        let pool = Pool::new(2);
+        let threads: Vec<_> = (1..=2u32)
+            .map(|t| {
+                let pool = Arc::clone(&pool);
+                thread::spawn(move || {
+                    for round in 0..2 {
+                        assert!(pool.cycle(t * 10 + round), "a two-buffer pool ran dry with two users");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(pool.list.allocated(), 0);
+        let mut seen = [false; 2];
+        while let Some((index, _)) = pool.list.pop(&pool.slots) {
+            assert!(!seen[index], "slot {index} is twice in the free list");
+            seen[index] = true;
+        }
+        assert_eq!(seen, [true, true], "a buffer was lost");
+        assert!(pool.slots.iter().all(|s| slot_state(s.observe()) == SLOT_FREE));
+    });
+}
+
+/// Three threads on a one-buffer pool: exactly the successful pops are counted, and the
+/// buffer is never shared.
+#[test]
+fn pool_three_threads_contend_for_one_buffer() {
+    check("pool_three_threads_contend_for_one_buffer", || {
+        let pool = Pool::new(1);
+        let threads: Vec<_> = (1..=3u32)
+            .map(|t| {
+                let pool = Arc::clone(&pool);
+                thread::spawn(move || pool.cycle(t))
+            })
+            .collect();
+        let wins = threads.into_iter().map(|t| t.join().unwrap()).filter(|&w| w).count();
+        assert!(wins >= 1, "no thread got the only buffer");
+        assert_eq!(pool.list.allocated(), 0);
+        assert!(pool.list.pop(&pool.slots).is_some());
+        assert!(pool.list.pop(&pool.slots).is_none(), "one buffer handed out twice");
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manager level: the library's allocate/release/shutdown/statistics code paths.
+// ---------------------------------------------------------------------------------------------
+
+/// Two threads each allocate a Primary buffer and release it through the manager: the two
+/// buffers differ, and the statistics reconcile at the end.
+#[test]
+fn manager_two_threads_allocate_and_release() {
+    check("manager_two_threads_allocate_and_release", || {
+        let shared = SharedManager::new(false);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let core = shared.core();
+                    let buffer = core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate");
+                    let handle = Handle(buffer.as_ptr());
+                    assert_eq!(core.validate(handle.0), Ok(()), "a held buffer validates");
+                    core.release(handle.0).expect("release");
+                    handle
+                })
+            })
+            .collect();
+        let handles: Vec<Handle> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let core = shared.core();
+        let s = core.pool_statistics(primary());
+        assert_eq!((s.allocated_buffers, s.total_allocations, s.total_releases), (0, 2, 2));
+        assert!((1..=2).contains(&s.peak_allocated), "peak {}", s.peak_allocated);
+        if s.peak_allocated == 2 {
+            assert_ne!(handles[0], handles[1], "one buffer held by two threads at once");
+        }
+        assert_eq!(core.statistics().failed_operations, 0);
+        assert_eq!(core.state(), AES5_STATE_ACTIVE);
+    });
+}
+
+/// Two threads release the same held buffer at once: exactly one succeeds, the other gets
+/// `DoubleRelease`, and the counts show one release and one refused release.
+#[test]
+fn manager_double_release_races_release() {
+    check("manager_double_release_races_release", || {
+        let shared = SharedManager::new(false);
+        let buffer = Handle(shared.core().allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || shared.core().release(buffer.0))
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "releases: {results:?}");
+        assert!(results.contains(&Err(Status::DoubleRelease)), "releases: {results:?}");
+        let core = shared.core();
+        let s = core.pool_statistics(primary());
+        assert_eq!((s.allocated_buffers, s.total_allocations, s.total_releases), (0, 1, 1));
+        assert_eq!(core.counters.rejected_releases.load(Ordering::Relaxed), 1);
+        // The buffer is in the free list exactly once: the whole pool can still be allocated.
+        let slot = core.slot_of(buffer.0).expect("a header");
+        assert_eq!(slot_state(core.slots[slot].observe()), SLOT_FREE);
+    });
+}
+
+/// Allocate (then release) races shutdown: no buffer is handed out once the manager is shut
+/// down, a held buffer keeps it in ShuttingDown, and the last release completes the shutdown.
+#[test]
+fn manager_allocate_races_shutdown() {
+    check("manager_allocate_races_shutdown", || {
+        let shared = SharedManager::new(false);
+        let user = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                match core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()) {
+                    Ok(buffer) => {
+                        // While the buffer is held, shutdown cannot have completed.
+                        assert_ne!(core.state(), AES5_STATE_SHUTDOWN, "buffer handed out after Shutdown");
+                        assert_eq!(slot_state(core.slots[core.slot_of(buffer.as_ptr()).unwrap()].observe()), SLOT_HELD);
+                        core.release(buffer.as_ptr()).expect("release while shutting down");
+                        true
+                    }
+                    Err(status) => {
+                        assert_eq!(status, Status::InvalidState, "allocation refused for another reason");
+                        false
+                    }
+                }
+            })
+        };
+        let outcome = shared.core().shutdown();
+        let allocated = user.join().unwrap();
+        let core = shared.core();
+        assert_eq!(core.state(), AES5_STATE_SHUTDOWN, "shutdown never completed (shutdown said {outcome:?})");
+        let s = core.pool_statistics(primary());
+        assert_eq!(s.allocated_buffers, 0);
+        assert_eq!(s.total_allocations, u64::from(allocated));
+        assert_eq!(s.total_releases, u64::from(allocated));
+        // BuffersOutstanding is also correct when the allocation had taken a buffer from the
+        // free list and then saw the shutdown and put it back: that return completed it.
+        assert!(matches!(outcome, Ok(()) | Err(Status::BuffersOutstanding)), "{outcome:?}");
+    });
+}
+
+/// A buffer held across a shutdown request: shutdown reports it outstanding, allocation is
+/// refused, and the release (racing a second allocation attempt) completes the shutdown.
+#[test]
+fn manager_release_completes_a_pending_shutdown() {
+    check("manager_release_completes_a_pending_shutdown", || {
+        let shared = SharedManager::new(false);
+        let core = shared.core();
+        let held = Handle(core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        let releaser = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || shared.core().release(held.0))
+        };
+        let shutdown = core.shutdown();
+        let late = core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm());
+        assert_eq!(late.err(), Some(Status::InvalidState), "allocation after a shutdown request");
+        assert_eq!(releaser.join().unwrap(), Ok(()));
+        assert!(matches!(shutdown, Ok(()) | Err(Status::BuffersOutstanding)), "{shutdown:?}");
+        assert_eq!(core.state(), AES5_STATE_SHUTDOWN, "the last release did not complete the shutdown");
+        let s = core.pool_statistics(primary());
+        assert_eq!((s.allocated_buffers, s.total_allocations, s.total_releases), (0, 1, 1));
+    });
+}
+
+/// Statistics read while two threads allocate and release: never a torn or impossible value
+/// (allocated within capacity and the number of users, peak at least allocated, releases at
+/// most allocations), and the final snapshot reconciles.
+#[test]
+fn manager_statistics_read_during_allocate_and_release() {
+    check("manager_statistics_read_during_allocate_and_release", || {
+        let shared = SharedManager::new(false);
+        let users: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let core = shared.core();
+                    let buffer = core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate");
+                    core.release(buffer.as_ptr()).expect("release");
+                })
+            })
+            .collect();
+        let core = shared.core();
+        let s = core.pool_statistics(primary());
+        assert!(s.allocated_buffers <= s.total_buffers && s.allocated_buffers <= 2, "{s:?}");
+        assert!(s.peak_allocated >= s.allocated_buffers, "{s:?}");
+        assert!(s.total_releases <= s.total_allocations && s.total_allocations <= 2, "{s:?}");
+        assert!((0.0..=1.0).contains(&s.average_utilization), "{s:?}");
+        for u in users {
+            u.join().unwrap();
+        }
+        let s = core.pool_statistics(primary());
+        assert_eq!((s.allocated_buffers, s.total_allocations, s.total_releases), (0, 2, 2));
+        assert!(matches!(core.state(), AES5_STATE_ACTIVE | AES5_STATE_READY));
+    });
+}
+
+/// With monitoring on (fixed clock), one thread allocates and releases while another reads the
+/// whole statistics, the metrics and the report: the reads are consistent (utilisation within
+/// 0..=1, counts within what happened) and the history holds both snapshots at the end.
+#[test]
+fn manager_monitored_reads_during_allocate_and_release() {
+    check_bounded("manager_monitored_reads_during_allocate_and_release", 1, || {
+        let shared = SharedManager::new(true);
+        let user = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                let buffer = core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate");
+                core.release(buffer.as_ptr()).expect("release");
+            })
+        };
+        let core = shared.core();
+        let st = core.statistics();
+        let p = st.buffer_type_stats[0];
+        assert!(p.allocated_buffers <= 1 && p.peak_allocated >= p.allocated_buffers, "{p:?}");
+        assert!(p.total_releases <= p.total_allocations && p.total_allocations <= 1, "{p:?}");
+        assert!((0.0..=1.0).contains(&p.average_utilization), "{p:?}");
+        assert_eq!(st.failed_operations, 0);
+        let m = core.metrics();
+        assert!(m.release_count <= m.allocation_count && m.allocation_count <= 1, "{m:?}");
+        assert!(m.current_allocated_buffers <= 1 && m.peak_allocated_buffers >= m.current_allocated_buffers);
+        user.join().unwrap();
+        let report = core.performance_report(0);
+        assert_eq!(report.metrics.allocation_count, 1);
+        assert_eq!(report.metrics.release_count, 1);
+        assert_eq!(report.trend.sample_count, 2, "{report:?}");
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 64-bit values on 32-bit atomics.
+// ---------------------------------------------------------------------------------------------
+
+/// Two adds race a reader just below the low word's first crossing of 2^31: the reader sees
+/// only sums that existed (never torn), and the final sum is exact.
+#[test]
+fn split_sum_carries_race_a_reader() {
+    check("split_sum_carries_race_a_reader", || split_sum_model((1 << 31) - 2));
+}
+
+/// The same just below the low word's wrap at 2^32 (the second crossing, where the high word
+/// must account for the wrap).
+#[test]
+fn split_sum_wraps_race_a_reader() {
+    check("split_sum_wraps_race_a_reader", || split_sum_model((1 << 32) - 2));
+}
+
+/// Adds of 3 and 5 race a reader on a sum that starts at `base`.
+fn split_sum_model(base: u64) {
+    let sum = Arc::new(SplitSum::new());
+    let first = base.min((1 << 31) - 1);
+    sum.add(first);
+    sum.add(base - first);
+    let adders: Vec<_> = [3u64, 5]
+        .into_iter()
+        .map(|v| {
+            let sum = Arc::clone(&sum);
+            thread::spawn(move || sum.add(v))
+        })
+        .collect();
+    let seen = sum.read();
+    // Whatever the interleaving, a read is one of the sums that existed: never torn, never
+    // off by the crossing in flight.
+    let possible = [base, base + 3, base + 5, base + 8];
+    assert!(possible.contains(&seen), "impossible sum {seen}");
+    for a in adders {
+        a.join().unwrap();
+    }
+    assert_eq!(sum.read(), base + 8);
+}
+
+/// Two stores race a reader on a 64-bit stamp: the reader gets one whole stored value.
+#[test]
+fn wide_stamp_stores_race_a_reader() {
+    check("wide_stamp_stores_race_a_reader", || {
+        let stamp = Arc::new(WideStamp::new(0x0000_0001_0000_0001));
+        let writers: Vec<_> = [0x0000_0002_0000_0002u64, 0x0000_0003_0000_0003]
+            .into_iter()
+            .map(|v| {
+                let stamp = Arc::clone(&stamp);
+                thread::spawn(move || stamp.store(v))
+            })
+            .collect();
+        let v = stamp.read();
+        assert_eq!(v >> 32, v & 0xFFFF_FFFF, "torn stamp {v:#x}");
+        for w in writers {
+            w.join().unwrap();
+        }
+        let v = stamp.read();
+        assert!(v == 0x0000_0002_0000_0002 || v == 0x0000_0003_0000_0003, "final stamp {v:#x}");
+    });
+}
+
+/// The state machine's first transition under contention: two first allocations race, Ready →
+/// Active happens once and the change counter counts it once.
+#[test]
+fn manager_first_allocations_change_state_once() {
+    check("manager_first_allocations_change_state_once", || {
+        let shared = SharedManager::new(false);
+        assert_eq!(shared.core().state(), AES5_STATE_READY);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    Handle(shared.core().allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap().as_ptr())
+                })
+            })
+            .collect();
+        let handles: Vec<Handle> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_ne!(handles[0], handles[1], "one buffer handed to two threads");
+        let core = shared.core();
+        assert_eq!(core.state(), AES5_STATE_ACTIVE);
+        assert_eq!(core.statistics().state_change_count, 3, "Initializing, Ready, Active");
+    });
+}
