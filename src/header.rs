@@ -184,18 +184,6 @@ impl AudioBuffer {
         self.magic_number = AES5_BUFFER_MAGIC;
     }
 
-    /// Rewrites the fields fixed at initialisation (identity, capacity, data pointer, magic).
-    /// Release calls it when memory validation is off, so that a header damaged by its last
-    /// owner is not handed to the next one (with a stray data pointer, say).
-    #[inline]
-    pub(crate) fn restore_identity(&mut self, identity: &SlotIdentity) {
-        self.buffer_id = identity.buffer_id;
-        self.buffer_type = identity.buffer_type;
-        self.buffer_capacity_bytes = identity.capacity;
-        self.data_pointer = identity.data;
-        self.magic_number = AES5_BUFFER_MAGIC;
-    }
-
     /// True when the magic, the fixed identity, the checksum and `data_size_bytes` are intact.
     #[inline(always)]
     pub(crate) fn is_intact(&self, identity: &SlotIdentity, key: u32) -> bool {

@@ -215,15 +215,17 @@ impl ManagerCore {
         let pool_index = pool_of_slot(slot);
         // SAFETY: RELEASING makes this call the header's only owner; the caller gave it up.
         let header = unsafe { &mut *cell.get() };
+        let allocated_at = header.allocation_time_ns;
+        let identity = self.identity(slot, pool_index);
         if self.config.validation {
-            if !header.is_intact(&self.identity(slot, pool_index), key) {
+            if !header.is_intact(&identity, key) {
                 return Err(self.quarantine(slot, pool_index, releasing));
             }
         } else {
-            // Unchecked, so possibly damaged: never recycle a stray identity or data pointer.
-            header.restore_identity(&self.identity(slot, pool_index));
+            // Unchecked, so possibly damaged: the next owner gets the header as init wrote it,
+            // never a stray identity or data pointer.
+            *header = AudioBuffer::fresh(&identity);
         }
-        let allocated_at = header.allocation_time_ns;
         control.finish_release(releasing);
         let Some(pool) = self.pools.get(pool_index) else {
             return Ok(());
