@@ -18,9 +18,9 @@ struct Setting {
 }
 
 const SETTINGS: &[Setting] = &[
-    Setting { name: "AES5_PRIMARY_BUFFER_COUNT", default: 8, min: 1, max: 254 },
-    Setting { name: "AES5_CONVERSION_BUFFER_COUNT", default: 4, min: 1, max: 254 },
-    Setting { name: "AES5_SCRATCH_BUFFER_COUNT", default: 2, min: 1, max: 254 },
+    Setting { name: "AES5_PRIMARY_BUFFER_COUNT", default: 8, min: 1, max: 32 },
+    Setting { name: "AES5_CONVERSION_BUFFER_COUNT", default: 4, min: 1, max: 32 },
+    Setting { name: "AES5_SCRATCH_BUFFER_COUNT", default: 2, min: 1, max: 32 },
     Setting { name: "AES5_PRIMARY_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
     Setting { name: "AES5_CONVERSION_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
     Setting { name: "AES5_SCRATCH_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },

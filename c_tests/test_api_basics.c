@@ -224,7 +224,7 @@ int main(void) {
             CHECK_STATUS(aes5_buffer_manager_allocate(m, t, &held_format[k], &b), AES5_OK);
             CHECK(b != aes5_test_sentinel_buffer());
             held[k] = (b != aes5_test_sentinel_buffer()) ? b : NULL;
-            if (held[k] != NULL) check_header(b, t, &held_format[k], i + 1);
+            if (held[k] != NULL) check_header(b, t, &held_format[k], 1); /* each buffer's first allocation */
             if (k == 0) {
                 CHECK_STATUS(aes5_buffer_manager_get_state(m, &state), AES5_OK);
                 CHECK_EQ(state, AES5_STATE_ACTIVE);

@@ -159,9 +159,10 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_RATE_PULL_DOWN 2
 
 /**
- * A pool that may hold at most this many buffers (the free-list index field is 8 bits).
+ * A pool holds at most this many buffers: one bit each in the pool's free word, which makes
+ * allocate and release one atomic step and O(1) on every target.
  */
-#define AES5_MAX_BUFFERS_PER_POOL 254
+#define AES5_MAX_BUFFERS_PER_POOL 32
 
 /**
  * Magic number of an intact buffer header: ASCII "AES5".
@@ -369,7 +370,7 @@ typedef struct {
      */
     uint32_t buffer_id;
     /**
-     * Position of this allocation in its pool's sequence of allocations (1, 2, ...).
+     * Allocations of this buffer since init, this one included (1, 2, ...).
      */
     uint32_t sequence_number;
     /**
@@ -749,11 +750,12 @@ typedef struct {
      */
     uint32_t header_bytes;
     /**
-     * Of the control block: per-buffer ownership words and checksum keys.
+     * Of the control block: the pools' free and quarantine sets and peaks, and each buffer's
+     * allocation count.
      */
     uint32_t slot_control_bytes;
     /**
-     * Of the control block: pool free lists and per-type statistics counters.
+     * Of the control block: pool-empty refusals, monitoring sums and failure counters.
      */
     uint32_t statistics_bytes;
     /**

@@ -146,4 +146,10 @@ impl AtomicU32 {
     pub fn fetch_min(&self, value: u32, _order: Ordering) -> u32 {
         self.modify(|v| v.min(value))
     }
+
+    /// Bitwise or; returns the previous value.
+    #[inline(always)]
+    pub fn fetch_or(&self, value: u32, _order: Ordering) -> u32 {
+        self.modify(|v| v | value)
+    }
 }

@@ -1,6 +1,7 @@
 //! Audio formats: AES5-2018 sampling frequencies, sample containers, and the bytes a frame
 //! needs.
 
+use crate::divide::divide;
 use crate::status::Status;
 
 /// Largest channel count a format may describe.
@@ -145,7 +146,7 @@ impl AudioFormat {
         let (num, den) = self.pull_ratio();
         let numerator = u64::from(self.sample_rate_hz) * num;
         let divisor = gcd(numerator, den);
-        Ok((numerator / divisor, den / divisor))
+        Ok((divide(numerator, divisor), divide(den, divisor)))
     }
 
     /// Duration of one buffer (one frame of `frame_size_samples`) in nanoseconds, computed from
@@ -155,17 +156,19 @@ impl AudioFormat {
         // duration = frame / (rate_num / rate_den) s = frame × rate_den × 1e9 / rate_num ns.
         // Largest product: 1024 × 1001 × 1e9 ≈ 1.03e15, well inside u64.
         let numerator = u64::from(self.frame_size_samples) * rate_den * 1_000_000_000;
-        Ok((numerator + rate_num / 2) / rate_num)
+        Ok(divide(numerator + rate_num / 2, rate_num))
     }
 }
 
-const fn gcd(mut a: u64, mut b: u64) -> u64 {
+/// Greatest common divisor (Euclid; the operands are rates and pull factors, below 2^32).
+fn gcd(a: u64, b: u64) -> u64 {
+    let (mut a, mut b) = (a as u32, b as u32);
     while b != 0 {
         let t = a % b;
         a = b;
         b = t;
     }
-    a
+    u64::from(a)
 }
 
 #[cfg(all(test, not(loom)))]

@@ -70,8 +70,10 @@ pub(crate) const fn pool_of_slot(slot: usize) -> usize {
     }
 }
 
-/// A pool that may hold at most this many buffers (the free-list index field is 8 bits).
-pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 254;
+/// A pool holds at most this many buffers: one bit each in the pool's free word, which makes
+/// allocate and release one atomic step and O(1) on every target.
+pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
+static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::pool::MAX_BUFFERS_PER_POOL);
 
 static_assertions::const_assert!(
     POOL_BUFFER_COUNTS[0] >= 1 && POOL_BUFFER_COUNTS[0] <= AES5_MAX_BUFFERS_PER_POOL as usize

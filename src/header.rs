@@ -21,7 +21,7 @@ pub const AES5_BUFFER_MAGIC: u32 = 0x4145_5335;
 pub struct AudioBuffer {
     /// Manager-wide index of this buffer, fixed for the life of the manager.
     pub buffer_id: u32,
-    /// Position of this allocation in its pool's sequence of allocations (1, 2, ...).
+    /// Allocations of this buffer since init, this one included (1, 2, ...).
     pub sequence_number: u32,
     /// Caller's timestamp of the audio in this buffer, in nanoseconds (0 after allocation).
     pub timestamp_ns: u64,
@@ -100,39 +100,37 @@ pub(crate) struct SlotIdentity {
 
 const MIX: u32 = 0x9E37_79B1;
 
+/// One step of the checksum: a bijection of `word` for every `h`, so changing any single word
+/// always changes the result.
 #[inline(always)]
-fn mix(h: u32, word: u32) -> u32 {
-    (h ^ word).wrapping_mul(MIX).rotate_left(13)
+const fn mix(h: u32, word: u32) -> u32 {
+    (h ^ word).wrapping_mul(MIX)
 }
 
-impl SlotIdentity {
-    /// Checksum seed over the fields fixed at initialisation (id, type, capacity, data
-    /// pointer, magic). Computed once per slot.
-    pub fn key(&self) -> u32 {
-        let ptr = self.data as usize as u64;
-        let mut h = 0x811C_9DC5;
-        h = mix(h, self.buffer_id);
-        h = mix(h, u32::from(self.buffer_type));
-        h = mix(h, self.capacity as u32);
-        h = mix(h, ptr as u32);
-        h = mix(h, (ptr >> 32) as u32);
-        mix(h, AES5_BUFFER_MAGIC)
-    }
-}
-
-/// Checksum of a header: the slot key folded with the per-allocation fields.
+/// Checksum of the per-allocation fields a header carries (sequence number and format),
+/// seeded by the buffer's id so that a header copied from another buffer does not pass.
+/// The fixed identity (id, type, capacity, data pointer, magic) is compared field by field.
 #[inline(always)]
-pub(crate) fn checksum(key: u32, sequence: u32, format: &AudioFormat) -> u32 {
-    let mut h = mix(key, sequence);
+pub(crate) const fn checksum(buffer_id: u32, sequence: u32, format: &AudioFormat) -> u32 {
+    let mut h = mix(AES5_BUFFER_MAGIC, buffer_id);
+    h = mix(h, sequence);
     h = mix(h, format.sample_rate_hz);
-    h = mix(h, u32::from(format.channel_count) | (u32::from(format.sample_size_bits) << 16));
+    h = mix(h, format.channel_count as u32 | (format.sample_size_bits as u32) << 16);
     h = mix(
         h,
-        u32::from(format.frame_size_samples)
-            | (u32::from(format.sample_packing) << 16)
-            | (u32::from(format.sample_encoding) << 24),
+        format.frame_size_samples as u32 | (format.sample_packing as u32) << 16 | (format.sample_encoding as u32) << 24,
     );
-    mix(h, u32::from(format.rate_pull))
+    h = mix(h, format.rate_pull as u32);
+    h ^ (h >> 16)
+}
+
+/// Reads one field of a header that another context may be writing (a caller misusing the
+/// buffer): a volatile read, so the check below judges the bytes exactly once each.
+macro_rules! read_field {
+    ($header:expr, $field:ident) => {
+        // SAFETY: the caller of `is_intact_at` guarantees the header is readable.
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*$header).$field)) }
+    };
 }
 
 impl AudioBuffer {
@@ -162,10 +160,22 @@ impl AudioBuffer {
         }
     }
 
-    /// Stamps a new allocation into the header. Only the new owner calls this, before the
-    /// buffer is published.
+    /// Writes the fixed identity again (allocation with validation off, where a damaged
+    /// header was never checked on release: the next owner still gets the true identity).
     #[inline(always)]
-    pub(crate) fn stamp(&mut self, key: u32, sequence: u32, format: &AudioFormat, bytes: u32, now_ns: u64) {
+    pub(crate) fn restore_identity(&mut self, identity: &SlotIdentity) {
+        self.buffer_id = identity.buffer_id;
+        self.buffer_type = identity.buffer_type;
+        self.buffer_capacity_bytes = identity.capacity;
+        self.data_pointer = identity.data;
+        self.magic_number = AES5_BUFFER_MAGIC;
+    }
+
+    /// Stamps a new allocation into the header: the per-allocation fields only (the identity
+    /// was written at init and is verified on every release). Only the new owner calls this,
+    /// before the buffer is published.
+    #[inline(always)]
+    pub(crate) fn stamp(&mut self, sequence: u32, format: &AudioFormat, bytes: u32, now_ns: u64) {
         self.sequence_number = sequence;
         self.timestamp_ns = 0;
         self.sample_rate_hz = format.sample_rate_hz;
@@ -180,20 +190,42 @@ impl AudioBuffer {
         self.allocation_time_ns = now_ns;
         self.processing_start_ns = 0;
         self.processing_count = 0;
-        self.checksum = checksum(key, sequence, format);
-        self.magic_number = AES5_BUFFER_MAGIC;
+        self.checksum = checksum(self.buffer_id, sequence, format);
     }
 
-    /// True when the magic, the fixed identity, the checksum and `data_size_bytes` are intact.
+    /// True when the header at `header` has its magic, its fixed identity, a checksum that
+    /// matches its sequence number and format, and `data_size_bytes` within the capacity.
+    ///
+    /// # Safety
+    /// `header` must be valid for reads (one of the manager's headers).
     #[inline(always)]
-    pub(crate) fn is_intact(&self, identity: &SlotIdentity, key: u32) -> bool {
-        self.magic_number == AES5_BUFFER_MAGIC
-            && self.buffer_id == identity.buffer_id
-            && self.buffer_type == identity.buffer_type
-            && self.buffer_capacity_bytes == identity.capacity
-            && self.data_pointer == identity.data
-            && self.data_size_bytes <= identity.capacity
-            && self.checksum == checksum(key, self.sequence_number, &self.format())
+    pub(crate) unsafe fn is_intact_at(header: *const AudioBuffer, identity: &SlotIdentity) -> bool {
+        if read_field!(header, magic_number) != AES5_BUFFER_MAGIC
+            || read_field!(header, buffer_id) != identity.buffer_id
+            || read_field!(header, buffer_type) != identity.buffer_type
+            || read_field!(header, buffer_capacity_bytes) != identity.capacity
+            || read_field!(header, data_pointer) != identity.data
+            || read_field!(header, data_size_bytes) > identity.capacity
+        {
+            return false;
+        }
+        let format = AudioFormat {
+            sample_rate_hz: read_field!(header, sample_rate_hz),
+            channel_count: read_field!(header, channel_count),
+            sample_size_bits: read_field!(header, sample_size_bits),
+            frame_size_samples: read_field!(header, frame_size_samples),
+            sample_packing: read_field!(header, sample_packing),
+            sample_encoding: read_field!(header, sample_encoding),
+            rate_pull: read_field!(header, rate_pull),
+        };
+        read_field!(header, checksum) == checksum(identity.buffer_id, read_field!(header, sequence_number), &format)
+    }
+
+    /// [`Self::is_intact_at`] on a header the caller holds.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn is_intact(&self, identity: &SlotIdentity) -> bool {
+        // SAFETY: a reference is readable.
+        unsafe { Self::is_intact_at(self, identity) }
     }
 }
 
@@ -209,11 +241,10 @@ mod tests {
     fn a_stamped_header_is_intact_and_every_owned_field_is_covered() {
         let mut data = [0u8; 64];
         let id = identity(&mut data);
-        let key = id.key();
         let mut h = AudioBuffer::fresh(&id);
         let fmt = AudioFormat::pcm(48_000, 2, 16, 16);
-        h.stamp(key, 7, &fmt, 64, 5);
-        assert!(h.is_intact(&id, key));
+        h.stamp(7, &fmt, 64, 5);
+        assert!(h.is_intact(&id));
 
         let damage: [fn(&mut AudioBuffer); 14] = [
             |h| h.buffer_id ^= 1,
@@ -234,7 +265,7 @@ mod tests {
         for (i, hurt) in damage.iter().enumerate() {
             let mut copy = h;
             hurt(&mut copy);
-            assert!(!copy.is_intact(&id, key), "damage {i} went unnoticed");
+            assert!(!copy.is_intact(&id), "damage {i} went unnoticed");
         }
     }
 
@@ -242,23 +273,39 @@ mod tests {
     fn caller_fields_may_change_within_capacity() {
         let mut data = [0u8; 64];
         let id = identity(&mut data);
-        let key = id.key();
         let mut h = AudioBuffer::fresh(&id);
-        h.stamp(key, 1, &AudioFormat::pcm(96_000, 1, 32, 16), 64, 0);
+        h.stamp(1, &AudioFormat::pcm(96_000, 1, 32, 16), 64, 0);
         h.timestamp_ns = 99;
         h.buffer_flags = 0xFFFF;
         h.processing_start_ns = 1;
         h.processing_count = 1000;
         h.data_size_bytes = 0;
-        assert!(h.is_intact(&id, key));
+        assert!(h.is_intact(&id));
         h.data_size_bytes = 65;
-        assert!(!h.is_intact(&id, key));
+        assert!(!h.is_intact(&id));
     }
 
     #[test]
-    fn keys_differ_between_slots() {
-        let mut a = [0u8; 8];
-        let mut b = [0u8; 8];
-        assert_ne!(identity(&mut a).key(), identity(&mut b).key());
+    fn a_header_copied_from_another_buffer_does_not_pass() {
+        let mut data = [0u8; 64];
+        let a = identity(&mut data);
+        let b = SlotIdentity { buffer_id: a.buffer_id + 1, ..a };
+        let mut h = AudioBuffer::fresh(&a);
+        h.stamp(3, &AudioFormat::pcm(48_000, 2, 16, 16), 64, 0);
+        let mut copy = h;
+        copy.buffer_id = b.buffer_id;
+        assert!(!copy.is_intact(&b), "the checksum is seeded by the buffer id");
+    }
+
+    #[test]
+    fn restoring_the_identity_repairs_a_damaged_header() {
+        let mut data = [0u8; 64];
+        let id = identity(&mut data);
+        let mut h = AudioBuffer::fresh(&id);
+        h.data_pointer = core::ptr::null_mut();
+        h.magic_number = 0;
+        h.restore_identity(&id);
+        h.stamp(1, &AudioFormat::pcm(48_000, 2, 16, 16), 64, 0);
+        assert!(h.is_intact(&id));
     }
 }

@@ -19,7 +19,7 @@ use crate::geometry::{
 use crate::header::AudioBuffer;
 use crate::history::HistoryRing;
 use crate::metrics::TimingCells;
-use crate::pool::{FreeList, SlotControl};
+use crate::pool::PoolWords;
 use crate::stats::PoolCounters;
 use crate::sync::{AtomicCounter, AtomicU32};
 use crate::wide_sum::WideStamp;
@@ -64,9 +64,10 @@ pub struct StorageLayout {
     pub control_block_bytes: u32,
     /// Of the control block: the buffer headers handed to callers.
     pub header_bytes: u32,
-    /// Of the control block: per-buffer ownership words and checksum keys.
+    /// Of the control block: the pools' free and quarantine sets and peaks, and each buffer's
+    /// allocation count.
     pub slot_control_bytes: u32,
-    /// Of the control block: pool free lists and per-type statistics counters.
+    /// Of the control block: pool-empty refusals, monitoring sums and failure counters.
     pub statistics_bytes: u32,
     /// Of the control block: real-time metrics cells.
     pub metrics_bytes: u32,
@@ -103,12 +104,6 @@ impl CacheLineGap {
     }
 }
 
-/// One pool: its free list and its statistics counters.
-pub(crate) struct PoolControl {
-    pub list: FreeList,
-    pub counters: PoolCounters,
-}
-
 /// Manager-wide failure counters.
 pub(crate) struct ManagerCounters {
     /// Allocations refused for a reason other than an empty pool.
@@ -138,6 +133,10 @@ pub(crate) struct WarningWindow {
 }
 
 /// The control block at the start of the storage.
+///
+/// Ordered by who touches what: the read-mostly words every call reads, then (on hosted
+/// targets, a cache line further) the words allocate and release write, then the headers, then
+/// what only refusals, monitoring and readers touch.
 #[repr(C)]
 pub(crate) struct ManagerCore {
     /// `MANAGER_MAGIC` while a manager lives here.
@@ -148,6 +147,8 @@ pub(crate) struct ManagerCore {
     pub self_addr: usize,
     /// Offset of the aligned data region from the storage start.
     pub data_offset: usize,
+    /// Address of the aligned data region (`self_addr + data_offset`).
+    pub data_base: usize,
     /// Timing metrics are produced (monitoring on and a clock available).
     pub timed: bool,
     pub config: ActiveConfig,
@@ -155,18 +156,45 @@ pub(crate) struct ManagerCore {
     pub state: AtomicU32,
     pub state_changes: AtomicU32,
     pub state_change_time_ns: WideStamp,
-    /// Keeps the words above, read by every allocate and release, off the cache lines of the
-    /// free lists below, written by every allocate and release (see [`CacheLineGap`]).
+    /// Keeps the words above, read by every allocate and release, off the cache line of the
+    /// pool words below, written by every allocate and release (see [`CacheLineGap`]).
     pub gap: CacheLineGap,
-    pub pools: [PoolControl; POOL_COUNT],
-    pub slots: [SlotControl; TOTAL_SLOTS],
-    pub keys: [u32; TOTAL_SLOTS],
+    /// Each pool's free set, quarantine set and peak: the only words allocate and release
+    /// change atomically.
+    pub pools: [PoolWords; POOL_COUNT],
+    /// Allocations of each buffer since init, written only by the buffer's new owner: the
+    /// source of the allocation counts and of each header's `sequence_number`.
+    pub generations: [AtomicCounter; TOTAL_SLOTS],
     pub headers: [UnsafeCell<AudioBuffer>; TOTAL_SLOTS],
+    /// Pool-empty refusals and the monitoring sums of each pool.
+    pub pool_counters: [PoolCounters; POOL_COUNT],
     pub counters: ManagerCounters,
     pub metrics: MetricCells,
     pub warning: WarningWindow,
     pub history: HistoryRing,
 }
+
+/// Bytes of one header, and of all of them.
+const HEADER_BYTES: usize = size_of::<AudioBuffer>();
+const HEADERS_BYTES: usize = HEADER_BYTES * TOTAL_SLOTS;
+/// `offset / HEADER_BYTES` as `(offset * HEADER_RECIPROCAL) >> RECIPROCAL_SHIFT`, exact for
+/// every offset below `HEADERS_BYTES` (proved below at compile time).
+const RECIPROCAL_SHIFT: u32 = 16;
+const HEADER_RECIPROCAL: u32 = (1u32 << RECIPROCAL_SHIFT).div_ceil(HEADER_BYTES as u32);
+
+/// True when the reciprocal division is exact for every header offset.
+const fn reciprocal_is_exact() -> bool {
+    let mut offset = 0;
+    while offset < HEADERS_BYTES {
+        if ((offset as u32 * HEADER_RECIPROCAL) >> RECIPROCAL_SHIFT) as usize != offset / HEADER_BYTES {
+            return false;
+        }
+        offset += 1;
+    }
+    true
+}
+static_assertions::const_assert!(HEADERS_BYTES < 1 << RECIPROCAL_SHIFT);
+static_assertions::const_assert!(reciprocal_is_exact());
 
 /// Magic number of a live manager: ASCII "AESM".
 pub(crate) const MANAGER_MAGIC: u32 = 0x4145_534D;
@@ -197,23 +225,27 @@ impl ManagerCore {
     }
 
     /// Maps a pointer to the index of the header it is, if it is exactly one of this
-    /// manager's headers. Pure address arithmetic: nothing is dereferenced.
+    /// manager's headers. Pure address arithmetic, no division: nothing is dereferenced.
     #[inline(always)]
     pub(crate) fn slot_of(&self, buffer: *const AudioBuffer) -> Option<usize> {
         let base = self.headers.as_ptr() as usize;
         let offset = (buffer as usize).wrapping_sub(base);
-        let size = size_of::<AudioBuffer>();
-        if offset >= TOTAL_SLOTS * size || offset % size != 0 {
+        if offset >= HEADERS_BYTES {
             return None;
         }
-        Some(offset / size)
+        // offset < HEADERS_BYTES < 2^16, so the product fits and the quotient is exact.
+        let slot = ((offset as u32).wrapping_mul(HEADER_RECIPROCAL) >> RECIPROCAL_SHIFT) as usize;
+        if slot * HEADER_BYTES != offset {
+            return None;
+        }
+        Some(slot)
     }
 
     /// The division of the storage, for reports and the footprint table.
     pub(crate) fn layout() -> StorageLayout {
         let headers = size_of::<[UnsafeCell<AudioBuffer>; TOTAL_SLOTS]>();
-        let slots = size_of::<[SlotControl; TOTAL_SLOTS]>() + size_of::<[u32; TOTAL_SLOTS]>();
-        let stats = size_of::<[PoolControl; POOL_COUNT]>() + size_of::<ManagerCounters>();
+        let slots = size_of::<[PoolWords; POOL_COUNT]>() + size_of::<[AtomicCounter; TOTAL_SLOTS]>();
+        let stats = size_of::<[PoolCounters; POOL_COUNT]>() + size_of::<ManagerCounters>();
         let metrics = size_of::<MetricCells>() + size_of::<WarningWindow>();
         StorageLayout {
             storage_bytes: STORAGE_BYTES as u32,

@@ -25,6 +25,7 @@ mod clock;
 mod config;
 #[cfg(not(target_has_atomic = "32"))]
 mod critical_atomic;
+mod divide;
 pub mod ffi;
 mod format;
 mod geometry;

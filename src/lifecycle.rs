@@ -12,12 +12,12 @@ use crate::geometry::{
 use crate::header::{AudioBuffer, SlotIdentity};
 use crate::history::HistoryRing;
 use crate::layout::{
-    BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, ManagerCounters, MetricCells, PoolControl,
-    WarningWindow, MANAGER_MAGIC,
+    BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, ManagerCounters, MetricCells, WarningWindow,
+    MANAGER_MAGIC,
 };
 use crate::manager::Operation;
 use crate::metrics::TimingCells;
-use crate::pool::{FreeList, SlotControl};
+use crate::pool::PoolWords;
 use crate::state::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTDOWN, AES5_STATE_SHUTTING_DOWN,
     AES5_STATE_WARNING,
@@ -75,27 +75,28 @@ impl ManagerCore {
             addr_of_mut!((*core).state).write(AtomicU32::new(ManagerState::Initializing as u32));
             addr_of_mut!((*core).state_changes).write(AtomicU32::new(1));
             addr_of_mut!((*core).data_offset).write(data_offset);
+            addr_of_mut!((*core).data_base).write(data_start);
             addr_of_mut!((*core).timed).write(timed);
             addr_of_mut!((*core).config).write(active);
             let now = if timed { active.clock.now() } else { 0 };
             addr_of_mut!((*core).init_time_ns).write(now);
             addr_of_mut!((*core).state_change_time_ns).write(WideStamp::new(now));
             addr_of_mut!((*core).gap).write(CacheLineGap::new());
-            let pools = addr_of_mut!((*core).pools).cast::<PoolControl>();
+            let pools = addr_of_mut!((*core).pools).cast::<PoolWords>();
+            let pool_counters = addr_of_mut!((*core).pool_counters).cast::<PoolCounters>();
             for (p, &count) in POOL_BUFFER_COUNTS.iter().enumerate() {
-                pools.add(p).write(PoolControl { list: FreeList::new(count), counters: PoolCounters::new() });
+                pools.add(p).write(PoolWords::new(count));
+                pool_counters.add(p).write(PoolCounters::new());
             }
-            let slots = addr_of_mut!((*core).slots).cast::<SlotControl>();
-            let keys = addr_of_mut!((*core).keys).cast::<u32>();
+            let generations = addr_of_mut!((*core).generations).cast::<AtomicCounter>();
             let headers = addr_of_mut!((*core).headers).cast::<AudioBuffer>();
             for slot in 0..TOTAL_SLOTS {
                 let p = pool_of_slot(slot);
                 let local = slot - POOL_FIRST_SLOT[p];
-                slots.add(slot).write(SlotControl::new(FreeList::initial_next(local, POOL_BUFFER_COUNTS[p])));
+                generations.add(slot).write(AtomicCounter::new(0));
                 let data = storage.cast::<u8>().add(data_offset + POOL_DATA_START[p] + local * POOL_DATA_STRIDE[p]);
                 let identity =
                     SlotIdentity { buffer_id: slot as u32, buffer_type: p as u8, capacity: POOL_BUFFER_BYTES[p], data };
-                keys.add(slot).write(identity.key());
                 headers.add(slot).write(AudioBuffer::fresh(&identity));
             }
             addr_of_mut!((*core).counters).write(ManagerCounters {
@@ -196,7 +197,7 @@ impl ManagerCore {
             AES5_STATE_SHUTTING_DOWN => {}
             _ => return false,
         }
-        if self.pools.iter().any(|pool| pool.list.allocated_synchronized() != 0) {
+        if self.pools.iter().zip(POOL_BUFFER_COUNTS).any(|(pool, count)| pool.held_synchronized(count) != 0) {
             return false;
         }
         self.change_state(AES5_STATE_SHUTTING_DOWN, AES5_STATE_SHUTDOWN);

@@ -1,7 +1,7 @@
 //! Loom models of the lock-free core (`RUSTFLAGS="--cfg loom" cargo test --release --lib`).
 //!
 //! Under `--cfg loom` every atomic of the library is loom's (see `sync`), so these models run
-//! the library's own code — the free list, the ownership words, the manager's allocate,
+//! the library's own code — the pools' free and quarantine words, the manager's allocate,
 //! release and shutdown, the statistics snapshot, the split sums and stamps — under every
 //! interleaving loom explores. The history ring's models live in `history.rs` (they need its
 //! private fields). Each model is bounded (threads, operations, preemptions) so that the whole
@@ -12,9 +12,10 @@ use loom::thread;
 
 use crate::config::RuntimeConfig;
 use crate::format::AudioFormat;
+use crate::geometry::POOL_FIRST_SLOT;
 use crate::header::AudioBuffer;
 use crate::layout::{BufferManagerStorage, ManagerCore};
-use crate::pool::{slot_state, FreeList, SlotControl, SLOT_FREE, SLOT_HELD};
+use crate::pool::PoolWords;
 use crate::state::{BufferType, AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN};
 use crate::status::Status;
 use crate::sync::Ordering;
@@ -122,17 +123,17 @@ fn primary() -> BufferType {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pool level: the free list and the ownership words alone, every preemption explored.
+// Pool level: the free word alone, every preemption explored.
 // ---------------------------------------------------------------------------------------------
 
 struct Pool {
-    list: FreeList,
-    slots: Vec<SlotControl>,
+    words: PoolWords,
+    size: usize,
     /// One loom cell per buffer: two owners touching one buffer is a causality error.
     data: Vec<loom::cell::UnsafeCell<u32>>,
 }
 
-// SAFETY: `data` is only touched by the thread that popped the slot (what the model checks,
+// SAFETY: `data` is only touched by the thread that took the buffer (what the model checks,
 // through loom's cell tracking).
 unsafe impl Sync for Pool {}
 // SAFETY: as above.
@@ -141,29 +142,36 @@ unsafe impl Send for Pool {}
 impl Pool {
     fn new(n: usize) -> Arc<Self> {
         Arc::new(Pool {
-            list: FreeList::new(n),
-            slots: (0..n).map(|i| SlotControl::new(FreeList::initial_next(i, n))).collect(),
+            words: PoolWords::new(n),
+            size: n,
             data: (0..n).map(|_| loom::cell::UnsafeCell::new(0)).collect(),
         })
     }
 
     /// Allocate, write an owner tag, check it, release: the library's pool sequence.
     fn cycle(&self, tag: u32) -> bool {
-        let Some((index, count)) = self.list.pop(&self.slots) else {
+        let Some((index, free_after)) = self.words.take() else {
             return false;
         };
-        assert!(count as usize <= self.slots.len(), "allocated count {count} above capacity");
-        let slot = &self.slots[index];
-        slot.mark_held();
+        let held = self.words.held_after(self.size, free_after);
+        assert!(held >= 1 && held as usize <= self.size, "held count {held} out of range");
         // SAFETY: loom checks that no other thread accesses this cell concurrently.
         self.data[index].with_mut(|p| unsafe { *p = tag });
         // SAFETY: as above.
         let seen = self.data[index].with(|p| unsafe { *p });
         assert_eq!(seen, tag, "buffer {index} written by another owner");
-        let releasing = slot.begin_release().expect("the holder's release succeeds");
-        slot.finish_release(releasing);
-        self.list.push(&self.slots, index);
+        assert!(self.words.give_back(index), "the holder's release succeeds");
         true
+    }
+
+    /// Takes every buffer: each exactly once, then none.
+    fn drain(&self) {
+        let mut seen = std::vec![false; self.size];
+        while let Some((index, _)) = self.words.take() {
+            assert!(!seen[index], "buffer {index} is twice in the free set");
+            seen[index] = true;
+        }
+        assert!(seen.iter().all(|&s| s), "a buffer was lost");
     }
 }
 
@@ -187,19 +195,13 @@ fn pool_two_threads_allocate_and_release() {
         for t in threads {
             t.join().unwrap();
         }
-        assert_eq!(pool.list.allocated(), 0);
-        let mut seen = [false; 2];
-        while let Some((index, _)) = pool.list.pop(&pool.slots) {
-            assert!(!seen[index], "slot {index} is twice in the free list");
-            seen[index] = true;
-        }
-        assert_eq!(seen, [true, true], "a buffer was lost");
-        assert!(pool.slots.iter().all(|s| slot_state(s.observe()) == SLOT_FREE));
+        assert_eq!(pool.words.held(2), 0);
+        pool.drain();
     });
 }
 
-/// Three threads on a one-buffer pool: exactly the successful pops are counted, and the
-/// buffer is never shared.
+/// Three threads on a one-buffer pool: the buffer is never shared, and it is free again at
+/// the end.
 #[test]
 fn pool_three_threads_contend_for_one_buffer() {
     check("pool_three_threads_contend_for_one_buffer", || {
@@ -212,9 +214,35 @@ fn pool_three_threads_contend_for_one_buffer() {
             .collect();
         let wins = threads.into_iter().map(|t| t.join().unwrap()).filter(|&w| w).count();
         assert!(wins >= 1, "no thread got the only buffer");
-        assert_eq!(pool.list.allocated(), 0);
-        assert!(pool.list.pop(&pool.slots).is_some());
-        assert!(pool.list.pop(&pool.slots).is_none(), "one buffer handed out twice");
+        assert_eq!(pool.words.held(1), 0);
+        pool.drain();
+    });
+}
+
+/// Two releases of one held buffer race the release of another buffer of the same pool (all
+/// three change the one free word): exactly one of the two wins, the loser changes nothing,
+/// the other release is not disturbed, and the pool neither loses nor duplicates a buffer.
+#[test]
+fn pool_double_release_races_another_release() {
+    check("pool_double_release_races_another_release", || {
+        let pool = Pool::new(2);
+        let (first, _) = pool.words.take().expect("a buffer");
+        let (second, _) = pool.words.take().expect("a second buffer");
+        let releasers: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = Arc::clone(&pool);
+                thread::spawn(move || pool.words.give_back(first))
+            })
+            .collect();
+        let other = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || pool.words.give_back(second))
+        };
+        let wins = releasers.into_iter().map(|t| t.join().unwrap()).filter(|&w| w).count();
+        assert_eq!(wins, 1, "two releases of one buffer both won, or neither");
+        assert!(other.join().unwrap(), "the release of the other buffer was refused");
+        assert_eq!(pool.words.held(2), 0);
+        pool.drain();
     });
 }
 
@@ -275,9 +303,37 @@ fn manager_double_release_races_release() {
         let s = core.pool_statistics(primary());
         assert_eq!((s.allocated_buffers, s.total_allocations, s.total_releases), (0, 1, 1));
         assert_eq!(core.counters.rejected_releases.load(Ordering::Relaxed), 1);
-        // The buffer is in the free list exactly once: the whole pool can still be allocated.
+        // The buffer is free again, and in the free set exactly once.
         let slot = core.slot_of(buffer.0).expect("a header");
-        assert_eq!(slot_state(core.slots[slot].observe()), SLOT_FREE);
+        assert!(core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]));
+    });
+}
+
+/// Two threads release the same held buffer whose header was damaged: it is quarantined
+/// exactly once (one corruption counted, the manager in Error), both calls are refused as
+/// corrupted, and the buffer is neither free nor held afterwards.
+#[test]
+fn manager_damaged_release_races_release() {
+    check("manager_damaged_release_races_release", || {
+        let shared = SharedManager::new(false);
+        let buffer = Handle(shared.core().allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        // SAFETY: the buffer is held here and no thread touches it yet; damaged on purpose.
+        unsafe { (*buffer.0).checksum ^= 1 };
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || shared.core().release(buffer.0))
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(results, [Err(Status::Corrupted), Err(Status::Corrupted)]);
+        let core = shared.core();
+        let s = core.pool_statistics(primary());
+        assert_eq!((s.allocated_buffers, s.quarantined_buffers, s.total_allocations, s.total_releases), (0, 1, 1, 0));
+        assert_eq!(core.counters.corruption_detected.load(Ordering::Relaxed), 1);
+        assert_eq!(core.state(), crate::state::AES5_STATE_ERROR);
+        let slot = core.slot_of(buffer.0).expect("a header");
+        assert!(!core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]), "a quarantined buffer back in the free set");
     });
 }
 
@@ -295,7 +351,8 @@ fn manager_allocate_races_shutdown() {
                     Ok(buffer) => {
                         // While the buffer is held, shutdown cannot have completed.
                         assert_ne!(core.state(), AES5_STATE_SHUTDOWN, "buffer handed out after Shutdown");
-                        assert_eq!(slot_state(core.slots[core.slot_of(buffer.as_ptr()).unwrap()].observe()), SLOT_HELD);
+                        let slot = core.slot_of(buffer.as_ptr()).unwrap();
+                        assert!(!core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]), "a held buffer in the free set");
                         core.release(buffer.as_ptr()).expect("release while shutting down");
                         true
                     }

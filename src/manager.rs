@@ -1,22 +1,22 @@
 //! The hot path: allocate, release and validate, and how refused calls are counted and logged.
 //!
-//! Allocate and release are lock-free and O(1): one compare-and-swap on the pool's free list,
-//! one on the buffer's ownership word (release), and a handful of counter updates. With
-//! performance monitoring off they read no clock.
+//! Allocate and release are lock-free and O(1), one atomic step each on the pool's free word
+//! (see `pool`): allocate clears the buffer's bit with a compare-and-swap, release sets it
+//! with a `fetch_or` whose old value refuses a double release. Nothing else on their path is a
+//! read-modify-write (a new peak aside); the counts are derived when read. With performance
+//! monitoring off they read no clock. Refusals and monitoring are out of line.
 
-use core::ptr::{self, NonNull};
+use core::ptr::NonNull;
 
 use crate::format::AudioFormat;
 use crate::geometry::{
-    pool_of_slot, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_DATA_START, POOL_DATA_STRIDE, POOL_FIRST_SLOT,
+    pool_of_slot, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_COUNT, POOL_DATA_START, POOL_DATA_STRIDE, POOL_FIRST_SLOT,
 };
 use crate::header::{AudioBuffer, SlotIdentity};
 use crate::history::SampleKind;
 use crate::layout::ManagerCore;
-use crate::pool::{slot_state, SlotControl, SLOT_HELD, SLOT_QUARANTINED};
 use crate::state::{
-    BufferType, ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN,
-    AES5_STATE_WARNING,
+    ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
 };
 use crate::status::Status;
 use crate::sync::{low_u32, Ordering};
@@ -86,17 +86,11 @@ impl ManagerCore {
         status
     }
 
+    /// The identity slot `slot` of pool `pool` must have, computed from the layout alone.
     #[inline(always)]
-    fn pool_slots(&self, pool: usize) -> &[SlotControl] {
-        let first = POOL_FIRST_SLOT[pool];
-        self.slots.get(first..first + POOL_BUFFER_COUNTS[pool]).unwrap_or(&[])
-    }
-
-    /// The identity slot `slot` must have, computed from the layout alone.
-    #[inline(always)]
-    fn identity(&self, slot: usize, pool: usize) -> SlotIdentity {
+    pub(crate) fn identity(&self, slot: usize, pool: usize) -> SlotIdentity {
         let local = slot - POOL_FIRST_SLOT[pool];
-        let data = self.self_addr + self.data_offset + POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool];
+        let data = self.data_base + POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool];
         SlotIdentity {
             buffer_id: slot as u32,
             buffer_type: pool as u8,
@@ -113,50 +107,69 @@ impl ManagerCore {
         if !ManagerState::allows_allocation(state) {
             return Err(self.refuse_allocation(Status::InvalidState));
         }
-        let Some(buffer_type) = BufferType::from_raw(raw_type) else {
-            return Err(self.refuse_allocation(Status::InvalidArgument));
-        };
-        let Some(pool_index) = buffer_type.pool() else {
-            return Err(self.refuse_allocation(Status::NoPoolForType));
+        let pool_index = raw_type as usize;
+        let (Some(pool), Some(&capacity)) = (self.pools.get(pool_index), POOL_BUFFER_BYTES.get(pool_index)) else {
+            return Err(self.refuse_allocation(Self::no_pool_status(raw_type)));
         };
         let bytes = match format.validate(&self.config.limits) {
             Ok(bytes) => bytes,
             Err(status) => return Err(self.refuse_allocation(status)),
         };
-        let (Some(pool), Some(&capacity)) = (self.pools.get(pool_index), POOL_BUFFER_BYTES.get(pool_index)) else {
-            return Err(self.refuse_allocation(Status::NoPoolForType));
-        };
         if bytes as usize > capacity {
             return Err(self.refuse_allocation(Status::FormatTooLarge));
         }
-        let slots = self.pool_slots(pool_index);
-        let Some((local, allocated)) = pool.list.pop(slots) else {
+        let Some((local, free_after)) = pool.take() else {
             return Err(self.pool_exhausted(pool_index, state, start_ns));
         };
         // Shutdown may have begun since the first state check: never hand out a buffer then.
-        let state = self.state.load(Ordering::SeqCst);
+        let state = self.state();
         if !ManagerState::allows_allocation(state) {
-            pool.list.push(slots, local);
-            self.complete_shutdown_if_drained();
-            return Err(self.refuse_allocation(Status::InvalidState));
+            return Err(self.undo_allocation(pool_index, local));
         }
         let slot = POOL_FIRST_SLOT[pool_index] + local;
-        let (Some(control), Some(&key), Some(cell)) =
-            (self.slots.get(slot), self.keys.get(slot), self.headers.get(slot))
-        else {
-            return Err(self.refuse_allocation(Status::InvalidState));
+        let (Some(generation), Some(cell)) = (self.generations.get(slot), self.headers.get(slot)) else {
+            return Err(self.undo_allocation(pool_index, local));
         };
-        let sequence = pool.counters.count_allocation(allocated);
-        // SAFETY: the pop made this call the slot's only owner; no one else reads or writes
-        // the header until `mark_held` publishes it to the caller.
+        let sequence = generation.load(Ordering::Relaxed).wrapping_add(1);
+        // SAFETY: the take made this call the buffer's only owner; no one else writes the
+        // header until the caller gets it, and readers only read it.
         let header = unsafe { &mut *cell.get() };
-        header.stamp(key, low_u32(sequence), format, bytes, start_ns);
-        control.mark_held();
-        self.after_allocation(pool_index, state, allocated, start_ns);
+        if !self.config.validation {
+            // Never checked on release, so possibly damaged: restore the identity.
+            header.restore_identity(&self.identity(slot, pool_index));
+        }
+        header.stamp(low_u32(sequence), format, bytes, start_ns);
+        generation.store(sequence, Ordering::Release);
+        let held = pool.held_after(POOL_BUFFER_COUNTS[pool_index], free_after);
+        pool.note_held(held);
+        if state != AES5_STATE_ACTIVE || Self::crowds(pool_index, held) || self.config.monitoring {
+            self.after_allocation(pool_index, state, held, start_ns);
+        }
         Ok(NonNull::from(header))
     }
 
-    #[inline(always)]
+    /// The refusal for a buffer type without a pool: a named type or an invalid number.
+    #[cold]
+    fn no_pool_status(raw_type: u32) -> Status {
+        match crate::state::BufferType::from_raw(raw_type) {
+            Some(_) => Status::NoPoolForType,
+            None => Status::InvalidArgument,
+        }
+    }
+
+    /// Gives back a buffer taken by an allocation that shutdown overtook.
+    #[cold]
+    fn undo_allocation(&self, pool: usize, local: usize) -> Status {
+        if let Some(words) = self.pools.get(pool) {
+            words.give_back(local);
+        }
+        self.complete_shutdown_if_drained();
+        self.refuse_allocation(Status::InvalidState)
+    }
+
+    /// State changes and monitoring after an allocation, when anything is to be done: the
+    /// first allocation (Ready → Active), a crowded pool, Warning, or monitoring on.
+    #[cold]
     fn after_allocation(&self, pool: usize, state: u32, allocated: u32, start_ns: u64) {
         let mut state = state;
         let mut above = Self::crowds(pool, allocated);
@@ -182,15 +195,23 @@ impl ManagerCore {
         if state == AES5_STATE_ACTIVE {
             self.enter_warning();
         }
-        if let Some(p) = self.pools.get(pool) {
-            p.counters.allocation_failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(counters) = self.pool_counters.get(pool) {
+            counters.allocation_failures.fetch_add(1, Ordering::Relaxed);
             if self.config.monitoring {
-                let allocated = p.list.allocated();
+                let allocated = self.held_in(pool);
                 self.monitor(pool, SampleKind::Allocate, false, allocated, start_ns, 0);
             }
         }
         self.log(Operation::Allocate, Status::PoolExhausted);
         Status::PoolExhausted
+    }
+
+    /// Buffers held from pool `pool` now.
+    pub(crate) fn held_in(&self, pool: usize) -> u32 {
+        match (self.pools.get(pool), POOL_BUFFER_COUNTS.get(pool)) {
+            (Some(words), Some(&count)) => words.held(count),
+            _ => 0,
+        }
     }
 
     /// Releases `buffer`, which must be a header this manager handed out and still held.
@@ -203,56 +224,60 @@ impl ManagerCore {
         let Some(slot) = self.slot_of(buffer) else {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
-        let (Some(control), Some(&key), Some(cell)) =
-            (self.slots.get(slot), self.keys.get(slot), self.headers.get(slot))
-        else {
+        let pool_index = pool_of_slot(slot);
+        let local = slot - POOL_FIRST_SLOT[pool_index];
+        let Some(pool) = self.pools.get(pool_index) else {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
-        let releasing = match control.begin_release() {
-            Ok(word) => word,
-            Err(status) => return Err(self.refuse_release(status)),
-        };
-        let pool_index = pool_of_slot(slot);
-        // SAFETY: RELEASING makes this call the header's only owner; the caller gave it up.
-        let header = unsafe { &mut *cell.get() };
-        let allocated_at = header.allocation_time_ns;
-        let identity = self.identity(slot, pool_index);
-        if self.config.validation {
-            if !header.is_intact(&identity, key) {
-                return Err(self.quarantine(slot, pool_index, releasing));
-            }
-        } else {
-            // Unchecked, so possibly damaged: the next owner gets the header as init wrote it,
-            // never a stray identity or data pointer.
-            *header = AudioBuffer::fresh(&identity);
+        if pool.is_quarantined(local) {
+            return Err(self.refuse_release(Status::Corrupted));
         }
-        control.finish_release(releasing);
-        let Some(pool) = self.pools.get(pool_index) else {
-            return Ok(());
+        // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
+        if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, pool_index)) } {
+            return Err(self.release_damaged(pool_index, local));
+        }
+        let allocated_at = if self.timed {
+            // SAFETY: as above; the caller is giving the buffer up.
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*buffer).allocation_time_ns)) }
+        } else {
+            0
         };
-        let allocated = pool.list.push(self.pool_slots(pool_index), slot - POOL_FIRST_SLOT[pool_index]);
-        pool.counters.count_release();
-        let state = self.state.load(Ordering::SeqCst);
+        if !pool.give_back(local) {
+            return Err(self.refuse_release(Status::DoubleRelease));
+        }
+        let state = self.state();
+        if state != AES5_STATE_ACTIVE || self.config.monitoring {
+            self.after_release(pool_index, state, start_ns, allocated_at);
+        }
+        Ok(())
+    }
+
+    /// State changes and monitoring after a release outside plain Active.
+    #[cold]
+    fn after_release(&self, pool: usize, state: u32, start_ns: u64, allocated_at: u64) {
         if state == AES5_STATE_WARNING {
             self.maybe_leave_warning();
         } else if state == AES5_STATE_SHUTTING_DOWN {
             self.complete_shutdown_if_drained();
         }
         if self.config.monitoring {
-            self.monitor(pool_index, SampleKind::Release, true, allocated, start_ns, allocated_at);
+            let allocated = self.held_in(pool);
+            self.monitor(pool, SampleKind::Release, true, allocated, start_ns, allocated_at);
         }
-        Ok(())
     }
 
-    /// Takes a corrupted buffer out of service for good and moves the manager to Error.
+    /// A release found the header damaged. A held buffer is taken out of service for good
+    /// and the manager goes to Error; a free one is a double release and stays as it is.
     #[cold]
-    fn quarantine(&self, slot: usize, pool_index: usize, releasing: u32) -> Status {
-        if let Some(control) = self.slots.get(slot) {
-            control.quarantine(releasing);
+    fn release_damaged(&self, pool_index: usize, local: usize) -> Status {
+        let Some(pool) = self.pools.get(pool_index) else {
+            return self.refuse_release(Status::ForeignBuffer);
+        };
+        if pool.is_free(local) {
+            return self.refuse_release(Status::DoubleRelease);
         }
-        if let Some(pool) = self.pools.get(pool_index) {
-            pool.list.forget_one();
-            pool.counters.quarantined.fetch_add(1, Ordering::Release);
+        if !pool.quarantine(local) {
+            return self.refuse_release(Status::Corrupted);
         }
         self.counters.corruption_detected.fetch_add(1, Ordering::Relaxed);
         loop {
@@ -271,42 +296,42 @@ impl ManagerCore {
         let Some(slot) = self.slot_of(buffer) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
-        let (Some(control), Some(&key), Some(cell)) =
-            (self.slots.get(slot), self.keys.get(slot), self.headers.get(slot))
-        else {
+        let pool_index = pool_of_slot(slot);
+        let local = slot - POOL_FIRST_SLOT[pool_index];
+        let (Some(pool), Some(generation)) = (self.pools.get(pool_index), self.generations.get(slot)) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
-        let identity = self.identity(slot, pool_of_slot(slot));
-        let mut word = control.observe();
+        let identity = self.identity(slot, pool_index);
         let mut verdict = Err(Status::DoubleRelease);
-        // A header read is trusted only if the ownership word did not change around it. A
-        // caller validating a buffer it holds always gets a stable word; a buffer changing
-        // hands on every attempt gets the verdict of the last read.
+        // A header read is trusted only if the buffer stayed held by the same allocation
+        // around it. A caller validating a buffer it holds always gets a stable reading; a
+        // buffer changing hands on every attempt gets the verdict of the last read.
         for _ in 0..VALIDATE_ATTEMPTS {
-            match slot_state(word) {
-                SLOT_HELD => {}
-                SLOT_QUARANTINED => {
-                    verdict = Err(Status::Corrupted);
-                    break;
-                }
-                _ => {
-                    verdict = Err(Status::DoubleRelease);
-                    break;
-                }
-            }
-            // SAFETY: the header lies inside this manager's storage; a volatile copy reads it
-            // without assuming it is stable (its owner may be writing its own fields).
-            let copy = unsafe { ptr::read_volatile(cell.get()) };
-            verdict = if copy.is_intact(&identity, key) { Ok(()) } else { Err(Status::Corrupted) };
-            let after = control.observe();
-            if after == word {
+            let allocation = generation.load(Ordering::Acquire);
+            if pool.is_quarantined(local) {
+                verdict = Err(Status::Corrupted);
                 break;
             }
-            word = after;
+            if pool.is_free(local) {
+                verdict = Err(Status::DoubleRelease);
+                break;
+            }
+            // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
+            let intact = unsafe { AudioBuffer::is_intact_at(buffer, &identity) };
+            verdict = if intact { Ok(()) } else { Err(Status::Corrupted) };
+            if generation.load(Ordering::Acquire) == allocation && !pool.is_free(local) {
+                break;
+            }
         }
         verdict.map_err(|status| self.refuse_other(Operation::Validate, status))
     }
 }
+
+// Allocate indexes the pools by the raw buffer type: the pooled types are numbered 0, 1, 2.
+static_assertions::const_assert!(POOL_COUNT == 3);
+static_assertions::const_assert!(matches!(crate::state::BufferType::Scratch.pool(), Some(2)));
+static_assertions::const_assert!(matches!(crate::state::BufferType::Conversion.pool(), Some(1)));
+static_assertions::const_assert!(matches!(crate::state::BufferType::Primary.pool(), Some(0)));
 
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -78,7 +78,7 @@ pub(crate) struct Timing {
 
 impl Timing {
     pub(crate) fn average(&self) -> u64 {
-        self.total.checked_div(self.count).unwrap_or(0)
+        average(self.total, self.count)
     }
 }
 
@@ -111,6 +111,11 @@ impl TimingCells {
             max: load_u64(&self.max, Ordering::Relaxed),
         }
     }
+}
+
+/// The mean of `count` values summing to `sum` (0 when there are none).
+pub(crate) fn average(sum: u64, count: u64) -> u64 {
+    crate::divide::divide(sum, count)
 }
 
 /// Ratio `num / den` as f32, with `empty` when `den` is 0.

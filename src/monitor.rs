@@ -11,8 +11,8 @@ impl ManagerCore {
     pub(crate) fn usage(&self) -> (u32, u32) {
         let mut buffers = 0;
         let mut bytes = 0;
-        for (pool, &capacity) in self.pools.iter().zip(POOL_BUFFER_BYTES.iter()) {
-            let held = pool.list.allocated();
+        for (pool, &capacity) in POOL_BUFFER_BYTES.iter().enumerate() {
+            let held = self.held_in(pool);
             buffers += held;
             bytes += held * capacity as u32;
         }
@@ -42,16 +42,16 @@ impl ManagerCore {
                 }
                 SampleKind::Release => {
                     self.metrics.release.record(elapsed);
-                    if let Some(p) = self.pools.get(pool) {
+                    if let Some(p) = self.pool_counters.get(pool) {
                         if allocated_at != 0 {
-                            p.counters.record_hold(start_ns.saturating_sub(allocated_at));
+                            p.record_hold(start_ns.saturating_sub(allocated_at));
                         }
                     }
                 }
             }
         }
-        if let Some(p) = self.pools.get(pool) {
-            p.counters.sample_utilization(allocated);
+        if let Some(p) = self.pool_counters.get(pool) {
+            p.sample_utilization(allocated);
         }
         let (buffers, bytes) = self.usage();
         if kind == SampleKind::Allocate && success {

@@ -1,206 +1,147 @@
-//! One pool's lock-free free list, and the ownership word of each buffer.
+//! One pool's buffers as bitmaps: which are free, which are quarantined, and the highest number
+//! held at once.
 //!
-//! The free list is a Treiber stack over slot indices. Its head is one atomic word that packs
-//! the top index, the number of buffers currently allocated from the pool, and an ABA tag
-//! that changes on every pop and push:
+//! The free set is one atomic word per pool, bit `i` set while buffer `i` is free. It is at
+//! the same time the ownership record, so each operation is one atomic step on it:
+//! - allocate clears the lowest set bit with a compare-and-swap (O(1): a find-first-set);
+//! - release sets the buffer's bit with a `fetch_or`, and the old value tells in that same step
+//!   whether the buffer was already free: of two racing releases exactly one sees the bit
+//!   clear and wins, the other is refused as a double release and changes nothing (setting a
+//!   set bit is no change).
 //!
-//! | bits   | field                                  |
-//! |--------|----------------------------------------|
-//! | 0..8   | top slot index (`0xFF` = empty)        |
-//! | 8..16  | allocated count (0..=254)              |
-//! | 16..   | tag (16 bits on 32-bit targets, 48 on 64-bit) |
-//!
-//! Allocate and release are one successful compare-and-swap each: O(1), no lock, and the
-//! allocated count can never be seen out of step with the list. A stale pop can only succeed
-//! if the tag wrapped exactly while the popper was preempted (2^16 pool operations on
-//! ARMv7-M/ARMv8-M, 2^48 on 64-bit hosts).
-//!
-//! Ownership of a buffer changes in one atomic step: release moves the buffer's word from
-//! HELD to RELEASING with a compare-and-swap, so of two racing releases exactly one wins and
-//! the other sees a double release.
+//! A buffer found damaged on release keeps its free bit clear for good and gets its bit in the
+//! quarantine word instead. Buffers held = pool size − free − quarantined, read from the two
+//! words; nothing else counts them. Hence a pool holds at most 32 buffers
+//! ([`MAX_BUFFERS_PER_POOL`]), on every target.
 
-use crate::status::Status;
-use crate::sync::{counter_from_u32, low_u32, AtomicCounter, AtomicU32, CounterValue, Ordering};
+use crate::sync::{AtomicU32, Ordering};
 
-const INDEX_MASK: CounterValue = 0xFF;
-const EMPTY: CounterValue = INDEX_MASK;
-const COUNT_SHIFT: u32 = 8;
-const COUNT_ONE: CounterValue = 1 << COUNT_SHIFT;
-const TAG_ONE: CounterValue = 1 << 16;
+/// Buffers one pool may hold: the bits of its free word.
+pub(crate) const MAX_BUFFERS_PER_POOL: usize = 32;
 
-#[inline(always)]
-const fn top_of(head: CounterValue) -> CounterValue {
-    head & INDEX_MASK
+/// The bitmap of a pool of `count` buffers with every buffer's bit set.
+pub(crate) const fn full_mask(count: usize) -> u32 {
+    if count >= MAX_BUFFERS_PER_POOL {
+        u32::MAX
+    } else {
+        (1u32 << count) - 1
+    }
 }
 
-#[inline(always)]
-const fn count_of(head: CounterValue) -> u32 {
-    low_u32((head >> COUNT_SHIFT) & 0xFF)
+/// The free set, quarantine set and peak of one pool.
+pub(crate) struct PoolWords {
+    /// Bit `i` set: buffer `i` of the pool is free.
+    free: AtomicU32,
+    /// Bit `i` set: buffer `i` was found damaged on release and is out of service for good.
+    quarantined: AtomicU32,
+    /// The highest number of buffers held at once since init (raised by allocate).
+    peak: AtomicU32,
 }
 
-/// Rebuilds a head word with a new top, a count changed by `count_delta`, and the next tag.
-#[inline(always)]
-const fn next_head(head: CounterValue, top: CounterValue, count_delta: CounterValue) -> CounterValue {
-    let tag_and_count = (head & !INDEX_MASK).wrapping_add(count_delta).wrapping_add(TAG_ONE);
-    tag_and_count | top
-}
-
-/// Per-buffer ownership word: a generation counter (bits 2..) and the state (bits 0..2).
-pub(crate) struct SlotControl {
-    state: AtomicU32,
-    next: AtomicU32,
-}
-
-/// Buffer state: in the free list (or about to be).
-pub(crate) const SLOT_FREE: u32 = 0;
-/// Buffer state: handed out to a caller.
-pub(crate) const SLOT_HELD: u32 = 1;
-/// Buffer state: a release owns it and is checking it.
-pub(crate) const SLOT_RELEASING: u32 = 2;
-/// Buffer state: found corrupted on release; never handed out again.
-pub(crate) const SLOT_QUARANTINED: u32 = 3;
-const STATE_MASK: u32 = 3;
-const GENERATION_ONE: u32 = 4;
-
-/// The state part of an ownership word.
-#[inline(always)]
-pub(crate) const fn slot_state(word: u32) -> u32 {
-    word & STATE_MASK
-}
-
-impl SlotControl {
-    /// A free slot whose successor in the free list is `next`.
-    pub(crate) fn new(next: u32) -> Self {
-        SlotControl { state: AtomicU32::new(SLOT_FREE), next: AtomicU32::new(next) }
+impl PoolWords {
+    /// A pool of `count` buffers, all free.
+    pub(crate) fn new(count: usize) -> Self {
+        PoolWords { free: AtomicU32::new(full_mask(count)), quarantined: AtomicU32::new(0), peak: AtomicU32::new(0) }
     }
 
-    /// The ownership word (acquire: a HELD word makes the owner's header writes visible).
-    #[inline(always)]
-    pub(crate) fn observe(&self) -> u32 {
-        self.state.load(Ordering::Acquire)
-    }
-
-    /// Marks a freshly popped slot as held, starting a new generation. Only the popper calls
-    /// this, after writing the header.
-    #[inline(always)]
-    pub(crate) fn mark_held(&self) {
-        let word = self.state.load(Ordering::Relaxed);
-        self.state.store((word & !STATE_MASK).wrapping_add(GENERATION_ONE) | SLOT_HELD, Ordering::Release);
-    }
-
-    /// Takes ownership back from the caller in one atomic step (HELD → RELEASING).
+    /// Takes the lowest free buffer. Returns its index in the pool and the free set after the
+    /// take, or `None` when the pool is empty.
     ///
-    /// Returns the RELEASING word, or `DoubleRelease` when the buffer is free or being
-    /// released by someone else, or `Corrupted` when it is quarantined.
+    /// The successful compare-and-swap acquires, so the new owner sees everything the buffer's
+    /// last releaser wrote; and a take that follows shutdown's read of the free word in that
+    /// word's modification order also sees the state shutdown set before that read.
     #[inline(always)]
-    pub(crate) fn begin_release(&self) -> Result<u32, Status> {
-        let mut word = self.state.load(Ordering::Acquire);
+    pub(crate) fn take(&self) -> Option<(usize, u32)> {
+        let mut free = self.free.load(Ordering::Relaxed);
         loop {
-            match slot_state(word) {
-                SLOT_HELD => {
-                    let releasing = (word & !STATE_MASK) | SLOT_RELEASING;
-                    match self.state.compare_exchange(word, releasing, Ordering::Acquire, Ordering::Acquire) {
-                        Ok(_) => return Ok(releasing),
-                        Err(current) => word = current,
-                    }
-                }
-                SLOT_QUARANTINED => return Err(Status::Corrupted),
-                _ => return Err(Status::DoubleRelease),
+            if free == 0 {
+                return None;
+            }
+            let taken = free & free.wrapping_sub(1);
+            match self.free.compare_exchange_weak(free, taken, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Some((free.trailing_zeros() as usize, taken)),
+                Err(current) => free = current,
             }
         }
     }
 
-    /// Ends a release that found the buffer intact: the slot becomes free (before it is pushed
-    /// back, so a second release already sees it free).
+    /// Gives buffer `index` back in one atomic step. True when it was held; false when it was
+    /// already free (a double release, which this call did not change).
+    ///
+    /// Releasing publishes the releaser's writes to the buffer's next owner. It also acquires,
+    /// so a release that follows shutdown's read of the free word sees the ShuttingDown state
+    /// and completes the shutdown.
     #[inline(always)]
-    pub(crate) fn finish_release(&self, releasing: u32) {
-        self.state.store((releasing & !STATE_MASK) | SLOT_FREE, Ordering::Release);
+    pub(crate) fn give_back(&self, index: usize) -> bool {
+        let bit = 1u32 << index;
+        self.free.fetch_or(bit, Ordering::AcqRel) & bit == 0
     }
 
-    /// Ends a release that found the buffer corrupted: the slot is quarantined for good.
-    pub(crate) fn quarantine(&self, releasing: u32) {
-        self.state.store((releasing & !STATE_MASK) | SLOT_QUARANTINED, Ordering::Release);
-    }
-}
-
-/// The free list of one pool.
-pub(crate) struct FreeList {
-    head: AtomicCounter,
-}
-
-impl FreeList {
-    /// A free list holding every slot of `slots` (slot `i` links to `i + 1`), none allocated.
-    pub(crate) fn new(slot_count: usize) -> Self {
-        let top = if slot_count == 0 { EMPTY } else { 0 };
-        FreeList { head: AtomicCounter::new(top) }
-    }
-
-    /// The successor index to store in slot `index` of a pool of `slot_count` slots.
-    pub(crate) fn initial_next(index: usize, slot_count: usize) -> u32 {
-        if index + 1 < slot_count {
-            (index + 1) as u32
-        } else {
-            low_u32(EMPTY)
-        }
-    }
-
-    /// Buffers currently allocated from this pool.
+    /// True while buffer `index` is in the free set.
     #[inline(always)]
-    pub(crate) fn allocated(&self) -> u32 {
-        count_of(self.head.load(Ordering::SeqCst))
+    pub(crate) fn is_free(&self, index: usize) -> bool {
+        self.free.load(Ordering::Acquire) & (1u32 << index) != 0
     }
 
-    /// Buffers currently allocated, read with a read-modify-write of the head (an add of 0).
+    /// True when buffer `index` is quarantined.
+    #[inline(always)]
+    pub(crate) fn is_quarantined(&self, index: usize) -> bool {
+        self.quarantined.load(Ordering::Acquire) & (1u32 << index) != 0
+    }
+
+    /// Takes held buffer `index` out of service for good. True when this call quarantined it,
+    /// false when it already was.
+    pub(crate) fn quarantine(&self, index: usize) -> bool {
+        let bit = 1u32 << index;
+        self.quarantined.fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+
+    /// Buffers held by callers in a pool of `count` buffers, after a take left `free_after`.
+    #[inline(always)]
+    pub(crate) fn held_after(&self, count: usize, free_after: u32) -> u32 {
+        let out_of_pool = free_after | self.quarantined.load(Ordering::Relaxed);
+        count as u32 - out_of_pool.count_ones()
+    }
+
+    /// Buffers held by callers now, in a pool of `count` buffers.
+    #[inline(always)]
+    pub(crate) fn held(&self, count: usize) -> u32 {
+        self.held_after(count, self.free.load(Ordering::Acquire))
+    }
+
+    /// Buffers held, read with a read-modify-write of the free word (an or of 0).
     ///
     /// Shutdown decides "no buffer is held" with this read: being a read-modify-write, it
-    /// either comes after a concurrent pop in the head's modification order (and sees that
-    /// buffer) or the pop acquires from it (and then sees the state change that preceded it),
-    /// so no allocation can slip past a completing shutdown. A plain load gives the same
-    /// guarantee only through the single total order of `SeqCst`, which is harder to check.
-    pub(crate) fn allocated_synchronized(&self) -> u32 {
-        count_of(self.head.fetch_add(0, Ordering::AcqRel))
+    /// either comes after a concurrent take in the free word's modification order (and sees
+    /// that buffer held) or the take acquires from it (and then sees the state change that
+    /// preceded it), so no allocation can slip past a completing shutdown.
+    pub(crate) fn held_synchronized(&self, count: usize) -> u32 {
+        self.held_after(count, self.free.fetch_or(0, Ordering::AcqRel))
     }
 
-    /// Takes a free slot. Returns its pool-local index and the allocated count after the pop,
-    /// or `None` when the pool is empty.
+    /// The free set (bit `i` set: buffer `i` free).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn free_set(&self) -> u32 {
+        self.free.load(Ordering::Acquire)
+    }
+
+    /// The quarantine set.
     #[inline(always)]
-    pub(crate) fn pop(&self, slots: &[SlotControl]) -> Option<(usize, u32)> {
-        let mut head = self.head.load(Ordering::Acquire);
-        loop {
-            let top = top_of(head);
-            // A top that is EMPTY (or, impossibly, out of range) means no free slot.
-            let slot = slots.get(top as usize)?;
-            let next = counter_from_u32(slot.next.load(Ordering::Relaxed));
-            let new = next_head(head, next & INDEX_MASK, COUNT_ONE);
-            match self.head.compare_exchange_weak(head, new, Ordering::SeqCst, Ordering::Acquire) {
-                Ok(_) => return Some((top as usize, count_of(new))),
-                Err(current) => head = current,
-            }
+    pub(crate) fn quarantine_set(&self) -> u32 {
+        self.quarantined.load(Ordering::Acquire)
+    }
+
+    /// Raises the peak to `held` (a load; a read-modify-write only for a new peak).
+    #[inline(always)]
+    pub(crate) fn note_held(&self, held: u32) {
+        if self.peak.load(Ordering::Relaxed) < held {
+            self.peak.fetch_max(held, Ordering::Relaxed);
         }
     }
 
-    /// Returns slot `index` to the list. Returns the allocated count after the push.
-    #[inline(always)]
-    pub(crate) fn push(&self, slots: &[SlotControl], index: usize) -> u32 {
-        let Some(slot) = slots.get(index) else {
-            return self.allocated();
-        };
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            slot.next.store(low_u32(top_of(head)), Ordering::Relaxed);
-            let new = next_head(head, index as CounterValue, COUNT_ONE.wrapping_neg());
-            match self.head.compare_exchange_weak(head, new, Ordering::SeqCst, Ordering::Relaxed) {
-                Ok(_) => return count_of(new),
-                Err(current) => head = current,
-            }
-        }
-    }
-
-    /// Forgets one allocated buffer without returning it to the list (quarantine). Returns the
-    /// allocated count after the change.
-    pub(crate) fn forget_one(&self) -> u32 {
-        let before = self.head.fetch_sub(COUNT_ONE, Ordering::SeqCst);
-        count_of(before).saturating_sub(1)
+    /// The highest number of buffers held at once since init.
+    pub(crate) fn peak(&self) -> u32 {
+        self.peak.load(Ordering::Relaxed)
     }
 }
 
@@ -210,111 +151,84 @@ mod tests {
     use std::collections::HashSet;
     use std::vec::Vec;
 
-    fn pool(n: usize) -> (FreeList, Vec<SlotControl>) {
-        let slots = (0..n).map(|i| SlotControl::new(FreeList::initial_next(i, n))).collect();
-        (FreeList::new(n), slots)
-    }
-
     #[test]
-    fn pops_every_slot_once_then_reports_empty() {
-        let (list, slots) = pool(5);
+    fn takes_every_buffer_once_then_reports_empty() {
+        let pool = PoolWords::new(5);
         let mut seen = HashSet::new();
-        for expected_count in 1..=5 {
-            let (index, count) = list.pop(&slots).expect("slot");
+        for expected_held in 1..=5 {
+            let (index, free) = pool.take().expect("buffer");
             assert!(seen.insert(index));
-            assert_eq!(count, expected_count);
+            assert_eq!(pool.held_after(5, free), expected_held);
         }
-        assert_eq!(list.pop(&slots), None);
-        assert_eq!(list.allocated(), 5);
+        assert_eq!(pool.take(), None);
+        assert_eq!(pool.held(5), 5);
     }
 
     #[test]
-    fn push_makes_a_slot_available_again_and_counts_down() {
-        let (list, slots) = pool(2);
-        let (a, _) = list.pop(&slots).unwrap();
-        let (b, _) = list.pop(&slots).unwrap();
-        assert_eq!(list.push(&slots, a), 1);
-        assert_eq!(list.pop(&slots), Some((a, 2)));
-        assert_eq!(list.push(&slots, b), 1);
-        assert_eq!(list.push(&slots, a), 0);
-        assert_eq!(list.allocated(), 0);
+    fn a_full_word_pool_hands_out_all_32() {
+        let pool = PoolWords::new(MAX_BUFFERS_PER_POOL);
+        let taken: HashSet<usize> = (0..32).map(|_| pool.take().unwrap().0).collect();
+        assert_eq!(taken.len(), 32);
+        assert_eq!(pool.take(), None);
+        assert!(pool.give_back(31));
+        assert_eq!(pool.take().map(|(i, _)| i), Some(31));
     }
 
     #[test]
-    fn forgetting_a_buffer_lowers_the_count_but_not_the_list() {
-        let (list, slots) = pool(3);
-        let (a, _) = list.pop(&slots).unwrap();
-        let _ = a;
-        assert_eq!(list.forget_one(), 0);
-        assert_eq!(list.pop(&slots).map(|(_, c)| c), Some(1));
-        assert_eq!(list.pop(&slots).map(|(_, c)| c), Some(2));
-        assert_eq!(list.pop(&slots), None);
+    fn giving_back_twice_is_refused_and_changes_nothing() {
+        let pool = PoolWords::new(3);
+        let (a, _) = pool.take().unwrap();
+        assert!(pool.give_back(a));
+        let before = pool.free_set();
+        assert!(!pool.give_back(a), "second release must see the buffer free");
+        assert_eq!(pool.free_set(), before);
+        assert!(!pool.give_back(2), "never taken");
+        assert_eq!(pool.held(3), 0);
     }
 
     #[test]
-    fn the_tag_changes_on_every_operation() {
-        let (list, slots) = pool(1);
-        let h0 = list.head.load(Ordering::Relaxed);
-        list.pop(&slots).unwrap();
-        list.push(&slots, 0);
-        let h1 = list.head.load(Ordering::Relaxed);
-        assert_eq!(top_of(h0), top_of(h1));
-        assert_eq!(count_of(h0), count_of(h1));
-        assert_ne!(h0, h1);
+    fn quarantined_buffers_are_neither_held_nor_free() {
+        let pool = PoolWords::new(3);
+        let (a, _) = pool.take().unwrap();
+        assert_eq!(pool.held(3), 1);
+        assert!(pool.quarantine(a));
+        assert!(!pool.quarantine(a));
+        assert!(pool.is_quarantined(a) && !pool.is_free(a));
+        assert_eq!(pool.held(3), 0);
+        assert_eq!(pool.held_synchronized(3), 0);
+        let rest: Vec<usize> = (0..2).map(|_| pool.take().unwrap().0).collect();
+        assert!(!rest.contains(&a));
+        assert_eq!(pool.take(), None);
     }
 
     #[test]
-    fn ownership_moves_once() {
-        let slot = SlotControl::new(0);
-        assert_eq!(slot.begin_release(), Err(Status::DoubleRelease));
-        slot.mark_held();
-        let word = slot.begin_release().expect("held");
-        assert_eq!(slot_state(word), SLOT_RELEASING);
-        assert_eq!(slot.begin_release(), Err(Status::DoubleRelease));
-        slot.finish_release(word);
-        assert_eq!(slot_state(slot.observe()), SLOT_FREE);
-        assert_eq!(slot.begin_release(), Err(Status::DoubleRelease));
-        slot.mark_held();
-        let word = slot.begin_release().unwrap();
-        slot.quarantine(word);
-        assert_eq!(slot.begin_release(), Err(Status::Corrupted));
+    fn the_peak_only_rises() {
+        let pool = PoolWords::new(4);
+        pool.note_held(3);
+        pool.note_held(1);
+        assert_eq!(pool.peak(), 3);
+        pool.note_held(4);
+        assert_eq!(pool.peak(), 4);
     }
 
     #[test]
-    fn generations_advance_on_each_allocation() {
-        let slot = SlotControl::new(0);
-        slot.mark_held();
-        let first = slot.observe();
-        let w = slot.begin_release().unwrap();
-        slot.finish_release(w);
-        slot.mark_held();
-        assert_ne!(first, slot.observe());
-        assert_eq!(slot_state(slot.observe()), SLOT_HELD);
-    }
-
-    #[test]
-    fn threads_never_share_a_slot() {
+    fn threads_never_share_a_buffer() {
         use std::sync::atomic::AtomicU8;
-        use std::sync::Arc;
-        let (list, slots) = pool(4);
-        let shared = Arc::new((list, slots, (0..4).map(|_| AtomicU8::new(0)).collect::<Vec<_>>()));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let s = Arc::clone(&shared);
-                std::thread::spawn(move || {
+        let pool = PoolWords::new(4);
+        let owners: Vec<AtomicU8> = (0..4).map(|_| AtomicU8::new(0)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
                     for _ in 0..20_000 {
-                        if let Some((i, _)) = s.0.pop(&s.1) {
-                            assert_eq!(s.2[i].fetch_add(1, Ordering::SeqCst), 0, "slot {i} handed out twice");
-                            s.2[i].fetch_sub(1, Ordering::SeqCst);
-                            s.0.push(&s.1, i);
+                        if let Some((i, _)) = pool.take() {
+                            assert_eq!(owners[i].fetch_add(1, Ordering::SeqCst), 0, "buffer {i} handed out twice");
+                            owners[i].fetch_sub(1, Ordering::SeqCst);
+                            assert!(pool.give_back(i));
                         }
                     }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(shared.0.allocated(), 0);
+                });
+            }
+        });
+        assert_eq!(pool.held(4), 0);
     }
 }

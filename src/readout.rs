@@ -1,13 +1,13 @@
 //! Copying statistics, metrics and the performance report out of a live manager.
 
-use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, TOTAL_CAPACITY_BYTES};
+use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_FIRST_SLOT, TOTAL_CAPACITY_BYTES};
 use crate::history::Sample;
 use crate::layout::{ManagerCore, REQUIRED_BYTES};
 use crate::metrics::{ratio, RealtimeMetrics};
 use crate::report::{analyze, warnings, PerformanceReport};
 use crate::state::{Aes5ManagerState, BufferType, AES5_BUFFER_TYPE_COUNT};
-use crate::stats::PoolStatistics;
-use crate::sync::{load_u64, Ordering};
+use crate::stats::{allocation_counts, AllocationCounts, PoolStatistics};
+use crate::sync::{load_u64, widen, AtomicCounter, Ordering};
 
 /// Manager-wide statistics (the seed's `ManagerStatistics`), with a fixed array of per-type
 /// statistics indexed by `aes5_buffer_type_t`.
@@ -41,13 +41,27 @@ pub struct ManagerStatistics {
 }
 
 impl ManagerCore {
+    /// The allocation counts of each buffer of pool `pool`.
+    pub(crate) fn pool_generations(&self, pool: usize) -> &[AtomicCounter] {
+        let (first, count) = (POOL_FIRST_SLOT[pool], POOL_BUFFER_COUNTS[pool]);
+        self.generations.get(first..first + count).unwrap_or(&[])
+    }
+
+    /// Allocations and releases of pool `pool`, derived.
+    pub(crate) fn pool_counts(&self, pool: usize) -> AllocationCounts {
+        match self.pools.get(pool) {
+            Some(words) => allocation_counts(words, self.pool_generations(pool)),
+            None => AllocationCounts::default(),
+        }
+    }
+
     /// Statistics of one buffer type (zeros with the type set, for types without a pool).
     pub(crate) fn pool_statistics(&self, buffer_type: BufferType) -> PoolStatistics {
         let raw = buffer_type as u32;
         match buffer_type.pool() {
-            Some(p) => match (self.pools.get(p), POOL_BUFFER_COUNTS.get(p), POOL_BUFFER_BYTES.get(p)) {
-                (Some(pool), Some(&count), Some(&bytes)) => {
-                    pool.counters.snapshot(&pool.list, raw, count as u32, bytes as u32)
+            Some(p) => match (self.pools.get(p), self.pool_counters.get(p), POOL_BUFFER_BYTES.get(p)) {
+                (Some(words), Some(counters), Some(&bytes)) => {
+                    counters.snapshot(words, self.pool_generations(p), raw, bytes as u32)
                 }
                 _ => PoolStatistics { buffer_type: raw, ..PoolStatistics::default() },
             },
@@ -91,10 +105,11 @@ impl ManagerCore {
         let allocate = self.metrics.allocate.read();
         let release = self.metrics.release.read();
         let (mut allocations, mut failures, mut releases) = (0u64, 0u64, 0u64);
-        for pool in &self.pools {
-            releases += load_u64(&pool.counters.total_releases, Ordering::Acquire);
-            allocations += load_u64(&pool.counters.total_allocations, Ordering::Acquire);
-            failures += load_u64(&pool.counters.allocation_failures, Ordering::Relaxed);
+        for (pool, counters) in self.pool_counters.iter().enumerate() {
+            let counts = self.pool_counts(pool);
+            releases += widen(counts.releases);
+            allocations += widen(counts.allocations);
+            failures += load_u64(&counters.allocation_failures, Ordering::Relaxed);
         }
         let (buffers, bytes) = self.usage();
         RealtimeMetrics {

@@ -1,9 +1,9 @@
 //! Per-type statistics (the seed's `BufferTypeStatistics`): the counters a pool keeps and the
 //! snapshot copied out to callers.
 
-use crate::pool::FreeList;
+use crate::pool::PoolWords;
 use crate::state::Aes5BufferType;
-use crate::sync::{load_u64, raise_to_u32, widen, AtomicCounter, AtomicU32, CounterValue, Ordering};
+use crate::sync::{load_u64, widen, AtomicCounter, CounterValue, Ordering};
 use crate::wide_sum::WideSum;
 
 /// Statistics of one buffer type, copied by value.
@@ -40,45 +40,62 @@ pub struct PoolStatistics {
     pub average_utilization: f32,
 }
 
-/// The live counters of one pool.
+/// The counters of one pool that allocate and release do not need: pool-empty refusals and
+/// the monitoring sums. Allocations, releases, held and quarantined buffers are derived from
+/// the pool's words and its buffers' allocation counts ([`allocation_counts`]).
 pub(crate) struct PoolCounters {
-    pub total_allocations: AtomicCounter,
-    pub total_releases: AtomicCounter,
     pub allocation_failures: AtomicCounter,
-    pub peak_allocated: AtomicU32,
-    pub quarantined: AtomicU32,
     pub hold_time_sum_ns: WideSum,
     pub hold_samples: AtomicCounter,
     pub utilization_sum: WideSum,
     pub utilization_samples: AtomicCounter,
 }
 
+/// Allocations and releases of one pool, derived.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AllocationCounts {
+    pub allocations: CounterValue,
+    pub releases: CounterValue,
+}
+
+/// Reads the allocations of each buffer of a pool and derives the releases: a buffer that is
+/// free has had every allocation released; one that is held or quarantined, all but its
+/// last. Each buffer's count is read on both sides of its free bit, and read again if an
+/// allocation completed in between.
+///
+/// Allocate takes the buffer before it counts the allocation, so while an allocation is in
+/// progress its buffer reads as held with the previous count: `total_releases` reads one low
+/// for that instant. Every invariant still holds at every read (`releases <= allocations`,
+/// `allocations - releases - quarantined == held` whenever no allocation is in progress).
+pub(crate) fn allocation_counts(words: &PoolWords, generations: &[AtomicCounter]) -> AllocationCounts {
+    let mut counts = AllocationCounts::default();
+    for (index, generation) in generations.iter().enumerate() {
+        let mut allocations = generation.load(Ordering::Acquire);
+        let mut free = words.is_free(index);
+        for _ in 0..4 {
+            let again = generation.load(Ordering::Acquire);
+            if again == allocations {
+                break;
+            }
+            allocations = again;
+            free = words.is_free(index);
+        }
+        let released = if free { allocations } else { allocations.saturating_sub(1) };
+        counts.allocations = counts.allocations.wrapping_add(allocations);
+        counts.releases = counts.releases.wrapping_add(released);
+    }
+    counts
+}
+
 impl PoolCounters {
     pub(crate) fn new() -> Self {
         PoolCounters {
-            total_allocations: AtomicCounter::new(0),
-            total_releases: AtomicCounter::new(0),
             allocation_failures: AtomicCounter::new(0),
-            peak_allocated: AtomicU32::new(0),
-            quarantined: AtomicU32::new(0),
             hold_time_sum_ns: WideSum::new(),
             hold_samples: AtomicCounter::new(0),
             utilization_sum: WideSum::new(),
             utilization_samples: AtomicCounter::new(0),
         }
-    }
-
-    /// Counts a successful allocation; returns its 1-based sequence number in the pool.
-    #[inline(always)]
-    pub(crate) fn count_allocation(&self, allocated_after: u32) -> CounterValue {
-        raise_to_u32(&self.peak_allocated, allocated_after);
-        self.total_allocations.fetch_add(1, Ordering::Release).wrapping_add(1)
-    }
-
-    /// Counts a successful release.
-    #[inline(always)]
-    pub(crate) fn count_release(&self) {
-        self.total_releases.fetch_add(1, Ordering::Release);
     }
 
     /// Samples the pool's fill level (monitoring on).
@@ -95,18 +112,17 @@ impl PoolCounters {
         self.hold_samples.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Copies the counters out. Releases are read before allocations, and both counters are
-    /// published with release ordering, so `total_releases <= total_allocations` holds.
+    /// Copies the statistics out.
     pub(crate) fn snapshot(
         &self,
-        list: &FreeList,
+        words: &PoolWords,
+        generations: &[AtomicCounter],
         buffer_type: Aes5BufferType,
-        total: u32,
         capacity: u32,
     ) -> PoolStatistics {
-        let total_releases = self.total_releases.load(Ordering::Acquire);
-        let allocated = list.allocated();
-        let total_allocations = self.total_allocations.load(Ordering::Acquire);
+        let total = generations.len() as u32;
+        let counts = allocation_counts(words, generations);
+        let allocated = words.held(generations.len());
         let samples = self.utilization_samples.load(Ordering::Relaxed);
         let sum = self.utilization_sum.read();
         let holds = self.hold_samples.load(Ordering::Relaxed);
@@ -115,13 +131,13 @@ impl PoolCounters {
             buffer_type,
             total_buffers: total,
             allocated_buffers: allocated,
-            peak_allocated: self.peak_allocated.load(Ordering::Relaxed).max(allocated),
-            quarantined_buffers: self.quarantined.load(Ordering::Acquire),
+            peak_allocated: words.peak().max(allocated),
+            quarantined_buffers: words.quarantine_set().count_ones(),
             buffer_capacity_bytes: capacity,
             allocation_failures: load_u64(&self.allocation_failures, Ordering::Relaxed),
-            total_allocations: widen(total_allocations),
-            total_releases: widen(total_releases),
-            average_hold_time_ns: hold_sum.checked_div(widen(holds)).unwrap_or(0),
+            total_allocations: widen(counts.allocations),
+            total_releases: widen(counts.releases),
+            average_hold_time_ns: crate::metrics::average(hold_sum, widen(holds)),
             average_utilization: if samples == 0 || total == 0 {
                 0.0
             } else {
@@ -134,32 +150,66 @@ impl PoolCounters {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::pool::SlotControl;
     use std::vec::Vec;
 
+    fn generations(n: usize) -> Vec<AtomicCounter> {
+        (0..n).map(|_| AtomicCounter::new(0)).collect()
+    }
+
+    /// What allocate does: take, then count.
+    fn allocate(words: &PoolWords, generations: &[AtomicCounter]) -> usize {
+        let (index, free) = words.take().unwrap();
+        generations[index].fetch_add(1, Ordering::Release);
+        words.note_held(words.held_after(generations.len(), free));
+        index
+    }
+
     #[test]
-    fn snapshot_reports_counts_peak_and_averages() {
-        let slots: Vec<SlotControl> = (0..4).map(|i| SlotControl::new(FreeList::initial_next(i, 4))).collect();
-        let list = FreeList::new(4);
+    fn snapshot_derives_counts_and_reports_peak_and_averages() {
+        let words = PoolWords::new(4);
+        let gens = generations(4);
         let c = PoolCounters::new();
-        let (a, n) = list.pop(&slots).unwrap();
-        assert_eq!(c.count_allocation(n), 1);
-        c.sample_utilization(n);
-        let (_, n) = list.pop(&slots).unwrap();
-        assert_eq!(c.count_allocation(n), 2);
-        c.sample_utilization(n);
-        list.push(&slots, a);
-        c.count_release();
+        let a = allocate(&words, &gens);
+        c.sample_utilization(1);
+        allocate(&words, &gens);
+        c.sample_utilization(2);
+        assert!(words.give_back(a));
         c.sample_utilization(1);
         c.record_hold(300);
         c.record_hold(100);
         c.allocation_failures.fetch_add(1, Ordering::Relaxed);
-        let s = c.snapshot(&list, 1, 4, 2048);
+        let s = c.snapshot(&words, &gens, 1, 2048);
         assert_eq!(s.buffer_type, 1);
         assert_eq!((s.total_buffers, s.allocated_buffers, s.peak_allocated), (4, 1, 2));
         assert_eq!((s.total_allocations, s.total_releases, s.allocation_failures), (2, 1, 1));
         assert_eq!(s.average_hold_time_ns, 200);
         assert!((s.average_utilization - (4.0 / 3.0 / 4.0)).abs() < 1e-6);
         assert_eq!(s.buffer_capacity_bytes, 2048);
+    }
+
+    #[test]
+    fn a_quarantined_buffer_counts_its_last_allocation_as_not_released() {
+        let words = PoolWords::new(2);
+        let gens = generations(2);
+        let c = PoolCounters::new();
+        for _ in 0..3 {
+            let i = allocate(&words, &gens);
+            assert!(words.give_back(i));
+        }
+        let i = allocate(&words, &gens);
+        assert!(words.quarantine(i));
+        let s = c.snapshot(&words, &gens, 0, 64);
+        assert_eq!((s.total_allocations, s.total_releases, s.quarantined_buffers, s.allocated_buffers), (4, 3, 1, 0));
+    }
+
+    #[test]
+    fn an_allocation_in_progress_keeps_every_invariant() {
+        let words = PoolWords::new(2);
+        let gens = generations(2);
+        // Taken but not yet counted: the state an interrupted allocate leaves.
+        let (_index, _) = words.take().unwrap();
+        let counts = allocation_counts(&words, &gens);
+        assert_eq!((counts.allocations, counts.releases), (0, 0));
+        assert_eq!(words.held(2), 1);
     }
 }

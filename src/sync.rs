@@ -57,13 +57,6 @@ pub(crate) const fn low_u32(value: CounterValue) -> u32 {
     value as u32
 }
 
-/// A `u32` as a counter value (the identity on 32-bit-counter targets).
-#[inline(always)]
-#[allow(clippy::unnecessary_cast)]
-pub(crate) const fn counter_from_u32(value: u32) -> CounterValue {
-    value as CounterValue
-}
-
 /// Converts a `u64` measurement to the counter width, saturating.
 #[inline]
 pub(crate) fn to_counter(value: u64) -> CounterValue {

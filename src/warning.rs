@@ -28,9 +28,9 @@ impl ManagerCore {
     pub(crate) fn allocation_attempts(&self) -> (CounterValue, CounterValue) {
         let mut attempts: CounterValue = 0;
         let mut failures: CounterValue = 0;
-        for pool in &self.pools {
-            let f = pool.counters.allocation_failures.load(Ordering::Relaxed);
-            attempts = attempts.wrapping_add(pool.counters.total_allocations.load(Ordering::Relaxed)).wrapping_add(f);
+        for (pool, counters) in self.pool_counters.iter().enumerate() {
+            let f = counters.allocation_failures.load(Ordering::Relaxed);
+            attempts = attempts.wrapping_add(self.pool_counts(pool).allocations).wrapping_add(f);
             failures = failures.wrapping_add(f);
         }
         (attempts, failures)
@@ -48,7 +48,7 @@ impl ManagerCore {
 
     /// True when any pool is more than 90 % allocated.
     pub(crate) fn any_pool_crowded(&self) -> bool {
-        self.pools.iter().zip(WARN_ABOVE).any(|(pool, limit)| pool.list.allocated() > limit)
+        (0..POOL_COUNT).any(|pool| Self::crowds(pool, self.held_in(pool)))
     }
 
     /// Warning → Active once the pressure has ended: every pool at or below 90 % and the
