@@ -41,8 +41,14 @@ echo
 echo "Budgets (DESIGN.md §7): library .data + .bss = 0; storage <= 32768 (default geometry);"
 echo ".text <= 8192 on thumbv7em-none-eabihf. microbit uses the small test geometry (4/2/2 x 256 B)."
 echo
-if [ -f "$build/an386_insn_count.elf" ]; then
-  echo "Instructions per call on mps2-an386 (Cortex-M4F), monitoring off, validation on, including callees:"
-  qemu-system-arm -M mps2-an386 -nographic -monitor none -semihosting-config enable=on,target=native \
-    -icount shift=0 -kernel "$build/an386_insn_count.elf" | sed 's/^insn_count: /  /'
-fi
+echo "Instructions per call, validation on, including callees (cortex_m/insn_count.c under -icount):"
+echo
+for entry in "microbit:microbit:Cortex-M0" "mps2-an385:an385:Cortex-M3" "mps2-an386:an386:Cortex-M4F" \
+             "mps2-an505:an505:Cortex-M33"; do
+  IFS=: read -r board id core <<<"$entry"
+  elf="$build/${id}_insn_count.elf"
+  [ -f "$elf" ] || continue
+  echo "  $board ($core):"
+  qemu-system-arm -M "$board" -nographic -monitor none -semihosting-config enable=on,target=native \
+    -icount shift=0 -kernel "$elf" | sed 's/^insn_count: /    /'
+done

@@ -129,12 +129,6 @@ impl AtomicU32 {
         self.modify(|v| v.wrapping_add(value))
     }
 
-    /// Wrapping subtract; returns the previous value.
-    #[inline(always)]
-    pub fn fetch_sub(&self, value: u32, _order: Ordering) -> u32 {
-        self.modify(|v| v.wrapping_sub(value))
-    }
-
     /// Maximum; returns the previous value.
     #[inline(always)]
     pub fn fetch_max(&self, value: u32, _order: Ordering) -> u32 {

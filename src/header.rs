@@ -100,38 +100,85 @@ pub(crate) struct SlotIdentity {
 
 const MIX: u32 = 0x9E37_79B1;
 
-/// One step of the checksum: a bijection of `word` for every `h`, so changing any single word
-/// always changes the result.
-#[inline(always)]
-const fn mix(h: u32, word: u32) -> u32 {
-    (h ^ word).wrapping_mul(MIX)
+/// The per-allocation words of a header, as the header stores them: the rate; channels and
+/// bits; the frame size (the caller's `buffer_flags` share its word and are left out); and
+/// packing, encoding, pull and buffer type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FormatWords {
+    pub rate: u32,
+    pub channels_bits: u32,
+    pub frame: u32,
+    pub container: u32,
 }
 
-/// Checksum of the per-allocation fields a header carries (sequence number and format),
-/// seeded by the buffer's id so that a header copied from another buffer does not pass.
-/// The fixed identity (id, type, capacity, data pointer, magic) is compared field by field.
+impl FormatWords {
+    /// The words a header of `buffer_type` carrying `format` holds.
+    #[inline(always)]
+    pub(crate) const fn of(format: &AudioFormat, buffer_type: u8) -> Self {
+        FormatWords {
+            rate: format.sample_rate_hz,
+            channels_bits: format.channel_count as u32 | (format.sample_size_bits as u32) << 16,
+            frame: format.frame_size_samples as u32,
+            container: format.sample_packing as u32
+                | (format.sample_encoding as u32) << 8
+                | (format.rate_pull as u32) << 16
+                | (buffer_type as u32) << 24,
+        }
+    }
+}
+
+/// Checksum of the per-allocation fields a header carries (sequence number and format words),
+/// seeded by the buffer's id. Each word enters by exclusive or (rotated apart) and the sum is
+/// mixed once, so changing any single field always changes it; the fixed identity (id, type,
+/// capacity, data pointer, magic) is compared field by field.
 #[inline(always)]
-pub(crate) const fn checksum(buffer_id: u32, sequence: u32, format: &AudioFormat) -> u32 {
-    let mut h = mix(AES5_BUFFER_MAGIC, buffer_id);
-    h = mix(h, sequence);
-    h = mix(h, format.sample_rate_hz);
-    h = mix(h, format.channel_count as u32 | (format.sample_size_bits as u32) << 16);
-    h = mix(
-        h,
-        format.frame_size_samples as u32 | (format.sample_packing as u32) << 16 | (format.sample_encoding as u32) << 24,
-    );
-    h = mix(h, format.rate_pull as u32);
-    h ^ (h >> 16)
+pub(crate) const fn checksum(buffer_id: u32, sequence: u32, words: &FormatWords) -> u32 {
+    let folded = buffer_id.wrapping_mul(MIX)
+        ^ sequence
+        ^ words.rate.rotate_left(5)
+        ^ words.channels_bits.rotate_left(11)
+        ^ words.frame.rotate_left(17)
+        ^ words.container.rotate_left(23);
+    let h = folded.wrapping_mul(MIX);
+    h ^ (h >> 15)
 }
 
 /// Reads one field of a header that another context may be writing (a caller misusing the
-/// buffer): a volatile read, so the check below judges the bytes exactly once each.
+/// buffer): a volatile read, so the check judges the bytes exactly once each.
 macro_rules! read_field {
     ($header:expr, $field:ident) => {
         // SAFETY: the caller of `is_intact_at` guarantees the header is readable.
         unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*$header).$field)) }
     };
 }
+
+/// Reads the 32-bit word of a header that starts at `$field` (4-aligned, proved below).
+macro_rules! read_word {
+    ($header:expr, $field:ident) => {
+        // SAFETY: as `read_field`; the word lies inside the header and is 4-aligned.
+        u32::from_le(unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*$header).$field).cast::<u32>()) })
+    };
+}
+
+// The words the checksum reads: little-endian composition of these fields, 4-aligned.
+static_assertions::const_assert!(core::mem::offset_of!(AudioBuffer, channel_count) % 4 == 0);
+static_assertions::const_assert!(
+    core::mem::offset_of!(AudioBuffer, sample_size_bits) == core::mem::offset_of!(AudioBuffer, channel_count) + 2
+);
+static_assertions::const_assert!(core::mem::offset_of!(AudioBuffer, frame_size_samples) % 4 == 0);
+static_assertions::const_assert!(
+    core::mem::offset_of!(AudioBuffer, buffer_flags) == core::mem::offset_of!(AudioBuffer, frame_size_samples) + 2
+);
+static_assertions::const_assert!(core::mem::offset_of!(AudioBuffer, sample_packing) % 4 == 0);
+static_assertions::const_assert!(
+    core::mem::offset_of!(AudioBuffer, sample_encoding) == core::mem::offset_of!(AudioBuffer, sample_packing) + 1
+);
+static_assertions::const_assert!(
+    core::mem::offset_of!(AudioBuffer, rate_pull) == core::mem::offset_of!(AudioBuffer, sample_packing) + 2
+);
+static_assertions::const_assert!(
+    core::mem::offset_of!(AudioBuffer, buffer_type) == core::mem::offset_of!(AudioBuffer, sample_packing) + 3
+);
 
 impl AudioBuffer {
     /// The format recorded in the header.
@@ -175,7 +222,7 @@ impl AudioBuffer {
     /// was written at init and is verified on every release). Only the new owner calls this,
     /// before the buffer is published.
     #[inline(always)]
-    pub(crate) fn stamp(&mut self, sequence: u32, format: &AudioFormat, bytes: u32, now_ns: u64) {
+    pub(crate) fn stamp(&mut self, sequence: u32, format: &AudioFormat, buffer_type: u8, bytes: u32, now_ns: u64) {
         self.sequence_number = sequence;
         self.timestamp_ns = 0;
         self.sample_rate_hz = format.sample_rate_hz;
@@ -190,7 +237,7 @@ impl AudioBuffer {
         self.allocation_time_ns = now_ns;
         self.processing_start_ns = 0;
         self.processing_count = 0;
-        self.checksum = checksum(self.buffer_id, sequence, format);
+        self.checksum = checksum(self.buffer_id, sequence, &FormatWords::of(format, buffer_type));
     }
 
     /// True when the header at `header` has its magic, its fixed identity, a checksum that
@@ -200,25 +247,20 @@ impl AudioBuffer {
     /// `header` must be valid for reads (one of the manager's headers).
     #[inline(always)]
     pub(crate) unsafe fn is_intact_at(header: *const AudioBuffer, identity: &SlotIdentity) -> bool {
-        if read_field!(header, magic_number) != AES5_BUFFER_MAGIC
-            || read_field!(header, buffer_id) != identity.buffer_id
-            || read_field!(header, buffer_type) != identity.buffer_type
-            || read_field!(header, buffer_capacity_bytes) != identity.capacity
-            || read_field!(header, data_pointer) != identity.data
-            || read_field!(header, data_size_bytes) > identity.capacity
-        {
-            return false;
-        }
-        let format = AudioFormat {
-            sample_rate_hz: read_field!(header, sample_rate_hz),
-            channel_count: read_field!(header, channel_count),
-            sample_size_bits: read_field!(header, sample_size_bits),
-            frame_size_samples: read_field!(header, frame_size_samples),
-            sample_packing: read_field!(header, sample_packing),
-            sample_encoding: read_field!(header, sample_encoding),
-            rate_pull: read_field!(header, rate_pull),
+        let words = FormatWords {
+            rate: read_field!(header, sample_rate_hz),
+            channels_bits: read_word!(header, channel_count),
+            frame: read_word!(header, frame_size_samples) & 0xFFFF,
+            container: read_word!(header, sample_packing),
         };
-        read_field!(header, checksum) == checksum(identity.buffer_id, read_field!(header, sequence_number), &format)
+        read_field!(header, magic_number) == AES5_BUFFER_MAGIC
+            && read_field!(header, buffer_id) == identity.buffer_id
+            && words.container >> 24 == u32::from(identity.buffer_type)
+            && read_field!(header, buffer_capacity_bytes) == identity.capacity
+            && read_field!(header, data_pointer) == identity.data
+            && read_field!(header, data_size_bytes) <= identity.capacity
+            && read_field!(header, checksum)
+                == checksum(identity.buffer_id, read_field!(header, sequence_number), &words)
     }
 
     /// [`Self::is_intact_at`] on a header the caller holds.
@@ -243,7 +285,7 @@ mod tests {
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
         let fmt = AudioFormat::pcm(48_000, 2, 16, 16);
-        h.stamp(7, &fmt, 64, 5);
+        h.stamp(7, &fmt, id.buffer_type, 64, 5);
         assert!(h.is_intact(&id));
 
         let damage: [fn(&mut AudioBuffer); 14] = [
@@ -274,7 +316,7 @@ mod tests {
         let mut data = [0u8; 64];
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
-        h.stamp(1, &AudioFormat::pcm(96_000, 1, 32, 16), 64, 0);
+        h.stamp(1, &AudioFormat::pcm(96_000, 1, 32, 16), id.buffer_type, 64, 0);
         h.timestamp_ns = 99;
         h.buffer_flags = 0xFFFF;
         h.processing_start_ns = 1;
@@ -291,7 +333,7 @@ mod tests {
         let a = identity(&mut data);
         let b = SlotIdentity { buffer_id: a.buffer_id + 1, ..a };
         let mut h = AudioBuffer::fresh(&a);
-        h.stamp(3, &AudioFormat::pcm(48_000, 2, 16, 16), 64, 0);
+        h.stamp(3, &AudioFormat::pcm(48_000, 2, 16, 16), a.buffer_type, 64, 0);
         let mut copy = h;
         copy.buffer_id = b.buffer_id;
         assert!(!copy.is_intact(&b), "the checksum is seeded by the buffer id");
@@ -305,7 +347,7 @@ mod tests {
         h.data_pointer = core::ptr::null_mut();
         h.magic_number = 0;
         h.restore_identity(&id);
-        h.stamp(1, &AudioFormat::pcm(48_000, 2, 16, 16), 64, 0);
+        h.stamp(1, &AudioFormat::pcm(48_000, 2, 16, 16), id.buffer_type, 64, 0);
         assert!(h.is_intact(&id));
     }
 }

@@ -179,7 +179,7 @@ const HEADER_BYTES: usize = size_of::<AudioBuffer>();
 const HEADERS_BYTES: usize = HEADER_BYTES * TOTAL_SLOTS;
 /// `offset / HEADER_BYTES` as `(offset * HEADER_RECIPROCAL) >> RECIPROCAL_SHIFT`, exact for
 /// every offset below `HEADERS_BYTES` (proved below at compile time).
-const RECIPROCAL_SHIFT: u32 = 16;
+const RECIPROCAL_SHIFT: u32 = 20;
 const HEADER_RECIPROCAL: u32 = (1u32 << RECIPROCAL_SHIFT).div_ceil(HEADER_BYTES as u32);
 
 /// True when the reciprocal division is exact for every header offset.
@@ -193,7 +193,7 @@ const fn reciprocal_is_exact() -> bool {
     }
     true
 }
-static_assertions::const_assert!(HEADERS_BYTES < 1 << RECIPROCAL_SHIFT);
+static_assertions::const_assert!((HEADERS_BYTES as u64) * (HEADER_RECIPROCAL as u64) < 1 << 32);
 static_assertions::const_assert!(reciprocal_is_exact());
 
 /// Magic number of a live manager: ASCII "AESM".
@@ -233,7 +233,7 @@ impl ManagerCore {
         if offset >= HEADERS_BYTES {
             return None;
         }
-        // offset < HEADERS_BYTES < 2^16, so the product fits and the quotient is exact.
+        // offset < HEADERS_BYTES, so the product fits in 32 bits and the quotient is exact.
         let slot = ((offset as u32).wrapping_mul(HEADER_RECIPROCAL) >> RECIPROCAL_SHIFT) as usize;
         if slot * HEADER_BYTES != offset {
             return None;

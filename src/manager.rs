@@ -63,6 +63,7 @@ impl ManagerCore {
 
     /// Counts and logs an allocation refused for a reason other than an empty pool.
     #[cold]
+    #[inline(never)]
     pub(crate) fn refuse_allocation(&self, status: Status) -> Status {
         self.counters.rejected_allocations.fetch_add(1, Ordering::Relaxed);
         self.count_validation(status);
@@ -72,6 +73,7 @@ impl ManagerCore {
 
     /// Counts and logs a refused release.
     #[cold]
+    #[inline(never)]
     pub(crate) fn refuse_release(&self, status: Status) -> Status {
         self.counters.rejected_releases.fetch_add(1, Ordering::Relaxed);
         self.count_validation(status);
@@ -103,7 +105,8 @@ impl ManagerCore {
     #[inline]
     pub(crate) fn allocate(&self, raw_type: u32, format: &AudioFormat) -> Result<NonNull<AudioBuffer>, Status> {
         let start_ns = if self.timed { self.config.clock.now() } else { 0 };
-        let state = self.state();
+        // An early refusal only: the check that counts is the one after the take.
+        let state = self.state.load(Ordering::Relaxed);
         if !ManagerState::allows_allocation(state) {
             return Err(self.refuse_allocation(Status::InvalidState));
         }
@@ -122,7 +125,9 @@ impl ManagerCore {
             return Err(self.pool_exhausted(pool_index, state, start_ns));
         };
         // Shutdown may have begun since the first state check: never hand out a buffer then.
-        let state = self.state();
+        // The take acquired from shutdown's read of the free word if it came after it, so
+        // this load sees the state shutdown stored before that read.
+        let state = self.state.load(Ordering::Relaxed);
         if !ManagerState::allows_allocation(state) {
             return Err(self.undo_allocation(pool_index, local));
         }
@@ -138,8 +143,10 @@ impl ManagerCore {
             // Never checked on release, so possibly damaged: restore the identity.
             header.restore_identity(&self.identity(slot, pool_index));
         }
-        header.stamp(low_u32(sequence), format, bytes, start_ns);
-        generation.store(sequence, Ordering::Release);
+        header.stamp(low_u32(sequence), format, pool_index as u8, bytes, start_ns);
+        // Relaxed: the count is for readers of statistics; the buffer itself is published by
+        // returning it to the caller.
+        generation.store(sequence, Ordering::Relaxed);
         let held = pool.held_after(POOL_BUFFER_COUNTS[pool_index], free_after);
         pool.note_held(held);
         if state != AES5_STATE_ACTIVE || Self::crowds(pool_index, held) || self.config.monitoring {
@@ -218,7 +225,8 @@ impl ManagerCore {
     #[inline]
     pub(crate) fn release(&self, buffer: *const AudioBuffer) -> Result<(), Status> {
         let start_ns = if self.timed { self.config.clock.now() } else { 0 };
-        if !ManagerState::allows_release(self.state()) {
+        // An early refusal only (a stale state here still meets the free word's verdict).
+        if !ManagerState::allows_release(self.state.load(Ordering::Relaxed)) {
             return Err(self.refuse_release(Status::InvalidState));
         }
         let Some(slot) = self.slot_of(buffer) else {
@@ -245,7 +253,9 @@ impl ManagerCore {
         if !pool.give_back(local) {
             return Err(self.refuse_release(Status::DoubleRelease));
         }
-        let state = self.state();
+        // Ordered after the give-back, which acquired from shutdown's read of the free word
+        // if it came after it: a pending shutdown is seen here and completed.
+        let state = self.state.load(Ordering::Relaxed);
         if state != AES5_STATE_ACTIVE || self.config.monitoring {
             self.after_release(pool_index, state, start_ns, allocated_at);
         }

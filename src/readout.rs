@@ -43,8 +43,10 @@ pub struct ManagerStatistics {
 impl ManagerCore {
     /// The allocation counts of each buffer of pool `pool`.
     pub(crate) fn pool_generations(&self, pool: usize) -> &[AtomicCounter] {
-        let (first, count) = (POOL_FIRST_SLOT[pool], POOL_BUFFER_COUNTS[pool]);
-        self.generations.get(first..first + count).unwrap_or(&[])
+        match (POOL_FIRST_SLOT.get(pool), POOL_BUFFER_COUNTS.get(pool)) {
+            (Some(&first), Some(&count)) => self.generations.get(first..first + count).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     /// Allocations and releases of pool `pool`, derived.
