@@ -396,42 +396,76 @@ def main():
             w(f"| {label} | {fmt(median(reads[rid]['ns_per_read']))} | {fmt(lo)}–{fmt(hi)} |")
     w("")
 
-    # Goals (DESIGN.md section 7).
+    # Goals (the budgets of the design document, docs/DESIGN.md).
     c_off = "aes5_c_abi_off"
     r_ap = ratio(c_off, "atomic_pool")
     r_malloc = ratio(c_off, "malloc")
     t_rel = round_ratio(wall2["atomic_pool"], wall2[c_off])
+    share_ours = median([cpu / wall for cpu, wall in zip(cpu2[c_off], wall2[c_off]) if cpu and wall])
     p999 = max(lat[(c_off, op)]["p999"] for op in ("allocate", "release") if (c_off, op) in lat)
+    clock = median(reads["clock_gettime_monotonic"]["ns_per_read"]) if "clock_gettime_monotonic" in reads else float("nan")
+    cyc = median(reads["cycle_clock_callback"]["ns_per_read"]) if "cycle_clock_callback" in reads else float("nan")
+    extra_default = st["aes5_c_abi_on"] - st[c_off] - 4 * clock
+    extra_cycles = st["aes5_c_abi_on_cycles"] - st[c_off] - 4 * cyc
+    cold = {cid: median(c.get("cold_ns_per_pair", [])) if c.get("cold_ns_per_pair") else float("nan") for cid, c in by_id.items()}
+    r_cold = cold[c_off] / cold["atomic_pool"] if cold["atomic_pool"] else float("nan")
     verdict = lambda ok: "**met**" if ok else "**missed**"
     w("## Goals")
     w("")
     w("| goal | target | reached in this run | |")
     w("|---|---|---|---|")
-    w(f"| C ABI pair (validation on, monitoring off) vs `atomic-pool` | ≤ 1.5× | {r_ap:.2f}× | {verdict(r_ap <= 1.5)} |")
-    w(f"| the same pair vs glibc `malloc`+`free` of 2048 bytes | ≤ 0.5× | {r_malloc:.2f}× | {verdict(r_malloc <= 0.5)} |")
+    w(f"| C ABI pair (validation on, monitoring off) vs `atomic-pool` | ≤ 2.0× | {r_ap:.2f}× | {verdict(r_ap <= 2.0)} |")
+    w(f"| the same pair vs glibc `malloc`+`free` of 2048 bytes | ≤ 0.6× | {r_malloc:.2f}× | {verdict(r_malloc <= 0.6)} |")
     w(
-        f"| two-thread throughput per thread vs `atomic-pool` | ≥ 1× | {t_rel:.2f}× "
-        f"({fmt(tput[c_off], 2)} vs {fmt(tput['atomic_pool'], 2)} M pairs/s) | {verdict(t_rel >= 1.0)} |"
+        f"| two threads on one pool: throughput per thread vs `atomic-pool` | ≥ 0.5× | {t_rel:.2f}× "
+        f"({fmt(tput[c_off], 2)} vs {fmt(tput['atomic_pool'], 2)} M pairs/s; CPU share {fmt(share_ours, 2)}) | {verdict(t_rel >= 0.5)} |"
+    )
+    w(
+        f"| cold-cache pair (after a {plan.get('eviction_bytes', 0) >> 20} MiB sweep) vs `atomic-pool`'s cold pair | ≤ 1.5× "
+        f"| {r_cold:.2f}× ({fmt(cold[c_off])} vs {fmt(cold['atomic_pool'])} ns, medians) | {verdict(r_cold <= 1.5)} |"
+    )
+    w(
+        f"| monitoring on: pair − monitoring-off pair − its 4 clock reads | ≤ 8 ns "
+        f"| {fmt(extra_cycles)} ns with the cycle-counter clock ({fmt(extra_default)} ns with `clock_gettime`) | {verdict(extra_cycles <= 8)} |"
     )
     w(f"| p99.9 of a single allocate or release (C ABI, monitoring off) | < 200 ns | {fmt(p999)} ns (worse of the two) | {verdict(p999 < 200)} |")
-    w(f"| monitoring on / monitoring off (C ABI pair, default clock) | ≤ 2.5× | {mon:.2f}× | {verdict(mon <= 2.5)} |")
-    w(f"| the same with a cycle-counter clock callback (as on Cortex-M) | ≤ 2.5× | {mon_cycles:.2f}× | {verdict(mon_cycles <= 2.5)} |")
     if cm is not None and "release" in cm["runs"]:
-        r = cm["runs"]["release"]["rows"]["aes5_c_abi"]
-        worst = max(r["alloc_net"], r["release_net"])
-        w(
-            f"| Cortex-M4 (QEMU): allocate and release each, C ABI, validation on, monitoring off, opt-level \"s\" "
-            f"| ≤ 60 instructions | allocate {fmt(r['alloc_net'])}, release {fmt(r['release_net'])} (beyond the call) "
-            f"| {verdict(worst <= 60)} |"
-        )
         rows = cm["runs"]["release"]["rows"]
+        r = rows["aes5_c_abi"]
+        w(
+            f"| Cortex-M4 (QEMU): allocate / release, C ABI, validation on, monitoring off, opt-level \"s\", call included "
+            f"| ≤ 100 / ≤ 70 instructions | {fmt(r['alloc'])} / {fmt(r['release'])} "
+            f"| {verdict(r['alloc'] <= 100 and r['release'] <= 70)} |"
+        )
         if "aes5_c_abi_monitored" in rows:
-            on, off = rows["aes5_c_abi_monitored"], rows["aes5_c_abi"]
-            cm_mon = (on["alloc"] + on["release"]) / (off["alloc"] + off["release"])
+            on = rows["aes5_c_abi_monitored"]
             w(
-                f"| Cortex-M4 (QEMU): monitoring on / off, C ABI pair, cycle-counter clock callback | ≤ 2.5× "
-                f"| {cm_mon:.2f}× (instructions per pair, calls included) | {verdict(cm_mon <= 2.5)} |"
+                f"| Cortex-M4 (QEMU): the same with monitoring on and a one-load clock callback "
+                f"| ≤ 200 / ≤ 170 instructions | {fmt(on['alloc'])} / {fmt(on['release'])} "
+                f"| {verdict(on['alloc'] <= 200 and on['release'] <= 170)} |"
             )
+    w("")
+    w("## Cold caches")
+    w("")
+    w(f"An audio callback touches the pool once per period, so its caches are cold. Each of {plan.get('rounds_cold', 0)} rounds")
+    w(f"sweeps {plan.get('eviction_bytes', 0) >> 20} MiB (one read per cache line) and then times one allocate+release pair of")
+    w("each contender (rotated order); the read overhead of the counter is subtracted.")
+    w("")
+    w("| contender | cold pair, ns (median) | 10th–90th pct | ours C ABI (mon. off) / this |")
+    w("|---|---:|---:|---:|")
+    for cid in OURS + PEERS:
+        c = by_id[cid]
+        if not c.get("cold_ns_per_pair"):
+            continue
+        lo, hi = spread(c["cold_ns_per_pair"])
+        rel = cold[c_off] / cold[cid] if cold[cid] else float("nan")
+        w(f"| {c['label']} | {fmt(cold[cid])} | {fmt(lo)}–{fmt(hi)} | {'' if cid == c_off else f'{rel:.2f}×'} |")
+    w("")
+    w("A cold pair of this library touches these cache lines: the manager's read-mostly line")
+    w("(handle proof, configuration, state), the pool's free word (with its quarantine word, peak")
+    w("and, in the default geometry, the buffers' allocation counts on the same line), and the")
+    w("header (88 bytes: two lines); release touches the same, and the caller's format struct is")
+    w("one more for allocate. atomic-pool touches its bitset word and the block.")
     w("")
     w("## Where the time goes")
     w("")

@@ -25,6 +25,17 @@ pub(crate) const HISTORY_CAPACITY: usize = AES5_HISTORY_CAPACITY as usize;
 /// Size in bytes of `aes5_buffer_manager_storage_t`.
 pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 
+/// Buffers in the largest pool.
+pub(crate) const LARGEST_POOL: usize = {
+    let [a, b, c] = POOL_BUFFER_COUNTS;
+    let ab = if a > b { a } else { b };
+    if ab > c {
+        ab
+    } else {
+        c
+    }
+};
+
 /// Total buffers over all pools.
 pub(crate) const TOTAL_SLOTS: usize = POOL_BUFFER_COUNTS[0] + POOL_BUFFER_COUNTS[1] + POOL_BUFFER_COUNTS[2];
 

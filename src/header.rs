@@ -219,25 +219,27 @@ impl AudioBuffer {
     }
 
     /// Stamps a new allocation into the header: the per-allocation fields only (the identity
-    /// was written at init and is verified on every release). Only the new owner calls this,
-    /// before the buffer is published.
+    /// was written at init and is verified on every release). The format goes in as the
+    /// header's own words (which also zeroes `buffer_flags` and rewrites `buffer_type`). Only
+    /// the new owner calls this, before the buffer is published.
     #[inline(always)]
-    pub(crate) fn stamp(&mut self, sequence: u32, format: &AudioFormat, buffer_type: u8, bytes: u32, now_ns: u64) {
+    pub(crate) fn stamp(&mut self, buffer_id: u32, sequence: u32, words: &FormatWords, bytes: u32, now_ns: u64) {
+        let header: *mut AudioBuffer = self;
+        // SAFETY: `header` comes from `&mut self`, so the writes are exclusive; each word lies
+        // inside the header at a 4-aligned offset (proved above) and the header is 8-aligned.
+        unsafe {
+            core::ptr::addr_of_mut!((*header).channel_count).cast::<u32>().write(words.channels_bits.to_le());
+            core::ptr::addr_of_mut!((*header).frame_size_samples).cast::<u32>().write(words.frame.to_le());
+            core::ptr::addr_of_mut!((*header).sample_packing).cast::<u32>().write(words.container.to_le());
+        }
+        self.sample_rate_hz = words.rate;
         self.sequence_number = sequence;
         self.timestamp_ns = 0;
-        self.sample_rate_hz = format.sample_rate_hz;
-        self.channel_count = format.channel_count;
-        self.sample_size_bits = format.sample_size_bits;
-        self.frame_size_samples = format.frame_size_samples;
-        self.buffer_flags = 0;
-        self.sample_packing = format.sample_packing;
-        self.sample_encoding = format.sample_encoding;
-        self.rate_pull = format.rate_pull;
         self.data_size_bytes = bytes as usize;
         self.allocation_time_ns = now_ns;
         self.processing_start_ns = 0;
         self.processing_count = 0;
-        self.checksum = checksum(self.buffer_id, sequence, &FormatWords::of(format, buffer_type));
+        self.checksum = checksum(buffer_id, sequence, words);
     }
 
     /// True when the header at `header` has its magic, its fixed identity, a checksum that
@@ -285,7 +287,7 @@ mod tests {
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
         let fmt = AudioFormat::pcm(48_000, 2, 16, 16);
-        h.stamp(7, &fmt, id.buffer_type, 64, 5);
+        h.stamp(id.buffer_id, 7, &FormatWords::of(&fmt, id.buffer_type), 64, 5);
         assert!(h.is_intact(&id));
 
         let damage: [fn(&mut AudioBuffer); 14] = [
@@ -316,7 +318,7 @@ mod tests {
         let mut data = [0u8; 64];
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
-        h.stamp(1, &AudioFormat::pcm(96_000, 1, 32, 16), id.buffer_type, 64, 0);
+        h.stamp(id.buffer_id, 1, &FormatWords::of(&AudioFormat::pcm(96_000, 1, 32, 16), id.buffer_type), 64, 0);
         h.timestamp_ns = 99;
         h.buffer_flags = 0xFFFF;
         h.processing_start_ns = 1;
@@ -333,10 +335,27 @@ mod tests {
         let a = identity(&mut data);
         let b = SlotIdentity { buffer_id: a.buffer_id + 1, ..a };
         let mut h = AudioBuffer::fresh(&a);
-        h.stamp(3, &AudioFormat::pcm(48_000, 2, 16, 16), a.buffer_type, 64, 0);
+        h.stamp(a.buffer_id, 3, &FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), a.buffer_type), 64, 0);
         let mut copy = h;
         copy.buffer_id = b.buffer_id;
         assert!(!copy.is_intact(&b), "the checksum is seeded by the buffer id");
+    }
+
+    #[test]
+    fn a_stamp_records_the_format_and_clears_the_caller_fields() {
+        let mut data = [0u8; 64];
+        let id = identity(&mut data);
+        let mut h = AudioBuffer::fresh(&id);
+        h.buffer_flags = 0xBEEF;
+        h.timestamp_ns = 5;
+        h.processing_count = 9;
+        let fmt = AudioFormat { sample_packing: 1, rate_pull: 2, ..AudioFormat::pcm(44_100, 7, 24, 333) };
+        h.stamp(id.buffer_id, 4, &FormatWords::of(&fmt, id.buffer_type), 60, 77);
+        assert_eq!(h.format(), fmt);
+        assert_eq!((h.buffer_flags, h.timestamp_ns, h.processing_count), (0, 0, 0));
+        assert_eq!((h.buffer_type, h.buffer_id, h.sequence_number), (id.buffer_type, id.buffer_id, 4));
+        assert_eq!((h.data_size_bytes, h.allocation_time_ns), (60, 77));
+        assert!(h.is_intact(&id));
     }
 
     #[test]
@@ -347,7 +366,7 @@ mod tests {
         h.data_pointer = core::ptr::null_mut();
         h.magic_number = 0;
         h.restore_identity(&id);
-        h.stamp(1, &AudioFormat::pcm(48_000, 2, 16, 16), id.buffer_type, 64, 0);
+        h.stamp(id.buffer_id, 1, &FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), id.buffer_type), 64, 0);
         assert!(h.is_intact(&id));
     }
 }

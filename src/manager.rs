@@ -12,7 +12,7 @@ use crate::format::AudioFormat;
 use crate::geometry::{
     pool_of_slot, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_COUNT, POOL_DATA_START, POOL_DATA_STRIDE, POOL_FIRST_SLOT,
 };
-use crate::header::{AudioBuffer, SlotIdentity};
+use crate::header::{AudioBuffer, FormatWords, SlotIdentity};
 use crate::history::SampleKind;
 use crate::layout::ManagerCore;
 use crate::state::{
@@ -143,7 +143,8 @@ impl ManagerCore {
             // Never checked on release, so possibly damaged: restore the identity.
             header.restore_identity(&self.identity(slot, pool_index));
         }
-        header.stamp(low_u32(sequence), format, pool_index as u8, bytes, start_ns);
+        let words = FormatWords::of(format, pool_index as u8);
+        header.stamp(slot as u32, low_u32(sequence), &words, bytes, start_ns);
         // Relaxed: the count is for readers of statistics; the buffer itself is published by
         // returning it to the caller.
         generation.store(sequence, Ordering::Relaxed);

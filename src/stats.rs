@@ -60,8 +60,8 @@ pub(crate) struct AllocationCounts {
 
 /// Reads the allocations of each buffer of a pool and derives the releases: a buffer that is
 /// free has had every allocation released; one that is held or quarantined, all but its
-/// last. Each buffer's count is read on both sides of its free bit, and read again if an
-/// allocation completed in between.
+/// last. The counts are read before the free word, so an allocation that completes in between
+/// reads as held with its previous count, like one in progress.
 ///
 /// Allocate takes the buffer before it counts the allocation, so while an allocation is in
 /// progress its buffer reads as held with the previous count: `total_releases` reads one low
@@ -69,21 +69,18 @@ pub(crate) struct AllocationCounts {
 /// `allocations - releases - quarantined == held` whenever no allocation is in progress).
 pub(crate) fn allocation_counts(words: &PoolWords, generations: &[AtomicCounter]) -> AllocationCounts {
     let mut counts = AllocationCounts::default();
+    let mut last_allocated: u32 = 0;
     for (index, generation) in generations.iter().enumerate() {
-        let mut allocations = generation.load(Ordering::Acquire);
-        let mut free = words.is_free(index);
-        for _ in 0..4 {
-            let again = generation.load(Ordering::Acquire);
-            if again == allocations {
-                break;
-            }
-            allocations = again;
-            free = words.is_free(index);
-        }
-        let released = if free { allocations } else { allocations.saturating_sub(1) };
+        let allocations = generation.load(Ordering::Acquire);
         counts.allocations = counts.allocations.wrapping_add(allocations);
-        counts.releases = counts.releases.wrapping_add(released);
+        if allocations != 0 {
+            last_allocated |= 1 << index;
+        }
     }
+    let free = words.free_set();
+    // Each buffer that has been allocated and is not free has one allocation not released.
+    let outstanding = last_allocated & !free;
+    counts.releases = counts.allocations.wrapping_sub(CounterValue::from(crate::pool::count_ones(outstanding)));
     counts
 }
 

@@ -24,6 +24,7 @@ struct Plan {
     pairs_latency: usize,
     rounds_stats: usize,
     reads_stats: usize,
+    rounds_cold: usize,
 }
 
 const FULL: Plan = Plan {
@@ -35,6 +36,7 @@ const FULL: Plan = Plan {
     pairs_latency: 10_000,
     rounds_stats: 31,
     reads_stats: 2_000,
+    rounds_cold: 201,
 };
 
 const QUICK: Plan = Plan {
@@ -46,6 +48,7 @@ const QUICK: Plan = Plan {
     pairs_latency: 1_000,
     rounds_stats: 3,
     reads_stats: 200,
+    rounds_cold: 5,
 };
 
 /// Nanoseconds per pair of `n` pairs on this thread.
@@ -171,7 +174,31 @@ fn latency<P: Pool>(pool: &P, n: usize, alloc: &mut Vec<u64>, release: &mut Vec<
     }
 }
 
+/// Bytes swept between two cold pairs: larger than every cache level of the machines this runs
+/// on, so the pool's control words, headers and code are evicted, as an audio callback finds
+/// them once per period.
+const EVICTION_BYTES: usize = 64 << 20;
+
+/// Reads one byte of every cache line of `sweep` (evicting what the caches held).
+#[inline(never)]
+fn evict(sweep: &[u8]) -> u64 {
+    let mut sum = 0u64;
+    for line in sweep.chunks(64) {
+        sum = sum.wrapping_add(u64::from(black_box(line[0])));
+    }
+    sum
+}
+
+/// Ticks of one allocate+release pair (the read overhead is subtracted later).
+#[inline(never)]
+fn cold_pair<P: Pool>(pool: &P) -> u64 {
+    let t0 = ticks();
+    pair(pool);
+    ticks().wrapping_sub(t0)
+}
+
 type Single<'a> = Box<dyn Fn(usize) -> f64 + 'a>;
+type Cold<'a> = Box<dyn Fn() -> u64 + 'a>;
 type Contended<'a> = Box<dyn Fn(Duration) -> [Share; 2] + 'a>;
 type Latency<'a> = Box<dyn Fn(usize, &mut Vec<u64>, &mut Vec<u64>) + 'a>;
 
@@ -179,6 +206,7 @@ struct Contender<'a> {
     id: &'static str,
     label: &'static str,
     single: Single<'a>,
+    cold: Cold<'a>,
     contended: Contended<'a>,
     latency: Option<Latency<'a>>,
 }
@@ -190,6 +218,7 @@ fn contender<'a, P: Pool>(id: &'static str, label: &'static str, pool: &'a P, ti
         id,
         label,
         single: Box::new(move |n| single(pool, n)),
+        cold: Box::new(move || cold_pair(pool)),
         contended: Box::new(move |window| contended(pool, window)),
         latency,
     }
@@ -324,6 +353,18 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         });
     }
 
+    eprintln!("  cold pairs: {} rounds, {} MiB swept before each pair", plan.rounds_cold, EVICTION_BYTES >> 20);
+    let sweep: Vec<u8> = (0..EVICTION_BYTES).map(|i| i as u8).collect();
+    let mut cold_ns = vec![Vec::new(); all.len()];
+    for round in 0..plan.rounds_cold {
+        rotated(all.len(), round, |i| {
+            black_box(evict(&sweep));
+            let t = (all[i].cold)();
+            cold_ns[i].push(calibration.net_ns(t));
+        });
+    }
+    drop(sweep);
+
     eprintln!("  statistics reads: {} rounds x {} reads", plan.rounds_stats, plan.reads_stats);
     type Read<'a> = Box<dyn Fn() + 'a>;
     let reads: [(&str, Read<'_>); 5] = [
@@ -397,7 +438,7 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         json,
         "\"plan\": {{\"quick\": {quick}, \"main_cpu\": {}, \"payload_bytes\": {PAYLOAD_BYTES}, \"buffers\": {BUFFERS}, \
          \"rounds_1t\": {}, \"pairs_1t\": {}, \"rounds_2t\": {}, \"window_ms_2t\": {}, \"rounds_latency\": {}, \
-         \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}}},",
+         \"pairs_latency\": {}, \"rounds_stats\": {}, \"reads_stats\": {}, \"rounds_cold\": {}, \"eviction_bytes\": {}}},",
         main_cpu(),
         plan.rounds_1t,
         plan.pairs_1t,
@@ -406,7 +447,9 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         plan.rounds_latency,
         plan.pairs_latency,
         plan.rounds_stats,
-        plan.reads_stats
+        plan.reads_stats,
+        plan.rounds_cold,
+        EVICTION_BYTES
     );
     json.push_str("\"contenders\": [\n");
     let entries: Vec<String> = all
@@ -419,7 +462,7 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
             let on_each_cpu: Vec<String> = per_cpu.iter().map(|rounds| json_numbers(&rounds[i])).collect();
             format!(
                 "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_1t_per_cpu\": [{}], \
-                 \"ns_per_pair_2t\": [{}, {}], \"cpu_ns_per_pair_2t\": [{}, {}]}}",
+                 \"ns_per_pair_2t\": [{}, {}], \"cpu_ns_per_pair_2t\": [{}, {}], \"cold_ns_per_pair\": {}}}",
                 c.id,
                 c.label,
                 json_numbers(&one_thread[i]),
@@ -427,7 +470,8 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
                 json_numbers(&column(0, false)),
                 json_numbers(&column(1, false)),
                 json_numbers(&column(0, true)),
-                json_numbers(&column(1, true))
+                json_numbers(&column(1, true)),
+                json_numbers(&cold_ns[i])
             )
         })
         .collect();
