@@ -25,6 +25,7 @@ if [ "${1:-}" != "--render" ]; then
   fi
   AES5_BENCH_SOURCE="$source" AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
   echo "== load after the run: $(uptime)"
+  scripts/bench_c_loop.sh
   scripts/bench_cortex_m.sh
 fi
 
