@@ -118,6 +118,40 @@ fn a_corrupted_header_is_quarantined_for_good() {
 }
 
 #[test]
+fn a_quarantined_buffer_stays_out_of_service_even_with_its_header_repaired() {
+    let mut f = Fixture::new();
+    let m = f.init(&RuntimeConfig::default()).unwrap();
+    let h = m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap();
+    // SAFETY: the buffer is held by this test; damaged, then repaired, on purpose.
+    unsafe { (*h.as_ptr()).checksum ^= 1 };
+    assert_eq!(m.release(h.as_ptr()), Err(Status::Corrupted));
+    // SAFETY: as above.
+    unsafe { (*h.as_ptr()).checksum ^= 1 };
+    assert_eq!(m.release(h.as_ptr()), Err(Status::Corrupted), "a quarantined buffer was released");
+    assert_eq!(m.validate(h.as_ptr()), Err(Status::Corrupted));
+    m.transition(AES5_STATE_READY).unwrap();
+    let s = m.pool_statistics(BufferType::Scratch);
+    assert_eq!((s.allocated_buffers, s.quarantined_buffers, s.total_releases), (0, 1, 0));
+    let other = m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap();
+    assert_ne!(other, h);
+    assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
+}
+
+#[test]
+fn a_damaged_header_of_a_free_buffer_is_a_double_release_not_a_quarantine() {
+    let mut f = Fixture::new();
+    let m = f.init(&RuntimeConfig::default()).unwrap();
+    let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+    m.release(h.as_ptr()).unwrap();
+    // SAFETY: the header lies in the fixture's storage; damaged after release on purpose.
+    unsafe { (*h.as_ptr()).checksum ^= 1 };
+    let before = stable_view(&m.statistics());
+    assert_eq!(m.release(h.as_ptr()), Err(Status::DoubleRelease));
+    assert_eq!(stable_view(&m.statistics()), before, "a refused release changed a count");
+    assert_eq!(m.state(), AES5_STATE_ACTIVE);
+}
+
+#[test]
 fn data_size_above_capacity_counts_as_corruption() {
     let mut f = Fixture::new();
     let m = f.init(&RuntimeConfig::default()).unwrap();
