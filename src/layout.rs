@@ -84,9 +84,10 @@ pub struct StorageLayout {
 }
 
 /// Unused bytes between the manager's read-mostly words (identity, configuration, state) and
-/// the pools. Without them, on a multi-core host the state word and the Primary free list's
-/// head share a cache line, and every allocate or release on one core takes that line from
-/// the others (measured: about 40 % of the time of a pair with two threads on one pool).
+/// the pools. Without them, on a multi-core host the state word and the Primary pool's free
+/// word share a cache line, and every allocate or release on one core takes that line from
+/// the others (measured with the earlier free-list core: about 40 % of the time of a pair
+/// with two threads on one pool).
 /// One cache line on hosted targets; nothing on bare metal, whose single core has no
 /// coherence traffic.
 pub(crate) struct CacheLineGap {

@@ -378,7 +378,7 @@ fn manager_allocate_races_shutdown() {
         assert_eq!(s.total_allocations, u64::from(allocated));
         assert_eq!(s.total_releases, u64::from(allocated));
         // BuffersOutstanding is also correct when the allocation had taken a buffer from the
-        // free list and then saw the shutdown and put it back: that return completed it.
+        // free set and then saw the shutdown and put it back: that return completed it.
         assert!(matches!(outcome, Ok(()) | Err(Status::BuffersOutstanding)), "{outcome:?}");
     });
 }

@@ -43,7 +43,7 @@ impl Operation {
     }
 }
 
-/// Attempts of `validate` to read a header while its ownership word stays unchanged.
+/// Attempts of `validate` to read a header while its buffer stays held by the same allocation.
 const VALIDATE_ATTEMPTS: usize = 4;
 
 impl ManagerCore {

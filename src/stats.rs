@@ -185,6 +185,17 @@ mod tests {
     }
 
     #[test]
+    fn without_samples_the_averages_are_zero() {
+        let words = PoolWords::new(3);
+        let gens = generations(3);
+        allocate(&words, &gens);
+        let s = PoolCounters::new().snapshot(&words, &gens, 0, 64);
+        assert_eq!(s.average_utilization, 0.0);
+        assert_eq!(s.average_hold_time_ns, 0);
+        assert_eq!((s.allocated_buffers, s.total_allocations), (1, 1));
+    }
+
+    #[test]
     fn a_quarantined_buffer_counts_its_last_allocation_as_not_released() {
         let words = PoolWords::new(2);
         let gens = generations(2);
