@@ -230,6 +230,16 @@ def render_plot(data, path):
     fig.savefig(path, dpi=100)
 
 
+def code_block(w, path, prefix):
+    """Writes the lines of `path`, without `prefix`, as a fenced block and a blank line."""
+    w("```")
+    with open(path) as f:
+        for line in f:
+            w(line.rstrip().replace(prefix, ""))
+    w("```")
+    w("")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", required=True)
@@ -532,12 +542,7 @@ def main():
         w("2,000,000-pair rounds of this library's C ABI and of glibc `malloc(2048)`+`free`, pinned to")
         w("CPU 0, right after the suite above:")
         w("")
-        w("```")
-        with open(c_loop) as f:
-            for line in f:
-                w(line.rstrip().replace("c_loop: ", ""))
-        w("```")
-        w("")
+        code_block(w, c_loop, "c_loop: ")
         mal = by_id["malloc"].get("ns_per_pair_1t_per_cpu", [])
         ours_cpu = by_id[c_off].get("ns_per_pair_1t_per_cpu", [])
         w("glibc serves 2048 bytes outside its per-thread cache (which ends at 1,032 bytes), so a")
@@ -561,12 +566,7 @@ def main():
             w("Counted in instructions (`valgrind --tool=callgrind` on the same loop, 100,000 pairs per round),")
             w("which no load on the machine changes:")
             w("")
-            w("```")
-            with open(summary) as f:
-                for line in f:
-                    w(line.rstrip().replace("callgrind: ", ""))
-            w("```")
-            w("")
+            code_block(w, summary, "callgrind: ")
     w("## Cortex-M4F under QEMU (instructions)")
     w("")
     if cm is None:
