@@ -210,6 +210,10 @@ mod tests {
         assert!(expected > u64::from(u32::MAX));
         s.add(u64::MAX);
         assert_eq!(s.read(), expected + u64::from(MAX_ADD), "oversized adds saturate");
+        // The saturation is below 2^31, so one add crosses at most one multiple of 2^31.
+        let fresh = SplitSum::new();
+        fresh.add(u64::MAX);
+        assert_eq!(fresh.read(), 0x7FFF_FFFF);
     }
 
     #[test]
