@@ -7,7 +7,9 @@
 # so the fuzzer is guided by the branches of the Rust code as well as the target's.
 #
 #   scripts/fuzz.sh --seconds 600     # fuzz for ten minutes (new inputs go to build/fuzz/corpus)
-#   scripts/fuzz.sh --seconds 60      # what CI runs
+#   scripts/fuzz.sh --runs 1500000    # what CI runs: a fixed seed and number of inputs, from
+#                                     # the committed corpus only, with address randomisation
+#                                     # off, so a failure replays exactly on the same revision
 #   scripts/fuzz.sh --minimize        # merge build/fuzz/corpus into fuzz/corpus, minimised
 #   scripts/fuzz.sh --replay FILE...  # run the target on given inputs (e.g. a crash file)
 #
@@ -19,14 +21,16 @@ scripts/setup.sh
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
 seconds=60
+runs=""
 mode=fuzz
 replay=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; mode=reproducible; shift 2 ;;
     --minimize) mode=minimize; shift ;;
     --replay) mode=replay; shift; replay=("$@"); break ;;
-    *) echo "usage: $0 [--seconds N] [--minimize] [--replay FILE...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--seconds N | --runs N] [--minimize] [--replay FILE...]" >&2; exit 2 ;;
   esac
 done
 
@@ -53,6 +57,14 @@ case "$mode" in
   fuzz)
     exec "./$out/fuzz_api" -max_total_time="$seconds" -max_len=1024 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$out/artifacts/" "$out/corpus" fuzz/corpus fuzz/regressions
+    ;;
+  reproducible)
+    # The harness compares pointers into static storage, so address randomisation would
+    # change what the fuzzer learns from one run to the next; setarch -R turns it off, and
+    # -reload=0 stops the timed rereading of the corpus directory.
+    rm -rf "$out/reproducible-corpus" && mkdir -p "$out/reproducible-corpus"
+    exec setarch "$(uname -m)" -R "./$out/fuzz_api" -seed=1 -runs="$runs" -reload=0 -max_len=1024 -timeout=10 \
+      -print_final_stats=1 -artifact_prefix="$out/artifacts/" "$out/reproducible-corpus" fuzz/corpus fuzz/regressions
     ;;
   minimize)
     rm -rf "$out/minimized" && mkdir -p "$out/minimized"

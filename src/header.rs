@@ -127,20 +127,32 @@ impl FormatWords {
     }
 }
 
+/// A bijection of the checksum state whose output difference depends on the state itself:
+/// multiply, swap the halves, multiply. A change in any bit (the top bit included, which one
+/// multiply alone carries unchanged) comes out spread over many bits by the second multiply's
+/// carries, so a later word cannot cancel it with a simple pattern of flipped bits.
+#[inline(always)]
+const fn scramble(x: u32) -> u32 {
+    x.wrapping_mul(MIX).rotate_left(16).wrapping_mul(MIX)
+}
+
 /// Checksum of the per-allocation fields a header carries (sequence number and format words),
-/// seeded by the buffer's id. Each word enters by exclusive or (rotated apart) and the sum is
-/// mixed once, so changing any single field always changes it; the fixed identity (id, type,
-/// capacity, data pointer, magic) is compared field by field.
+/// seeded by the buffer's id.
+///
+/// The words enter one at a time, `state = scramble(state) ^ word`. Every step is a bijection
+/// of the word and of the state before it, so a change confined to any one field always
+/// changes the checksum. A change to several fields goes unnoticed only when each later change
+/// matches the scrambled difference of the earlier ones: about one chance in 2^32 for stray
+/// writes, where a sum of rotated words (linear in every bit) was cancelled by two flipped
+/// bits. The fixed identity (id, type, capacity, data pointer, magic) is compared field by
+/// field, not checksummed.
 #[inline(always)]
 pub(crate) const fn checksum(buffer_id: u32, sequence: u32, words: &FormatWords) -> u32 {
-    let folded = buffer_id.wrapping_mul(MIX)
-        ^ sequence
-        ^ words.rate.rotate_left(5)
-        ^ words.channels_bits.rotate_left(11)
-        ^ words.frame.rotate_left(17)
-        ^ words.container.rotate_left(23);
-    let h = folded.wrapping_mul(MIX);
-    h ^ (h >> 15)
+    let mut state = buffer_id.wrapping_mul(MIX) ^ sequence;
+    state = scramble(state) ^ words.rate;
+    state = scramble(state) ^ words.channels_bits;
+    state = scramble(state) ^ words.frame;
+    scramble(state) ^ words.container
 }
 
 /// Reads one field of a header that another context may be writing (a caller misusing the
@@ -368,5 +380,94 @@ mod tests {
         h.restore_identity(&id);
         h.stamp(id.buffer_id, 1, &FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), id.buffer_type), 64, 0);
         assert!(h.is_intact(&id));
+    }
+
+    /// The byte ranges of the words the checksum covers, with the bits of each that only the
+    /// checksum guards (the frame word's upper half is the caller's `buffer_flags`, the
+    /// container's top byte is the buffer type, compared directly).
+    const CHECKSUMMED_WORDS: [(usize, u32); 5] = [
+        (core::mem::offset_of!(AudioBuffer, sequence_number), u32::MAX),
+        (core::mem::offset_of!(AudioBuffer, sample_rate_hz), u32::MAX),
+        (core::mem::offset_of!(AudioBuffer, channel_count), u32::MAX),
+        (core::mem::offset_of!(AudioBuffer, frame_size_samples), 0xFFFF),
+        (core::mem::offset_of!(AudioBuffer, sample_packing), 0x00FF_FFFF),
+    ];
+
+    fn flip_bit(h: &mut AudioBuffer, offset: usize, bit: u32) {
+        let bytes: *mut u8 = (h as *mut AudioBuffer).cast();
+        // SAFETY: `offset` + bit / 8 lies inside the header (the offsets above are fields).
+        unsafe { *bytes.add(offset + (bit / 8) as usize) ^= 1 << (bit % 8) };
+    }
+
+    #[test]
+    fn one_bit_flipped_in_each_of_two_checksummed_words_is_always_detected() {
+        let mut data = [0u8; 64];
+        let id = identity(&mut data);
+        let formats = [AudioFormat::pcm(48_000, 2, 16, 256), AudioFormat::pcm(192_000, 8, 32, 1024)];
+        let mut pairs = 0u32;
+        for (n, fmt) in formats.iter().enumerate() {
+            let mut h = AudioBuffer::fresh(&id);
+            h.stamp(id.buffer_id, 1 + 1000 * n as u32, &FormatWords::of(fmt, id.buffer_type), 64, 0);
+            assert!(h.is_intact(&id));
+            for (i, &(offset_a, bits_a)) in CHECKSUMMED_WORDS.iter().enumerate() {
+                for &(offset_b, bits_b) in &CHECKSUMMED_WORDS[i + 1..] {
+                    for a in (0..32).filter(|a| bits_a >> a & 1 == 1) {
+                        for b in (0..32).filter(|b| bits_b >> b & 1 == 1) {
+                            let mut copy = h;
+                            flip_bit(&mut copy, offset_a, a);
+                            flip_bit(&mut copy, offset_b, b);
+                            assert!(!copy.is_intact(&id), "bit {a} at +{offset_a} and bit {b} at +{offset_b}");
+                            pairs += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(pairs, 2 * 7_296, "every pair of guarded bits in every pair of words");
+    }
+
+    #[test]
+    fn random_writes_of_up_to_eight_bytes_to_owned_fields_are_detected() {
+        let mut data = [0u8; 64];
+        let id = identity(&mut data);
+        let mut h = AudioBuffer::fresh(&id);
+        h.stamp(id.buffer_id, 9, &FormatWords::of(&AudioFormat::pcm(44_100, 2, 24, 512), id.buffer_type), 64, 0);
+        let checksum_at = core::mem::offset_of!(AudioBuffer, checksum);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut detected = 0u32;
+        for _ in 0..200_000 {
+            let r = next();
+            let len = 1 + (r % 8) as usize;
+            let offset = (r >> 8) as usize % (core::mem::size_of::<AudioBuffer>() - len + 1);
+            if (offset..offset + len).contains(&checksum_at) || (offset..offset + len).contains(&(checksum_at + 3)) {
+                continue;
+            }
+            let mut copy = h;
+            let bytes: *mut u8 = (&mut copy as *mut AudioBuffer).cast();
+            let values = next().to_le_bytes();
+            for (k, v) in values.iter().take(len).enumerate() {
+                // SAFETY: offset + len <= size_of::<AudioBuffer>().
+                unsafe { *bytes.add(offset + k) = *v };
+            }
+            let owned_changed = CHECKSUMMED_WORDS.iter().any(|&(at, bits)| {
+                let word = |x: &AudioBuffer| {
+                    let p: *const u8 = (x as *const AudioBuffer).cast();
+                    // SAFETY: `at` is a 4-aligned field offset inside the header.
+                    unsafe { p.add(at).cast::<u32>().read() }
+                };
+                (word(&copy) ^ word(&h)) & bits != 0
+            });
+            if owned_changed {
+                assert!(!copy.is_intact(&id), "{len} bytes at +{offset} went unnoticed");
+                detected += 1;
+            }
+        }
+        assert!(detected > 50_000, "{detected} damaged headers tried");
     }
 }
