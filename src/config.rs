@@ -1,6 +1,7 @@
 //! Runtime configuration (the seed's `RuntimeConfiguration`): defaults, validation, and the
 //! validated form a manager keeps.
 
+use crate::in_place::put;
 use core::ffi::{c_char, c_void};
 
 use crate::clock::Clock;
@@ -85,6 +86,28 @@ impl Default for RuntimeConfig {
     }
 }
 
+impl RuntimeConfig {
+    /// Writes the defaults into `out` field by field (as [`RuntimeConfig::default`], without a
+    /// copy of the structure: no `memcpy` in a firmware image).
+    ///
+    /// # Safety
+    /// `out` must be valid for writes and aligned (its contents may be uninitialised).
+    pub(crate) unsafe fn write_default(out: *mut RuntimeConfig) {
+        put!(out, max_frame_size_samples, AES5_MAX_FRAME_SIZE_SAMPLES);
+        put!(out, max_channels, AES5_MAX_CHANNELS);
+        put!(out, max_sample_rate_hz, AES5_MAX_SAMPLE_RATE_HZ);
+        put!(out, min_success_rate, AES5_DEFAULT_MIN_SUCCESS_RATE);
+        put!(out, allocation_timeout_ns, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS);
+        put!(out, enable_performance_monitoring, 1);
+        put!(out, enable_memory_validation, 1);
+        put!(out, enable_debug_logging, 0);
+        put!(out, now_ns, None);
+        put!(out, clock_context, core::ptr::null_mut());
+        put!(out, log, None);
+        put!(out, log_context, core::ptr::null_mut());
+    }
+}
+
 /// A configuration that passed validation, in the form the hot path reads.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ActiveConfig {
@@ -142,6 +165,17 @@ impl RuntimeConfig {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_defaults_match_the_default() {
+        let mut written = core::mem::MaybeUninit::<RuntimeConfig>::uninit();
+        // SAFETY: a MaybeUninit is valid for writes; every field is written.
+        let written = unsafe {
+            RuntimeConfig::write_default(written.as_mut_ptr());
+            written.assume_init()
+        };
+        assert_eq!(std::format!("{written:?}"), std::format!("{:?}", RuntimeConfig::default()));
+    }
 
     #[test]
     fn the_default_is_valid_and_matches_the_design() {

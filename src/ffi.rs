@@ -35,7 +35,8 @@ fn status(result: Result<(), Status>) -> Aes5Status {
     Status::code_of(&result)
 }
 
-/// The shape of every read-only query: prove the handle, check `out`, run `read`, deliver.
+/// The shape of the read-only queries of a small value: prove the handle, check `out`, run
+/// `read`, deliver.
 ///
 /// # Safety
 /// `manager` must be NULL or a handle returned by init whose storage still exists; `out` must
@@ -45,6 +46,27 @@ unsafe fn query<T>(
     out: *mut T,
     read: impl FnOnce(&ManagerCore) -> Result<T, Status>,
 ) -> Aes5Status {
+    let fill = |core: &ManagerCore, out: *mut T| {
+        let value = read(core)?;
+        // SAFETY: `query_into` checked `out` for NULL; C guarantees alignment and writability.
+        unsafe { deliver(out, value) };
+        Ok(())
+    };
+    // SAFETY: forwarded caller contract; `fill` writes `*out` whole, or nothing on `Err`.
+    unsafe { query_into(manager, out, fill) }
+}
+
+/// The shape of the queries that fill a structure: prove the handle, check `out`, then let
+/// `fill` write every field of `*out` in place (no copy of the structure is made).
+///
+/// # Safety
+/// As [`query`]; `fill` must write every field of `*out` when it returns `Ok`, and none when
+/// it returns `Err`.
+unsafe fn query_into<T>(
+    manager: *const BufferManager,
+    out: *mut T,
+    fill: impl FnOnce(&ManagerCore, *mut T) -> Result<(), Status>,
+) -> Aes5Status {
     // SAFETY: a non-null handle comes from init (the caller's contract).
     let core = match unsafe { ManagerCore::from_handle(manager) } {
         Ok(core) => core,
@@ -53,11 +75,7 @@ unsafe fn query<T>(
     if out.is_null() {
         return Status::NullPointer.code();
     }
-    match read(core) {
-        // SAFETY: checked for NULL above.
-        Ok(value) => unsafe { deliver(out, value) },
-        Err(e) => e.code(),
-    }
+    status(fill(core, out))
 }
 
 /// The shape of the format helpers: check both pointers, compute, deliver.
@@ -98,8 +116,9 @@ pub unsafe extern "C" fn aes5_runtime_config_default(out_config: *mut RuntimeCon
     if out_config.is_null() {
         return Status::NullPointer.code();
     }
-    // SAFETY: checked for NULL above.
-    unsafe { deliver(out_config, RuntimeConfig::default()) }
+    // SAFETY: checked for NULL above; C guarantees alignment and writability.
+    unsafe { RuntimeConfig::write_default(out_config) };
+    AES5_OK
 }
 
 /// Initialises a manager in caller-owned storage.
@@ -377,7 +396,14 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_statistics(
     out: *mut ManagerStatistics,
 ) -> Aes5Status {
     // SAFETY: forwarded caller contract.
-    unsafe { query(manager, out, |core| Ok(core.statistics())) }
+    // SAFETY: forwarded caller contract; `out` was checked for NULL and C guarantees the
+    // alignment and writability of the object it passes.
+    unsafe {
+        query_into(manager, out, |core, out| {
+            core.write_statistics(out);
+            Ok(())
+        })
+    }
 }
 
 /// Copies the statistics of one buffer type.
@@ -399,12 +425,16 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_pool_statistics(
     r#type: Aes5BufferType,
     out: *mut PoolStatistics,
 ) -> Aes5Status {
-    let read = |core: &ManagerCore| match BufferType::from_raw(r#type) {
-        Some(buffer_type) => Ok(core.pool_statistics(buffer_type)),
+    let fill = |core: &ManagerCore, out: *mut PoolStatistics| match BufferType::from_raw(r#type) {
+        Some(buffer_type) => {
+            // SAFETY: `out` was checked for NULL; C guarantees alignment and writability.
+            unsafe { core.write_pool_statistics(buffer_type, out) };
+            Ok(())
+        }
         None => Err(Status::InvalidArgument),
     };
     // SAFETY: forwarded caller contract.
-    unsafe { query(manager, out, read) }
+    unsafe { query_into(manager, out, fill) }
 }
 
 /// Copies the real-time metrics.
@@ -424,7 +454,13 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_metrics(
     out: *mut RealtimeMetrics,
 ) -> Aes5Status {
     // SAFETY: forwarded caller contract.
-    unsafe { query(manager, out, |core| Ok(core.metrics())) }
+    // SAFETY: as in `aes5_buffer_manager_get_statistics`.
+    unsafe {
+        query_into(manager, out, |core, out| {
+            core.write_metrics(out);
+            Ok(())
+        })
+    }
 }
 
 /// Builds the performance report: metrics, trend analysis of the history snapshots taken in
@@ -449,7 +485,13 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_performance_report(
     out: *mut PerformanceReport,
 ) -> Aes5Status {
     // SAFETY: forwarded caller contract.
-    unsafe { query(manager, out, |core| Ok(core.performance_report(analysis_period_ns))) }
+    // SAFETY: as in `aes5_buffer_manager_get_statistics`.
+    unsafe {
+        query_into(manager, out, |core, out| {
+            core.write_performance_report(analysis_period_ns, out);
+            Ok(())
+        })
+    }
 }
 
 /// Describes how `aes5_buffer_manager_storage_t` is divided (control block, headers,

@@ -2,6 +2,7 @@
 //! magic number and checksum that detect damage.
 
 use crate::format::AudioFormat;
+use crate::in_place::put;
 
 /// Magic number of an intact buffer header: ASCII "AES5".
 pub const AES5_BUFFER_MAGIC: u32 = 0x4145_5335;
@@ -208,6 +209,7 @@ impl AudioBuffer {
     }
 
     /// A header for `identity` as initialisation leaves it (no allocation yet).
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn fresh(identity: &SlotIdentity) -> AudioBuffer {
         AudioBuffer {
             buffer_id: identity.buffer_id,
@@ -217,6 +219,19 @@ impl AudioBuffer {
             magic_number: AES5_BUFFER_MAGIC,
             ..AudioBuffer::default()
         }
+    }
+
+    /// Writes the fixed identity into the header at `header`, field by field (init, over a
+    /// zeroed header).
+    ///
+    /// # Safety
+    /// `header` must be valid for writes and aligned.
+    pub(crate) unsafe fn write_identity(header: *mut AudioBuffer, identity: &SlotIdentity) {
+        put!(header, buffer_id, identity.buffer_id);
+        put!(header, buffer_type, identity.buffer_type);
+        put!(header, buffer_capacity_bytes, identity.capacity);
+        put!(header, data_pointer, identity.data);
+        put!(header, magic_number, AES5_BUFFER_MAGIC);
     }
 
     /// Writes the fixed identity again (allocation with validation off, where a damaged

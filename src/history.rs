@@ -60,6 +60,7 @@ struct Entry {
 }
 
 impl Entry {
+    #[cfg_attr(not(any(test, loom)), allow(dead_code))]
     fn new() -> Self {
         Entry {
             sequence: AtomicU32::new(0),
@@ -82,13 +83,22 @@ pub(crate) struct HistoryRing {
 
 const READ_ATTEMPTS: usize = 4;
 
-impl HistoryRing {
-    pub(crate) fn new() -> Self {
+// SAFETY: every field of a new ring is a zero `AtomicU32` (tested in `in_place`).
+unsafe impl crate::in_place::ZeroInitial for HistoryRing {
+    fn initial() -> Self {
         HistoryRing {
             next_ticket: AtomicU32::new(0),
             dropped: AtomicU32::new(0),
             entries: core::array::from_fn(|_| Entry::new()),
         }
+    }
+}
+
+impl HistoryRing {
+    /// An empty ring (init writes it in place, as zero words).
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
+        <Self as crate::in_place::ZeroInitial>::initial()
     }
 
     /// Records a snapshot; never waits. Returns false when the snapshot was dropped because

@@ -9,6 +9,8 @@
 //! ```
 
 use core::cell::UnsafeCell;
+
+use crate::in_place::ZeroInitial;
 use core::mem::{align_of, size_of};
 
 use crate::config::ActiveConfig;
@@ -131,6 +133,33 @@ pub(crate) struct MetricCells {
 pub(crate) struct WarningWindow {
     pub attempts_at_entry: AtomicCounter,
     pub failures_at_entry: AtomicCounter,
+}
+
+// SAFETY: all fields are zero counters (tested in `in_place`).
+unsafe impl ZeroInitial for ManagerCounters {
+    fn initial() -> Self {
+        ManagerCounters {
+            rejected_allocations: AtomicCounter::new(0),
+            rejected_releases: AtomicCounter::new(0),
+            validation_errors: AtomicCounter::new(0),
+            corruption_detected: AtomicCounter::new(0),
+            timeout_errors: AtomicCounter::new(0),
+        }
+    }
+}
+
+// SAFETY: both fields are zero counters (tested in `in_place`).
+unsafe impl ZeroInitial for WarningWindow {
+    fn initial() -> Self {
+        WarningWindow { attempts_at_entry: AtomicCounter::new(0), failures_at_entry: AtomicCounter::new(0) }
+    }
+}
+
+// SAFETY: zero counters (tested in `in_place`).
+unsafe impl ZeroInitial for [AtomicCounter; TOTAL_SLOTS] {
+    fn initial() -> Self {
+        core::array::from_fn(|_| AtomicCounter::new(0))
+    }
 }
 
 /// The control block at the start of the storage.

@@ -31,6 +31,7 @@ mod format;
 mod geometry;
 mod header;
 mod history;
+mod in_place;
 mod layout;
 mod lifecycle;
 #[cfg(all(test, loom))]

@@ -10,11 +10,8 @@ use crate::geometry::{
     POOL_FIRST_SLOT, TOTAL_SLOTS,
 };
 use crate::header::{AudioBuffer, SlotIdentity};
-use crate::history::HistoryRing;
-use crate::layout::{
-    BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, ManagerCounters, MetricCells, WarningWindow,
-    MANAGER_MAGIC,
-};
+use crate::in_place::{write_initial, zero_words};
+use crate::layout::{BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, MetricCells, MANAGER_MAGIC};
 use crate::manager::Operation;
 use crate::metrics::TimingCells;
 use crate::pool::PoolWords;
@@ -24,7 +21,7 @@ use crate::state::{
 };
 use crate::stats::PoolCounters;
 use crate::status::Status;
-use crate::sync::{AtomicCounter, AtomicU32, Ordering};
+use crate::sync::{AtomicU32, Ordering};
 use crate::wide_sum::WideStamp;
 
 impl ManagerCore {
@@ -86,37 +83,30 @@ impl ManagerCore {
             let pool_counters = addr_of_mut!((*core).pool_counters).cast::<PoolCounters>();
             for (p, &count) in POOL_BUFFER_COUNTS.iter().enumerate() {
                 pools.add(p).write(PoolWords::new(count));
-                pool_counters.add(p).write(PoolCounters::new());
+                write_initial(pool_counters.add(p));
             }
-            let generations = addr_of_mut!((*core).generations).cast::<AtomicCounter>();
+            write_initial(addr_of_mut!((*core).generations));
+            // Headers start as zero words (all-zero is a valid header: integers and a null
+            // pointer); each then gets its fixed identity.
             let headers = addr_of_mut!((*core).headers).cast::<AudioBuffer>();
+            zero_words(headers.cast::<u32>(), size_of::<[AudioBuffer; TOTAL_SLOTS]>() / 4);
             for slot in 0..TOTAL_SLOTS {
                 let p = pool_of_slot(slot);
                 let local = slot - POOL_FIRST_SLOT[p];
-                generations.add(slot).write(AtomicCounter::new(0));
                 let data = storage.cast::<u8>().add(data_offset + POOL_DATA_START[p] + local * POOL_DATA_STRIDE[p]);
                 let identity =
                     SlotIdentity { buffer_id: slot as u32, buffer_type: p as u8, capacity: POOL_BUFFER_BYTES[p], data };
-                headers.add(slot).write(AudioBuffer::fresh(&identity));
+                AudioBuffer::write_identity(headers.add(slot), &identity);
             }
-            addr_of_mut!((*core).counters).write(ManagerCounters {
-                rejected_allocations: AtomicCounter::new(0),
-                rejected_releases: AtomicCounter::new(0),
-                validation_errors: AtomicCounter::new(0),
-                corruption_detected: AtomicCounter::new(0),
-                timeout_errors: AtomicCounter::new(0),
-            });
+            write_initial(addr_of_mut!((*core).counters));
             addr_of_mut!((*core).metrics).write(MetricCells {
                 allocate: TimingCells::new(),
                 release: TimingCells::new(),
                 peak_buffers: AtomicU32::new(0),
                 peak_memory_bytes: AtomicU32::new(0),
             });
-            addr_of_mut!((*core).warning).write(WarningWindow {
-                attempts_at_entry: AtomicCounter::new(0),
-                failures_at_entry: AtomicCounter::new(0),
-            });
-            addr_of_mut!((*core).history).write(HistoryRing::new());
+            write_initial(addr_of_mut!((*core).warning));
+            write_initial(addr_of_mut!((*core).history));
             addr_of_mut!((*core).identity_check).write(Self::identity_check_for(addr));
             addr_of_mut!((*core).magic).write(MANAGER_MAGIC);
         }
@@ -305,6 +295,21 @@ mod tests {
         let handle = &*f.storage as *const BufferManagerStorage as *const BufferManager;
         // SAFETY: the storage is readable; the check must refuse it.
         assert_eq!(unsafe { ManagerCore::from_handle(handle) }.err(), Some(Status::InvalidState));
-        assert!(f.init(&RuntimeConfig::default()).is_ok());
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        // Init wrote every counter, sum, header and history entry over the random bytes.
+        let s = m.statistics();
+        assert_eq!((s.total_operations, s.failed_operations, s.memory_corruption_count), (0, 0, 0));
+        for p in &s.buffer_type_stats {
+            assert_eq!((p.allocated_buffers, p.total_allocations, p.allocation_failures), (0, 0, 0));
+            assert_eq!((p.average_hold_time_ns, p.average_utilization), (0, 0.0));
+        }
+        let metrics = m.metrics();
+        assert_eq!((metrics.timed_allocations, metrics.min_allocation_time_ns, metrics.timeout_errors), (0, 0, 0));
+        let report = m.performance_report(0);
+        assert_eq!((report.trend.sample_count, report.trend.dropped_samples), (0, 0));
+        let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+        assert_eq!(m.validate(h.as_ptr()), Ok(()));
+        // SAFETY: the buffer is held.
+        assert_eq!(unsafe { (*h.as_ptr()).sequence_number }, 1);
     }
 }

@@ -59,9 +59,10 @@ pub struct RealtimeMetrics {
     pub memory_utilization_ratio: f32,
 }
 
-/// Lock-free count, sum, minimum and maximum of one kind of timed operation.
+/// Lock-free sum, minimum and maximum of one kind of timed operation. The count is not kept:
+/// with monitoring and a clock every successful operation is timed, so it is the derived
+/// allocation or release count ([`TimingCells::read`] takes it).
 pub(crate) struct TimingCells {
-    count: AtomicCounter,
     total: WideSum,
     min: AtomicCounter,
     max: AtomicCounter,
@@ -84,25 +85,19 @@ impl Timing {
 
 impl TimingCells {
     pub(crate) fn new() -> Self {
-        TimingCells {
-            count: AtomicCounter::new(0),
-            total: WideSum::new(),
-            min: AtomicCounter::new(CounterValue::MAX),
-            max: AtomicCounter::new(0),
-        }
+        TimingCells { total: WideSum::new(), min: AtomicCounter::new(CounterValue::MAX), max: AtomicCounter::new(0) }
     }
 
     #[inline]
     pub(crate) fn record(&self, ns: u64) {
         let value = to_counter(ns);
         self.total.add(ns);
-        self.count.fetch_add(1, Ordering::Relaxed);
         lower_counter(&self.min, value);
         raise_counter(&self.max, value);
     }
 
-    pub(crate) fn read(&self) -> Timing {
-        let count = load_u64(&self.count, Ordering::Relaxed);
+    /// The figures, with `count` operations timed.
+    pub(crate) fn read(&self, count: u64) -> Timing {
         let min = self.min.load(Ordering::Relaxed);
         Timing {
             count,
@@ -134,11 +129,11 @@ mod tests {
     #[test]
     fn timing_tracks_min_max_and_average() {
         let t = TimingCells::new();
-        assert_eq!(t.read(), Timing::default());
+        assert_eq!(t.read(0), Timing::default());
         for ns in [50, 10, 30] {
             t.record(ns);
         }
-        let r = t.read();
+        let r = t.read(3);
         assert_eq!((r.count, r.total, r.min, r.max, r.average()), (3, 90, 10, 50, 30));
     }
 

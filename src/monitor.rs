@@ -42,10 +42,10 @@ impl ManagerCore {
                 }
                 SampleKind::Release => {
                     self.metrics.release.record(elapsed);
+                    // Every timed release adds a hold time (the number of them is the derived
+                    // release count); the allocation was timed by the same clock.
                     if let Some(p) = self.pool_counters.get(pool) {
-                        if allocated_at != 0 {
-                            p.record_hold(start_ns.saturating_sub(allocated_at));
-                        }
+                        p.record_hold(start_ns.saturating_sub(allocated_at));
                     }
                 }
             }

@@ -2,11 +2,12 @@
 
 use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_FIRST_SLOT, TOTAL_CAPACITY_BYTES};
 use crate::history::Sample;
+use crate::in_place::put;
 use crate::layout::{ManagerCore, REQUIRED_BYTES};
 use crate::metrics::{ratio, RealtimeMetrics};
 use crate::report::{analyze, warnings, PerformanceReport};
 use crate::state::{Aes5ManagerState, BufferType, AES5_BUFFER_TYPE_COUNT};
-use crate::stats::{allocation_counts, AllocationCounts, PoolStatistics};
+use crate::stats::{allocation_counts, write_empty_statistics, AllocationCounts, PoolStatistics};
 use crate::sync::{load_u64, widen, AtomicCounter, Ordering};
 
 /// Manager-wide statistics (the seed's `ManagerStatistics`), with a fixed array of per-type
@@ -57,55 +58,67 @@ impl ManagerCore {
         }
     }
 
-    /// Statistics of one buffer type (zeros with the type set, for types without a pool).
-    pub(crate) fn pool_statistics(&self, buffer_type: BufferType) -> PoolStatistics {
+    /// Writes the statistics of one buffer type into `out` (zeros with the type set, for types
+    /// without a pool).
+    ///
+    /// # Safety
+    /// `out` must be valid for writes and aligned (its contents may be uninitialised).
+    pub(crate) unsafe fn write_pool_statistics(&self, buffer_type: BufferType, out: *mut PoolStatistics) {
         let raw = buffer_type as u32;
-        match buffer_type.pool() {
-            Some(p) => match (self.pools.get(p), self.pool_counters.get(p), POOL_BUFFER_BYTES.get(p)) {
-                (Some(words), Some(counters), Some(&bytes)) => {
-                    counters.snapshot(words, self.pool_generations(p), raw, bytes as u32)
-                }
-                _ => PoolStatistics { buffer_type: raw, ..PoolStatistics::default() },
+        let pool = buffer_type.pool();
+        let parts =
+            pool.and_then(|p| Some((self.pools.get(p)?, self.pool_counters.get(p)?, POOL_BUFFER_BYTES.get(p)?, p)));
+        match parts {
+            // SAFETY: forwarded contract.
+            Some((words, counters, &bytes, p)) => unsafe {
+                counters.write_snapshot(out, words, self.pool_generations(p), raw, bytes as u32, self.timed)
             },
-            None => PoolStatistics { buffer_type: raw, ..PoolStatistics::default() },
+            // SAFETY: forwarded contract.
+            None => unsafe { write_empty_statistics(out, raw) },
         }
     }
 
-    /// The whole statistics structure.
-    pub(crate) fn statistics(&self) -> ManagerStatistics {
-        let mut per_type = [PoolStatistics::default(); AES5_BUFFER_TYPE_COUNT];
-        for (out, buffer_type) in per_type.iter_mut().zip(BufferType::ALL) {
-            *out = self.pool_statistics(buffer_type);
-        }
-        let mut successes = 0u64;
-        let mut allocation_failures = 0u64;
-        for s in &per_type {
-            successes += s.total_allocations + s.total_releases;
-            allocation_failures += s.allocation_failures;
+    /// Writes the whole statistics structure into `out`.
+    ///
+    /// # Safety
+    /// As [`Self::write_pool_statistics`].
+    pub(crate) unsafe fn write_statistics(&self, out: *mut ManagerStatistics) {
+        let (mut successes, mut allocation_failures) = (0u64, 0u64);
+        // SAFETY: `out` is valid for writes, so is its array field; the array has one element
+        // per buffer type.
+        let per_type = unsafe { core::ptr::addr_of_mut!((*out).buffer_type_stats) }.cast::<PoolStatistics>();
+        for (index, buffer_type) in BufferType::ALL.into_iter().enumerate().take(AES5_BUFFER_TYPE_COUNT) {
+            // SAFETY: `index` < AES5_BUFFER_TYPE_COUNT, the array's length.
+            let entry = unsafe { per_type.add(index) };
+            // SAFETY: forwarded contract; the entry is written whole before it is read back.
+            let written = unsafe {
+                self.write_pool_statistics(buffer_type, entry);
+                &*entry
+            };
+            successes += written.total_allocations + written.total_releases;
+            allocation_failures += written.allocation_failures;
         }
         let rejected = load_u64(&self.counters.rejected_allocations, Ordering::Relaxed)
             + load_u64(&self.counters.rejected_releases, Ordering::Relaxed);
         let failed = allocation_failures + rejected;
         let total = successes + failed;
-        ManagerStatistics {
-            current_state: self.state(),
-            state_change_count: self.state_changes.load(Ordering::Relaxed),
-            state_change_timestamp_ns: self.state_change_time_ns.read(),
-            total_operations: total,
-            failed_operations: failed,
-            allocation_failures,
-            validation_failures: load_u64(&self.counters.validation_errors, Ordering::Relaxed),
-            memory_corruption_count: load_u64(&self.counters.corruption_detected, Ordering::Relaxed),
-            operation_success_rate: ratio(successes, total, 1.0),
-            total_memory_usage_bytes: REQUIRED_BYTES as u32,
-            buffer_type_stats: per_type,
-        }
+        put!(out, current_state, self.state());
+        put!(out, state_change_count, self.state_changes.load(Ordering::Relaxed));
+        put!(out, state_change_timestamp_ns, self.state_change_time_ns.read());
+        put!(out, total_operations, total);
+        put!(out, failed_operations, failed);
+        put!(out, allocation_failures, allocation_failures);
+        put!(out, validation_failures, load_u64(&self.counters.validation_errors, Ordering::Relaxed));
+        put!(out, memory_corruption_count, load_u64(&self.counters.corruption_detected, Ordering::Relaxed));
+        put!(out, operation_success_rate, ratio(successes, total, 1.0));
+        put!(out, total_memory_usage_bytes, REQUIRED_BYTES as u32);
     }
 
-    /// The real-time metrics.
-    pub(crate) fn metrics(&self) -> RealtimeMetrics {
-        let allocate = self.metrics.allocate.read();
-        let release = self.metrics.release.read();
+    /// Writes the real-time metrics into `out`.
+    ///
+    /// # Safety
+    /// As [`Self::write_pool_statistics`].
+    pub(crate) unsafe fn write_metrics(&self, out: *mut RealtimeMetrics) {
         let (mut allocations, mut failures, mut releases) = (0u64, 0u64, 0u64);
         for (pool, counters) in self.pool_counters.iter().enumerate() {
             let counts = self.pool_counts(pool);
@@ -113,38 +126,49 @@ impl ManagerCore {
             allocations += widen(counts.allocations);
             failures += load_u64(&counters.allocation_failures, Ordering::Relaxed);
         }
+        // With a clock every successful allocation and release is timed (`monitor`).
+        let timed = |count: u64| if self.timed { count } else { 0 };
+        let allocate = self.metrics.allocate.read(timed(allocations));
+        let release = self.metrics.release.read(timed(releases));
         let (buffers, bytes) = self.usage();
-        RealtimeMetrics {
-            allocation_count: allocations,
-            allocation_failures: failures,
-            timed_allocations: allocate.count,
-            total_allocation_time_ns: allocate.total,
-            min_allocation_time_ns: allocate.min,
-            max_allocation_time_ns: allocate.max,
-            average_allocation_time_ns: allocate.average(),
-            release_count: releases,
-            release_failures: load_u64(&self.counters.rejected_releases, Ordering::Relaxed),
-            timed_releases: release.count,
-            total_release_time_ns: release.total,
-            min_release_time_ns: release.min,
-            max_release_time_ns: release.max,
-            average_release_time_ns: release.average(),
-            validation_errors: load_u64(&self.counters.validation_errors, Ordering::Relaxed),
-            corruption_detected: load_u64(&self.counters.corruption_detected, Ordering::Relaxed),
-            timeout_errors: load_u64(&self.counters.timeout_errors, Ordering::Relaxed),
-            current_allocated_buffers: buffers,
-            peak_allocated_buffers: self.metrics.peak_buffers.load(Ordering::Relaxed).max(buffers),
-            current_memory_usage_bytes: bytes,
-            peak_memory_usage_bytes: self.metrics.peak_memory_bytes.load(Ordering::Relaxed).max(bytes),
-            allocation_success_rate: ratio(allocations, allocations + failures, 1.0),
-            memory_utilization_ratio: ratio(u64::from(bytes), TOTAL_CAPACITY_BYTES as u64, 0.0),
-        }
+        put!(out, allocation_count, allocations);
+        put!(out, allocation_failures, failures);
+        put!(out, timed_allocations, allocate.count);
+        put!(out, total_allocation_time_ns, allocate.total);
+        put!(out, min_allocation_time_ns, allocate.min);
+        put!(out, max_allocation_time_ns, allocate.max);
+        put!(out, average_allocation_time_ns, allocate.average());
+        put!(out, release_count, releases);
+        put!(out, release_failures, load_u64(&self.counters.rejected_releases, Ordering::Relaxed));
+        put!(out, timed_releases, release.count);
+        put!(out, total_release_time_ns, release.total);
+        put!(out, min_release_time_ns, release.min);
+        put!(out, max_release_time_ns, release.max);
+        put!(out, average_release_time_ns, release.average());
+        put!(out, validation_errors, load_u64(&self.counters.validation_errors, Ordering::Relaxed));
+        put!(out, corruption_detected, load_u64(&self.counters.corruption_detected, Ordering::Relaxed));
+        put!(out, timeout_errors, load_u64(&self.counters.timeout_errors, Ordering::Relaxed));
+        put!(out, current_allocated_buffers, buffers);
+        put!(out, peak_allocated_buffers, self.metrics.peak_buffers.load(Ordering::Relaxed).max(buffers));
+        put!(out, current_memory_usage_bytes, bytes);
+        put!(out, peak_memory_usage_bytes, self.metrics.peak_memory_bytes.load(Ordering::Relaxed).max(bytes));
+        put!(out, allocation_success_rate, ratio(allocations, allocations + failures, 1.0));
+        put!(out, memory_utilization_ratio, ratio(u64::from(bytes), TOTAL_CAPACITY_BYTES as u64, 0.0));
     }
 
-    /// The performance report over the last `period_ns` of history (0 = all of it).
-    pub(crate) fn performance_report(&self, period_ns: u64) -> PerformanceReport {
+    /// Writes the performance report over the last `period_ns` of history (0 = all of it)
+    /// into `out`.
+    ///
+    /// # Safety
+    /// As [`Self::write_pool_statistics`].
+    pub(crate) unsafe fn write_performance_report(&self, period_ns: u64, out: *mut PerformanceReport) {
         let now = if self.timed { self.config.clock.now() } else { 0 };
-        let metrics = self.metrics();
+        // SAFETY: forwarded contract; the metrics are written whole before they are read back.
+        let metrics = unsafe {
+            let metrics = core::ptr::addr_of_mut!((*out).metrics);
+            self.write_metrics(metrics);
+            &*metrics
+        };
         let mut samples = [Sample::EMPTY; HISTORY_CAPACITY];
         let count = self.history.read_all(&mut samples);
         let trend = analyze(
@@ -158,13 +182,43 @@ impl ManagerCore {
         let rate_ok = metrics.allocation_count.saturating_mul(1_000_000)
             >= u64::from(self.config.min_success_ppm).saturating_mul(attempts);
         let fast_enough = metrics.average_allocation_time_ns <= self.config.allocation_timeout_ns;
-        PerformanceReport {
-            metrics,
-            trend,
-            monitoring_duration_ns: now.saturating_sub(self.init_time_ns),
-            warnings: warnings(&metrics, self.timed),
-            meets_performance_requirements: fast_enough && rate_ok,
-        }
+        let flags = warnings(metrics, self.timed);
+        put!(out, trend, trend);
+        put!(out, monitoring_duration_ns, now.saturating_sub(self.init_time_ns));
+        put!(out, warnings, flags);
+        put!(out, meets_performance_requirements, fast_enough && rate_ok);
+    }
+
+    /// [`Self::write_pool_statistics`] into a value.
+    pub(crate) fn pool_statistics(&self, buffer_type: BufferType) -> PoolStatistics {
+        let mut out = PoolStatistics::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { self.write_pool_statistics(buffer_type, &mut out) };
+        out
+    }
+
+    /// [`Self::write_statistics`] into a value.
+    pub(crate) fn statistics(&self) -> ManagerStatistics {
+        let mut out = ManagerStatistics::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { self.write_statistics(&mut out) };
+        out
+    }
+
+    /// [`Self::write_metrics`] into a value.
+    pub(crate) fn metrics(&self) -> RealtimeMetrics {
+        let mut out = RealtimeMetrics::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { self.write_metrics(&mut out) };
+        out
+    }
+
+    /// [`Self::write_performance_report`] into a value.
+    pub(crate) fn performance_report(&self, period_ns: u64) -> PerformanceReport {
+        let mut out = PerformanceReport::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { self.write_performance_report(period_ns, &mut out) };
+        out
     }
 }
 

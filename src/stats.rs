@@ -1,6 +1,7 @@
 //! Per-type statistics (the seed's `BufferTypeStatistics`): the counters a pool keeps and the
 //! snapshot copied out to callers.
 
+use crate::in_place::{put, zero_words};
 use crate::pool::PoolWords;
 use crate::state::Aes5BufferType;
 use crate::sync::{load_u64, widen, AtomicCounter, CounterValue, Ordering};
@@ -45,8 +46,9 @@ pub struct PoolStatistics {
 /// the pool's words and its buffers' allocation counts ([`allocation_counts`]).
 pub(crate) struct PoolCounters {
     pub allocation_failures: AtomicCounter,
+    /// Sum of the hold times of the pool's releases (with a clock every successful release
+    /// adds one, so their number is the derived release count).
     pub hold_time_sum_ns: WideSum,
-    pub hold_samples: AtomicCounter,
     pub utilization_sum: WideSum,
     pub utilization_samples: AtomicCounter,
 }
@@ -84,12 +86,20 @@ pub(crate) fn allocation_counts(words: &PoolWords, generations: &[AtomicCounter]
     counts
 }
 
+// SAFETY: every field of new counters is a zero counter or sum (tested in `in_place`).
+unsafe impl crate::in_place::ZeroInitial for PoolCounters {
+    fn initial() -> Self {
+        PoolCounters::new()
+    }
+}
+
 impl PoolCounters {
+    /// Counters at zero (init writes them in place, as zero words).
+    #[cfg_attr(not(any(test, loom)), allow(dead_code))]
     pub(crate) fn new() -> Self {
         PoolCounters {
             allocation_failures: AtomicCounter::new(0),
             hold_time_sum_ns: WideSum::new(),
-            hold_samples: AtomicCounter::new(0),
             utilization_sum: WideSum::new(),
             utilization_samples: AtomicCounter::new(0),
         }
@@ -106,10 +116,49 @@ impl PoolCounters {
     #[inline]
     pub(crate) fn record_hold(&self, held_ns: u64) {
         self.hold_time_sum_ns.add(held_ns);
-        self.hold_samples.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Copies the statistics out.
+    /// Writes the statistics of this pool into `out`, field by field.
+    ///
+    /// # Safety
+    /// `out` must be valid for writes and aligned (its contents may be uninitialised).
+    pub(crate) unsafe fn write_snapshot(
+        &self,
+        out: *mut PoolStatistics,
+        words: &PoolWords,
+        generations: &[AtomicCounter],
+        buffer_type: Aes5BufferType,
+        capacity: u32,
+        timed: bool,
+    ) {
+        let total = generations.len() as u32;
+        let counts = allocation_counts(words, generations);
+        let allocated = words.held(generations.len());
+        let samples = self.utilization_samples.load(Ordering::Relaxed);
+        let sum = self.utilization_sum.read();
+        let holds = if timed { counts.releases } else { 0 };
+        let hold_sum = self.hold_time_sum_ns.read();
+        put!(out, buffer_type, buffer_type);
+        put!(out, total_buffers, total);
+        put!(out, allocated_buffers, allocated);
+        put!(out, peak_allocated, words.peak().max(allocated));
+        put!(out, quarantined_buffers, words.quarantine_set().count_ones());
+        put!(out, buffer_capacity_bytes, capacity);
+        put!(out, allocation_failures, load_u64(&self.allocation_failures, Ordering::Relaxed));
+        put!(out, total_allocations, widen(counts.allocations));
+        put!(out, total_releases, widen(counts.releases));
+        put!(out, average_hold_time_ns, crate::metrics::average(hold_sum, widen(holds)));
+        put!(
+            out,
+            average_utilization,
+            if samples == 0 || total == 0 { 0.0 } else { (sum as f32 / samples as f32 / total as f32).min(1.0) }
+        );
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+impl PoolCounters {
+    /// [`Self::write_snapshot`] into a value.
     pub(crate) fn snapshot(
         &self,
         words: &PoolWords,
@@ -117,31 +166,24 @@ impl PoolCounters {
         buffer_type: Aes5BufferType,
         capacity: u32,
     ) -> PoolStatistics {
-        let total = generations.len() as u32;
-        let counts = allocation_counts(words, generations);
-        let allocated = words.held(generations.len());
-        let samples = self.utilization_samples.load(Ordering::Relaxed);
-        let sum = self.utilization_sum.read();
-        let holds = self.hold_samples.load(Ordering::Relaxed);
-        let hold_sum = self.hold_time_sum_ns.read();
-        PoolStatistics {
-            buffer_type,
-            total_buffers: total,
-            allocated_buffers: allocated,
-            peak_allocated: words.peak().max(allocated),
-            quarantined_buffers: words.quarantine_set().count_ones(),
-            buffer_capacity_bytes: capacity,
-            allocation_failures: load_u64(&self.allocation_failures, Ordering::Relaxed),
-            total_allocations: widen(counts.allocations),
-            total_releases: widen(counts.releases),
-            average_hold_time_ns: crate::metrics::average(hold_sum, widen(holds)),
-            average_utilization: if samples == 0 || total == 0 {
-                0.0
-            } else {
-                (sum as f32 / samples as f32 / total as f32).min(1.0)
-            },
-        }
+        let mut out = PoolStatistics::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { self.write_snapshot(&mut out, words, generations, buffer_type, capacity, true) };
+        out
     }
+}
+
+/// Writes the statistics of a type without a pool into `out`: the type, and zeros.
+///
+/// # Safety
+/// As [`PoolCounters::write_snapshot`].
+pub(crate) unsafe fn write_empty_statistics(out: *mut PoolStatistics, buffer_type: Aes5BufferType) {
+    // Every field is an integer or a float, for which zero bytes are 0 (volatile words: a run
+    // of zero stores would otherwise become a call to `memset`).
+    const { assert!(core::mem::size_of::<PoolStatistics>() % 4 == 0) };
+    // SAFETY: `out` is valid for writes of a PoolStatistics and aligned (to 8, so to 4).
+    unsafe { zero_words(out.cast::<u32>(), core::mem::size_of::<PoolStatistics>() / 4) };
+    put!(out, buffer_type, buffer_type);
 }
 
 #[cfg(all(test, not(loom)))]
@@ -173,13 +215,12 @@ mod tests {
         assert!(words.give_back(a));
         c.sample_utilization(1);
         c.record_hold(300);
-        c.record_hold(100);
         c.allocation_failures.fetch_add(1, Ordering::Relaxed);
         let s = c.snapshot(&words, &gens, 1, 2048);
         assert_eq!(s.buffer_type, 1);
         assert_eq!((s.total_buffers, s.allocated_buffers, s.peak_allocated), (4, 1, 2));
         assert_eq!((s.total_allocations, s.total_releases, s.allocation_failures), (2, 1, 1));
-        assert_eq!(s.average_hold_time_ns, 200);
+        assert_eq!(s.average_hold_time_ns, 300, "one release, held 300 ns");
         assert!((s.average_utilization - (4.0 / 3.0 / 4.0)).abs() < 1e-6);
         assert_eq!(s.buffer_capacity_bytes, 2048);
     }
