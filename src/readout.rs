@@ -7,7 +7,7 @@ use crate::layout::{ManagerCore, REQUIRED_BYTES};
 use crate::metrics::{ratio, RealtimeMetrics};
 use crate::report::{analyze, warnings, PerformanceReport};
 use crate::state::{Aes5ManagerState, BufferType, AES5_BUFFER_TYPE_COUNT};
-use crate::stats::{allocation_counts, write_empty_statistics, AllocationCounts, PoolStatistics};
+use crate::stats::{allocation_counts, write_empty_statistics, AllocationCounts, Monitoring, PoolStatistics};
 use crate::sync::{load_u64, widen, AtomicCounter, Ordering};
 
 /// Manager-wide statistics (the seed's `ManagerStatistics`), with a fixed array of per-type
@@ -71,7 +71,14 @@ impl ManagerCore {
         match parts {
             // SAFETY: forwarded contract.
             Some((words, counters, &bytes, p)) => unsafe {
-                counters.write_snapshot(out, words, self.pool_generations(p), raw, bytes as u32, self.timed)
+                counters.write_snapshot(
+                    out,
+                    words,
+                    self.pool_generations(p),
+                    raw,
+                    bytes as u32,
+                    Monitoring { sampled: self.config.monitoring, timed: self.timed },
+                )
             },
             // SAFETY: forwarded contract.
             None => unsafe { write_empty_statistics(out, raw) },

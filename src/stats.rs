@@ -49,8 +49,19 @@ pub(crate) struct PoolCounters {
     /// Sum of the hold times of the pool's releases (with a clock every successful release
     /// adds one, so their number is the derived release count).
     pub hold_time_sum_ns: WideSum,
+    /// Sum of the buffers held at each utilisation sample (their number is derived, see
+    /// [`Monitoring::sampled`]).
     pub utilization_sum: WideSum,
-    pub utilization_samples: AtomicCounter,
+}
+
+/// What monitoring recorded for every operation, so which sums have one term per operation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Monitoring {
+    /// Monitoring was on: every successful allocate and release, and every pool-empty
+    /// refusal, added one utilisation sample.
+    pub sampled: bool,
+    /// Monitoring was on with a clock: every successful release added one hold time.
+    pub timed: bool,
 }
 
 /// Allocations and releases of one pool, derived.
@@ -101,7 +112,6 @@ impl PoolCounters {
             allocation_failures: AtomicCounter::new(0),
             hold_time_sum_ns: WideSum::new(),
             utilization_sum: WideSum::new(),
-            utilization_samples: AtomicCounter::new(0),
         }
     }
 
@@ -109,7 +119,6 @@ impl PoolCounters {
     #[inline]
     pub(crate) fn sample_utilization(&self, allocated: u32) {
         self.utilization_sum.add(u64::from(allocated));
-        self.utilization_samples.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records how long a buffer was held (monitoring on).
@@ -129,14 +138,19 @@ impl PoolCounters {
         generations: &[AtomicCounter],
         buffer_type: Aes5BufferType,
         capacity: u32,
-        timed: bool,
+        monitoring: Monitoring,
     ) {
         let total = generations.len() as u32;
         let counts = allocation_counts(words, generations);
         let allocated = words.held(generations.len());
-        let samples = self.utilization_samples.load(Ordering::Relaxed);
+        let failures = load_u64(&self.allocation_failures, Ordering::Relaxed);
+        let samples = if monitoring.sampled {
+            widen(counts.allocations).wrapping_add(widen(counts.releases)).wrapping_add(failures)
+        } else {
+            0
+        };
         let sum = self.utilization_sum.read();
-        let holds = if timed { counts.releases } else { 0 };
+        let holds = if monitoring.timed { counts.releases } else { 0 };
         let hold_sum = self.hold_time_sum_ns.read();
         put!(out, buffer_type, buffer_type);
         put!(out, total_buffers, total);
@@ -144,7 +158,7 @@ impl PoolCounters {
         put!(out, peak_allocated, words.peak().max(allocated));
         put!(out, quarantined_buffers, words.quarantine_set().count_ones());
         put!(out, buffer_capacity_bytes, capacity);
-        put!(out, allocation_failures, load_u64(&self.allocation_failures, Ordering::Relaxed));
+        put!(out, allocation_failures, failures);
         put!(out, total_allocations, widen(counts.allocations));
         put!(out, total_releases, widen(counts.releases));
         put!(out, average_hold_time_ns, crate::metrics::average(hold_sum, widen(holds)));
@@ -168,7 +182,16 @@ impl PoolCounters {
     ) -> PoolStatistics {
         let mut out = PoolStatistics::default();
         // SAFETY: a reference is valid for writes.
-        unsafe { self.write_snapshot(&mut out, words, generations, buffer_type, capacity, true) };
+        unsafe {
+            self.write_snapshot(
+                &mut out,
+                words,
+                generations,
+                buffer_type,
+                capacity,
+                Monitoring { sampled: true, timed: true },
+            )
+        };
         out
     }
 }
@@ -215,13 +238,16 @@ mod tests {
         assert!(words.give_back(a));
         c.sample_utilization(1);
         c.record_hold(300);
+        // A refusal counts and samples too (what `pool_exhausted` does).
         c.allocation_failures.fetch_add(1, Ordering::Relaxed);
+        c.sample_utilization(1);
         let s = c.snapshot(&words, &gens, 1, 2048);
         assert_eq!(s.buffer_type, 1);
         assert_eq!((s.total_buffers, s.allocated_buffers, s.peak_allocated), (4, 1, 2));
         assert_eq!((s.total_allocations, s.total_releases, s.allocation_failures), (2, 1, 1));
         assert_eq!(s.average_hold_time_ns, 300, "one release, held 300 ns");
-        assert!((s.average_utilization - (4.0 / 3.0 / 4.0)).abs() < 1e-6);
+        // Four samples (two allocations, one release, one refusal) of 1, 2, 1 and 1 buffers.
+        assert!((s.average_utilization - (5.0 / 4.0 / 4.0)).abs() < 1e-6);
         assert_eq!(s.buffer_capacity_bytes, 2048);
     }
 
