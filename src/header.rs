@@ -208,17 +208,14 @@ impl AudioBuffer {
         }
     }
 
-    /// A header for `identity` as initialisation leaves it (no allocation yet).
+    /// A header for `identity` as initialisation leaves it (no allocation yet): zeros and the
+    /// identity, written as init writes it.
     #[cfg(all(test, not(loom)))]
     pub(crate) fn fresh(identity: &SlotIdentity) -> AudioBuffer {
-        AudioBuffer {
-            buffer_id: identity.buffer_id,
-            buffer_type: identity.buffer_type,
-            buffer_capacity_bytes: identity.capacity,
-            data_pointer: identity.data,
-            magic_number: AES5_BUFFER_MAGIC,
-            ..AudioBuffer::default()
-        }
+        let mut header = AudioBuffer::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { Self::write_identity(&mut header, identity) };
+        header
     }
 
     /// Writes the fixed identity into the header at `header`, field by field (init, over a
@@ -376,7 +373,8 @@ mod tests {
         h.buffer_flags = 0xBEEF;
         h.timestamp_ns = 5;
         h.processing_count = 9;
-        let fmt = AudioFormat { sample_packing: 1, rate_pull: 2, ..AudioFormat::pcm(44_100, 7, 24, 333) };
+        let fmt =
+            AudioFormat { sample_packing: 1, sample_encoding: 1, rate_pull: 2, ..AudioFormat::pcm(44_100, 7, 24, 333) };
         h.stamp(id.buffer_id, 4, &FormatWords::of(&fmt, id.buffer_type), 60, 77);
         assert_eq!(h.format(), fmt);
         assert_eq!((h.buffer_flags, h.timestamp_ns, h.processing_count), (0, 0, 0));
@@ -410,8 +408,13 @@ mod tests {
 
     fn flip_bit(h: &mut AudioBuffer, offset: usize, bit: u32) {
         let bytes: *mut u8 = (h as *mut AudioBuffer).cast();
-        // SAFETY: `offset` + bit / 8 lies inside the header (the offsets above are fields).
+        // SAFETY: the offsets above are 4-aligned fields; a word from there lies inside the
+        // header, and so does the byte `offset + bit / 8`.
+        let word = |bytes: *mut u8| unsafe { u32::from_le(bytes.add(offset).cast::<u32>().read()) };
+        let before = word(bytes);
+        // SAFETY: as above.
         unsafe { *bytes.add(offset + (bit / 8) as usize) ^= 1 << (bit % 8) };
+        assert_eq!(word(bytes) ^ before, 1 << bit, "flipped exactly bit {bit} of the word at +{offset}");
     }
 
     #[test]

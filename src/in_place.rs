@@ -79,6 +79,23 @@ mod tests {
         bytes.iter().all(|&b| b == 0)
     }
 
+    /// A type that breaks the trait's contract, to show the check can fail (never written
+    /// with `write_initial`).
+    struct NotZero(u32);
+
+    // SAFETY: deliberately false; only `initial_is_all_zero` looks at it.
+    unsafe impl ZeroInitial for NotZero {
+        fn initial() -> Self {
+            NotZero(1)
+        }
+    }
+
+    #[test]
+    fn the_check_refuses_a_type_that_does_not_start_as_zero() {
+        assert_eq!(NotZero::initial().0, 1);
+        assert!(!initial_is_all_zero::<NotZero>());
+    }
+
     #[test]
     fn every_zero_initial_type_starts_as_zero_bytes() {
         use crate::history::HistoryRing;
