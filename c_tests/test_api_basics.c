@@ -282,10 +282,15 @@ int main(void) {
     CHECK_EQ(report.metrics.allocation_count, AES5_TEST_TOTAL_BUFFERS);
     CHECK_EQ(report.metrics.current_memory_usage_bytes, total_bytes);
     CHECK_EQ(report.trend.analysis_period_ns, 0);
-    CHECK_EQ(report.trend.sample_count, AES5_TEST_TOTAL_BUFFERS < AES5_HISTORY_CAPACITY
-                                            ? AES5_TEST_TOTAL_BUFFERS : AES5_HISTORY_CAPACITY);
+    /* The trend needs a clock: intervals from init (or the oldest snapshot) to the report;
+     * how many 100 ms snapshots a slow run took varies. */
+    if (AES5_TEST_HOSTED_CLOCK) {
+        CHECK(report.trend.sample_count >= 1 && report.trend.sample_count <= AES5_HISTORY_CAPACITY);
+    } else {
+        CHECK_EQ(report.trend.sample_count, 0);
+    }
     CHECK_EQ(report.trend.dropped_samples, 0);
-    CHECK(report.trend.peak_memory_utilization == 1.0f);
+    CHECK(report.trend.peak_memory_utilization == (AES5_TEST_HOSTED_CLOCK ? 1.0f : 0.0f));
     CHECK((report.warnings & AES5_WARNING_HIGH_UTILIZATION) != 0);
     CHECK_EQ(report.warnings & (AES5_WARNING_LOW_SUCCESS_RATE | AES5_WARNING_CORRUPTION), 0);
     CHECK_EQ(report.warnings & AES5_WARNING_NOT_MONITORED, AES5_TEST_HOSTED_CLOCK ? 0 : AES5_WARNING_NOT_MONITORED);
@@ -326,8 +331,7 @@ int main(void) {
     CHECK(metrics.memory_utilization_ratio == 0.0f);
     CHECK_STATUS(aes5_buffer_manager_get_performance_report(m, 0, &report), AES5_OK);
     CHECK_EQ(report.metrics.release_count, AES5_TEST_TOTAL_BUFFERS);
-    CHECK_EQ(report.trend.sample_count, 2u * AES5_TEST_TOTAL_BUFFERS < AES5_HISTORY_CAPACITY
-                                            ? 2u * AES5_TEST_TOTAL_BUFFERS : AES5_HISTORY_CAPACITY);
+    CHECK_EQ(report.trend.sample_count == 0, !AES5_TEST_HOSTED_CLOCK);
     CHECK_EQ(report.warnings & (AES5_WARNING_LOW_SUCCESS_RATE | AES5_WARNING_CORRUPTION |
                                 AES5_WARNING_HIGH_UTILIZATION), 0);
 

@@ -77,6 +77,9 @@ static void test_config_fields(void) {
     BAD_CONFIG(max_sample_rate_hz, AES5_MAX_SAMPLE_RATE_HZ + 1);
     BAD_CONFIG(allocation_timeout_ns, 0);
     BAD_CONFIG(allocation_timeout_ns, AES5_MIN_ALLOCATION_TIMEOUT_NS - 1);
+    BAD_CONFIG(trend_interval_ns, 0);
+    BAD_CONFIG(trend_interval_ns, AES5_MIN_TREND_INTERVAL_NS - 1);
+    BAD_CONFIG(trend_interval_ns, 3600000001000ull); /* above one hour */
     BAD_CONFIG(min_success_rate, 0.94f);
     BAD_CONFIG(min_success_rate, 0.9499f);
     BAD_CONFIG(min_success_rate, 1.01f);
@@ -103,6 +106,8 @@ static void test_config_fields(void) {
     GOOD_CONFIG(max_sample_rate_hz, AES5_MAX_SAMPLE_RATE_HZ);
     GOOD_CONFIG(allocation_timeout_ns, AES5_MIN_ALLOCATION_TIMEOUT_NS);
     GOOD_CONFIG(allocation_timeout_ns, 0xFFFFFFFFFFFFFFFFull);
+    GOOD_CONFIG(trend_interval_ns, AES5_MIN_TREND_INTERVAL_NS);
+    GOOD_CONFIG(trend_interval_ns, 3600000000000ull); /* one hour */
     GOOD_CONFIG(min_success_rate, (float)AES5_MIN_SUCCESS_RATE_FLOOR);
     GOOD_CONFIG(min_success_rate, 1.0f);
     GOOD_CONFIG(enable_performance_monitoring, 0);

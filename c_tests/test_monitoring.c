@@ -1,6 +1,6 @@
 /*
- * test_monitoring.c: timing metrics, timeouts, the history ring and the trend analysis, all
- * under a fake clock that advances a fixed step per reading; monitoring off (no clock read
+ * test_monitoring.c: timing metrics, timeouts, the trend history's snapshots and the trend
+ * analysis, under a fake clock that advances a fixed step per reading (or is set by hand); monitoring off (no clock read
  * on the allocate/release path); and the debug-log callback.
  */
 #include <stdint.h>
@@ -74,14 +74,15 @@ static void test_timing(void) {
     aes5_buffer_manager_t *m = init_with(1, 1000, 0); /* every allocation (>= 1 step) is a timeout */
     aes5_audio_format_t f = aes5_test_format(64);
     aes5_audio_buffer_t *b = NULL;
-    unsigned i, ops = 0;
+    unsigned i;
 
     for (i = 0; i < PAIRS; i++) {
         CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_PRIMARY, &f, &b), AES5_OK);
-        CHECK_EQ(report_samples(m, 0), ++ops);
+        /* Far inside the first 100 ms: one interval, from init to the report. */
+        CHECK_EQ(report_samples(m, 0), 1);
         CHECK(b->allocation_time_ns != 0 && b->allocation_time_ns % STEP_NS == 0);
         CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_OK);
-        CHECK_EQ(report_samples(m, 0), ++ops);
+        CHECK_EQ(report_samples(m, 0), 1);
     }
     CHECK_STATUS(aes5_buffer_manager_get_metrics(m, &metrics), AES5_OK);
     CHECK_EQ(metrics.allocation_count, PAIRS);
@@ -116,32 +117,70 @@ static void test_timing(void) {
     CHECK(!report.meets_performance_requirements); /* average above allocation_timeout_ns */
     CHECK(report.monitoring_duration_ns != 0 && report.monitoring_duration_ns % STEP_NS == 0);
     CHECK_EQ(report.metrics.timeout_errors, PAIRS);
-    CHECK_EQ(report.trend.sample_count, 2u * PAIRS);
+    CHECK_EQ(report.trend.sample_count, 1);
     CHECK_EQ(report.trend.dropped_samples, 0);
-    CHECK(report.trend.average_allocation_time_ns > 0.0f);
+    CHECK(report.trend.average_allocation_time_ns ==
+          (float)metrics.total_allocation_time_ns / (float)metrics.allocation_count);
 
-    /* An analysis period selects only the recent samples: jump the clock, then 4 operations. */
+    /* Past the 100 ms interval, the next operation takes a snapshot. */
     clock_state.now += 1000000000u;
     for (i = 0; i < 2; i++) {
         CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_PRIMARY, &f, &b), AES5_OK);
         CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_OK);
     }
-    ops += 4;
-    CHECK_EQ(report_samples(m, 1000000u), 4);
-    CHECK(report.trend.average_allocation_time_ns == (float)STEP_NS); /* both took one step */
+    CHECK_EQ(report_samples(m, 0), 2);
+    CHECK_EQ(report_samples(m, 4000000000u), 2);
+    /* The interval since the snapshot is the only one ending in the last nanosecond: its
+     * three operations after the snapshot include one allocation of exactly one step. */
+    CHECK_EQ(report_samples(m, 1), 1);
+    CHECK(report.trend.average_allocation_time_ns == (float)STEP_NS);
     CHECK(report.trend.allocation_time_stddev_ns == 0.0f);
     CHECK(report.trend.success_rate_trend == 0.0f);
-    CHECK_EQ(report_samples(m, 0), ops < AES5_HISTORY_CAPACITY ? ops : AES5_HISTORY_CAPACITY);
-    CHECK_EQ(report_samples(m, 4000000000u), ops < AES5_HISTORY_CAPACITY ? ops : AES5_HISTORY_CAPACITY);
-    CHECK_EQ(report_samples(m, 1), 0); /* nothing in the last nanosecond */
+    CHECK_STATUS(aes5_buffer_manager_shutdown(m), AES5_OK);
+}
 
-    /* The ring keeps the newest AES5_HISTORY_CAPACITY snapshots. */
-    for (i = 0; i < AES5_HISTORY_CAPACITY; i++) {
-        CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_CONVERSION, &f, &b), AES5_OK);
+/* Snapshots every trend_interval_ns, under a clock set by hand; the ring keeps the newest
+ * AES5_HISTORY_CAPACITY of them. */
+static void test_trend_snapshots(void) {
+    aes5_runtime_config_t cfg;
+    aes5_buffer_manager_t *m = NULL;
+    aes5_audio_format_t f = aes5_test_format(64);
+    aes5_audio_buffer_t *b = NULL, *held = NULL;
+    const uint64_t interval = 1000000u;
+    unsigned i, expected;
+
+    CHECK_STATUS(aes5_runtime_config_default(&cfg), AES5_OK);
+    CHECK_EQ(cfg.trend_interval_ns, AES5_DEFAULT_TREND_INTERVAL_NS);
+    cfg.trend_interval_ns = interval;
+    cfg.now_ns = fake_clock;
+    cfg.clock_context = &clock_state;
+    clock_state.now = 7;
+    clock_state.step = 0;
+    CHECK_STATUS(aes5_buffer_manager_init(&storage, &cfg, &m), AES5_OK);
+    CHECK_EQ(report_samples(m, 0), 1);
+    for (i = 1; i <= 2u * AES5_HISTORY_CAPACITY; i++) {
+        clock_state.now += interval;
+        CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_PRIMARY, &f, &b), AES5_OK);
         CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_OK);
+        CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_PRIMARY, &f, &b), AES5_OK);
+        CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_OK);
+        /* Init's baseline and one snapshot per interval, then the interval to the report. */
+        expected = i + 1 < AES5_HISTORY_CAPACITY ? i + 1 : AES5_HISTORY_CAPACITY;
+        CHECK_EQ(report_samples(m, 0), expected);
+        CHECK_EQ(report.trend.dropped_samples, 0);
     }
-    CHECK_EQ(report_samples(m, 0), AES5_HISTORY_CAPACITY);
-    CHECK_EQ(report.trend.dropped_samples, 0);
+    /* The last 1.5 intervals: the interval ending at the snapshot one interval ago, the one
+     * ending at this interval's snapshot, and the one to the report. */
+    CHECK_EQ(report_samples(m, interval + interval / 2u), 3);
+    /* A buffer held over an interval: the utilisation there is above zero. */
+    CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_SCRATCH, &f, &held), AES5_OK);
+    clock_state.now += interval;
+    CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_PRIMARY, &f, &b), AES5_OK);
+    CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_OK);
+    CHECK_EQ(report_samples(m, interval / 2u), 2);
+    CHECK(report.trend.average_memory_utilization > 0.0f);
+    CHECK(report.trend.peak_memory_utilization > report.trend.average_memory_utilization);
+    CHECK_STATUS(aes5_buffer_manager_release(m, held), AES5_OK);
     CHECK_STATUS(aes5_buffer_manager_shutdown(m), AES5_OK);
 }
 
@@ -173,7 +212,7 @@ static void test_monitoring_off(void) {
     CHECK(pool.average_utilization == 0.0f);
     CHECK_STATUS(aes5_buffer_manager_get_performance_report(m, 0, &report), AES5_OK);
     CHECK((report.warnings & AES5_WARNING_NOT_MONITORED) != 0);
-    CHECK_EQ(report.trend.sample_count, 0); /* no history without monitoring */
+    CHECK_EQ(report.trend.sample_count, 0); /* no trend without monitoring */
     CHECK_STATUS(aes5_buffer_manager_get_statistics(m, &stats), AES5_OK);
     CHECK_EQ(stats.state_change_timestamp_ns, 0); /* "0 without monitoring or clock" */
     CHECK_STATUS(aes5_buffer_manager_shutdown(m), AES5_OK);
@@ -192,7 +231,10 @@ static void test_requirements(void) {
     CHECK(report.meets_performance_requirements);
     CHECK_EQ(report.warnings, 0);
 
-    /* One pool-empty failure among AES5_SCRATCH_BUFFER_COUNT + 1 successes: below 0.99. */
+    /* One pool-empty failure among AES5_SCRATCH_BUFFER_COUNT + 1 successes: below 0.99.
+     * The first allocation past the trend interval takes a snapshot, so the failure falls in
+     * the newer of the two intervals. */
+    clock_state.now += 1000000000u;
     for (i = 0; i < AES5_SCRATCH_BUFFER_COUNT; i++) {
         CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_SCRATCH, &f, &full[i]), AES5_OK);
     }
@@ -283,6 +325,7 @@ static void test_debug_log(void) {
 
 int main(void) {
     test_timing();
+    test_trend_snapshots();
     test_monitoring_off();
     test_requirements();
     test_debug_log();

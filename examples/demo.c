@@ -46,6 +46,9 @@ static int16_t signal_sample(uint64_t n, unsigned channel) {
     return (int16_t)lrint(sin(phase) * 23170.0);
 }
 
+/* The demo runs in milliseconds, so its trend snapshots are 1 ms apart (default 100 ms). */
+#define TREND_INTERVAL_NS 1000000u
+
 static aes5_buffer_manager_storage_t storage; /* zero-initialised, as init requires */
 
 static int fail(const char *what, aes5_status_t status) {
@@ -100,7 +103,8 @@ static void print_report(aes5_buffer_manager_t *manager) {
            (unsigned long long)m.validation_errors, (unsigned long long)m.corruption_detected,
            (unsigned long long)m.timeout_errors);
 
-    printf("\n== Performance report (last %u operations) ==\n", report.trend.sample_count);
+    printf("\n== Performance report (trend over %u intervals of %.1f ms) ==\n", report.trend.sample_count,
+           (double)TREND_INTERVAL_NS / 1e6);
     printf("allocation time %.1f ns +/- %.1f ns; utilisation avg %.1f%% peak %.1f%%; success trend %+.4f\n",
            report.trend.average_allocation_time_ns, report.trend.allocation_time_stddev_ns,
            report.trend.average_memory_utilization * 100.0, report.trend.peak_memory_utilization * 100.0,
@@ -125,6 +129,7 @@ static void print_report(aes5_buffer_manager_t *manager) {
 
 int main(int argc, char **argv) {
     aes5_buffer_manager_t *manager = NULL;
+    aes5_runtime_config_t config;
     aes5_audio_format_t capture_fmt, work_fmt, out_fmt;
     aes5_audio_buffer_t *queue[QUEUE_DEPTH];
     unsigned queued = 0;
@@ -150,7 +155,9 @@ int main(int argc, char **argv) {
     out_fmt = capture_fmt;
     out_fmt.sample_size_bits = 24; /* 24-in-32, the default container for 24 bits */
 
-    if ((s = AES5_BUFFER_MANAGER_INIT(&storage, NULL, &manager)) != AES5_OK) return fail("init", s);
+    if ((s = aes5_runtime_config_default(&config)) != AES5_OK) return fail("config", s);
+    config.trend_interval_ns = TREND_INTERVAL_NS;
+    if ((s = AES5_BUFFER_MANAGER_INIT(&storage, &config, &manager)) != AES5_OK) return fail("init", s);
     if ((s = aes5_audio_format_frame_duration_ns(&capture_fmt, &frame_ns)) != AES5_OK) return fail("duration", s);
 
     frames_total = (unsigned)(((uint64_t)seconds * SAMPLE_RATE + frame - 1) / frame);

@@ -94,6 +94,17 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_MIN_ALLOCATION_TIMEOUT_NS 1000
 
 /**
+ * Default `trend_interval_ns`: 100 ms (the trend then spans the last 3.2 s with the default
+ * history of 32 snapshots).
+ */
+#define AES5_DEFAULT_TREND_INTERVAL_NS 100000000
+
+/**
+ * Smallest accepted `trend_interval_ns`: 1 µs.
+ */
+#define AES5_MIN_TREND_INTERVAL_NS 1000
+
+/**
  * Default `min_success_rate`.
  */
 #define AES5_DEFAULT_MIN_SUCCESS_RATE 0.999
@@ -264,8 +275,16 @@ typedef struct {
      */
     uint64_t allocation_timeout_ns;
     /**
-     * 1: time every allocate/release, keep min/max/average, utilisation and the history
-     * ring. 0: the hot path reads no clock. Default 1.
+     * Time between two snapshots of the trend history, 1 µs ..= 1 h (default 100 ms). With
+     * monitoring and a clock, the first allocate or release after an interval has elapsed
+     * takes a snapshot of the cumulative counts and sums; the report's trend analysis is
+     * computed from the differences between snapshots, so it spans `AES5_HISTORY_CAPACITY`
+     * intervals. Compared at a resolution of 4,096 ns.
+     */
+    uint64_t trend_interval_ns;
+    /**
+     * 1: time every allocate/release, keep min/max/average, utilisation and the trend
+     * history. 0: the hot path reads no clock. Default 1.
      */
     uint8_t enable_performance_monitoring;
     /**
@@ -664,7 +683,10 @@ typedef struct {
 } aes5_realtime_metrics_t;
 
 /**
- * Trend analysis over the history snapshots inside the analysis period.
+ * Trend analysis over the intervals between the history's snapshots that end inside the
+ * analysis period. The report's own reading of the counts is the end of the newest interval,
+ * so a trend exists from the first timed operation on. Needs monitoring and a clock; all
+ * zero otherwise.
  */
 typedef struct {
     /**
@@ -672,20 +694,21 @@ typedef struct {
      */
     float average_allocation_time_ns;
     /**
-     * Standard deviation of those durations, ns.
+     * Standard deviation of those durations, ns (squares are summed in units of 64 ns²,
+     * rounded, and saturate at about 370 µs).
      */
     float allocation_time_stddev_ns;
     /**
-     * Mean memory utilisation over the window's snapshots, 0.0..=1.0.
+     * Mean memory utilisation at the ends of the window's intervals, 0.0..=1.0.
      */
     float average_memory_utilization;
     /**
-     * Highest memory utilisation in the window, 0.0..=1.0.
+     * Highest memory utilisation after any allocation in the window's intervals, 0.0..=1.0.
      */
     float peak_memory_utilization;
     /**
-     * Allocation success rate of the newer half of the window minus that of the older half:
-     * positive = improving, negative = degrading, 0 = steady or too few samples.
+     * Allocation success rate of the newer half of the window's intervals minus that of the
+     * older half: positive = improving, negative = degrading, 0 = steady or too few intervals.
      */
     float success_rate_trend;
     /**
@@ -693,7 +716,8 @@ typedef struct {
      */
     uint64_t analysis_period_ns;
     /**
-     * Snapshots inside the window.
+     * Intervals in the window (snapshots taken `trend_interval_ns` apart, the newest ending
+     * at the report).
      */
     uint32_t sample_count;
     /**

@@ -21,6 +21,14 @@ pub type Aes5LogFn = unsafe extern "C" fn(context: *mut c_void, status: Aes5Stat
 pub const AES5_DEFAULT_ALLOCATION_TIMEOUT_NS: u64 = 100_000;
 /// Smallest accepted `allocation_timeout_ns`: 1 µs.
 pub const AES5_MIN_ALLOCATION_TIMEOUT_NS: u64 = 1_000;
+/// Default `trend_interval_ns`: 100 ms (the trend then spans the last 3.2 s with the default
+/// history of 32 snapshots).
+pub const AES5_DEFAULT_TREND_INTERVAL_NS: u64 = 100_000_000;
+/// Smallest accepted `trend_interval_ns`: 1 µs.
+pub const AES5_MIN_TREND_INTERVAL_NS: u64 = 1_000;
+/// Largest accepted `trend_interval_ns`: one hour (not exported: the literal needs 64 bits,
+/// which a C90 or C++03 header cannot spell portably).
+pub(crate) const AES5_MAX_TREND_INTERVAL_NS: u64 = 3_600_000_000_000;
 /// Default `min_success_rate`.
 pub const AES5_DEFAULT_MIN_SUCCESS_RATE: f32 = 0.999;
 /// Smallest accepted `min_success_rate`.
@@ -48,8 +56,14 @@ pub struct RuntimeConfig {
     /// An allocation slower than this is counted in `timeout_errors` (it still succeeds).
     /// At least 1000 ns (default 100000).
     pub allocation_timeout_ns: u64,
-    /// 1: time every allocate/release, keep min/max/average, utilisation and the history
-    /// ring. 0: the hot path reads no clock. Default 1.
+    /// Time between two snapshots of the trend history, 1 µs ..= 1 h (default 100 ms). With
+    /// monitoring and a clock, the first allocate or release after an interval has elapsed
+    /// takes a snapshot of the cumulative counts and sums; the report's trend analysis is
+    /// computed from the differences between snapshots, so it spans `AES5_HISTORY_CAPACITY`
+    /// intervals. Compared at a resolution of 4,096 ns.
+    pub trend_interval_ns: u64,
+    /// 1: time every allocate/release, keep min/max/average, utilisation and the trend
+    /// history. 0: the hot path reads no clock. Default 1.
     pub enable_performance_monitoring: u8,
     /// 1: release checks the header's magic and checksum and quarantines damaged buffers.
     /// 0: only ownership is checked. Default 1.
@@ -75,6 +89,7 @@ impl Default for RuntimeConfig {
             max_sample_rate_hz: AES5_MAX_SAMPLE_RATE_HZ,
             min_success_rate: AES5_DEFAULT_MIN_SUCCESS_RATE,
             allocation_timeout_ns: AES5_DEFAULT_ALLOCATION_TIMEOUT_NS,
+            trend_interval_ns: AES5_DEFAULT_TREND_INTERVAL_NS,
             enable_performance_monitoring: 1,
             enable_memory_validation: 1,
             enable_debug_logging: 0,
@@ -98,6 +113,7 @@ impl RuntimeConfig {
         put!(out, max_sample_rate_hz, AES5_MAX_SAMPLE_RATE_HZ);
         put!(out, min_success_rate, AES5_DEFAULT_MIN_SUCCESS_RATE);
         put!(out, allocation_timeout_ns, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS);
+        put!(out, trend_interval_ns, AES5_DEFAULT_TREND_INTERVAL_NS);
         put!(out, enable_performance_monitoring, 1);
         put!(out, enable_memory_validation, 1);
         put!(out, enable_debug_logging, 0);
@@ -113,6 +129,8 @@ impl RuntimeConfig {
 pub(crate) struct ActiveConfig {
     pub limits: FormatLimits,
     pub allocation_timeout_ns: u64,
+    /// `trend_interval_ns` in the history's time units.
+    pub trend_interval_units: u32,
     /// `min_success_rate` in parts per million.
     pub min_success_ppm: u32,
     pub monitoring: bool,
@@ -138,6 +156,7 @@ impl RuntimeConfig {
             && (1..=AES5_MAX_CHANNELS).contains(&self.max_channels)
             && (AES5_MIN_SAMPLE_RATE_HZ..=AES5_MAX_SAMPLE_RATE_HZ).contains(&self.max_sample_rate_hz)
             && self.allocation_timeout_ns >= AES5_MIN_ALLOCATION_TIMEOUT_NS
+            && (AES5_MIN_TREND_INTERVAL_NS..=AES5_MAX_TREND_INTERVAL_NS).contains(&self.trend_interval_ns)
             && (AES5_MIN_SUCCESS_RATE_FLOOR..=1.0).contains(&rate);
         if !ranges_ok {
             return Err(Status::InvalidArgument);
@@ -152,6 +171,7 @@ impl RuntimeConfig {
                 max_frame_size_samples: self.max_frame_size_samples,
             },
             allocation_timeout_ns: self.allocation_timeout_ns,
+            trend_interval_units: crate::history::interval_units(self.trend_interval_ns),
             min_success_ppm: (rate * 1_000_000.0 + 0.5) as u32,
             monitoring,
             validation,
@@ -190,7 +210,9 @@ mod tests {
     #[test]
     fn every_out_of_range_field_is_refused() {
         let base = RuntimeConfig::default();
-        let bad: [RuntimeConfig; 14] = [
+        let bad: [RuntimeConfig; 16] = [
+            RuntimeConfig { trend_interval_ns: AES5_MIN_TREND_INTERVAL_NS - 1, ..base },
+            RuntimeConfig { trend_interval_ns: AES5_MAX_TREND_INTERVAL_NS + 1, ..base },
             RuntimeConfig { max_frame_size_samples: 0, ..base },
             RuntimeConfig { max_frame_size_samples: 1025, ..base },
             RuntimeConfig { max_channels: 0, ..base },

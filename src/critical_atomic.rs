@@ -141,6 +141,12 @@ impl AtomicU32 {
         self.modify(|v| v.min(value))
     }
 
+    /// Stores `value`; returns the previous value.
+    #[inline(always)]
+    pub fn swap(&self, value: u32, _order: Ordering) -> u32 {
+        self.modify(|_| value)
+    }
+
     /// Bitwise or; returns the previous value.
     #[inline(always)]
     pub fn fetch_or(&self, value: u32, _order: Ordering) -> u32 {

@@ -21,7 +21,9 @@ pub(crate) fn divide(numerator: u64, denominator: u64) -> u64 {
     }
 }
 
+/// Out of line: one copy serves every cold caller.
 #[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+#[inline(never)]
 fn long_divide(numerator: u64, denominator: u64) -> u64 {
     if let (Ok(n), Ok(d)) = (u32::try_from(numerator), u32::try_from(denominator)) {
         return u64::from(n / d);

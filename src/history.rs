@@ -1,5 +1,11 @@
-//! The performance history: a lock-free ring of operation snapshots (the seed's
-//! `PerformanceHistory`, sized at build time).
+//! The trend history: a lock-free ring of periodic snapshots of the manager's cumulative
+//! figures (the seed's `PerformanceHistory`, sized at build time).
+//!
+//! A monitored allocate or release that finds `trend_interval_ns` elapsed since the last
+//! snapshot takes the next one (one comparison on every other call); the report's trend is
+//! computed from the differences between consecutive snapshots, so the ring spans
+//! `HISTORY_CAPACITY` intervals whatever the call rate. Of the calls that find an interval
+//! elapsed, a compare-and-swap of the last snapshot's time lets exactly one take it.
 //!
 //! Each entry is a small seqlock: a writer claims the entry by moving its sequence word from
 //! even to odd with a compare-and-swap, writes the fields, and publishes with the next even
@@ -10,107 +16,175 @@
 use crate::geometry::HISTORY_CAPACITY;
 use crate::sync::{fence, AtomicU32, Ordering};
 
-/// What a snapshot describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SampleKind {
-    Allocate,
-    Release,
+/// Snapshot times are compared in units of 2^`TIME_UNIT_SHIFT` ns (4,096 ns), as 32-bit
+/// values that wrap every 4.9 hours.
+const TIME_UNIT_SHIFT: u32 = 12;
+
+/// Squared durations are summed in units of 2^`SQUARE_UNIT_SHIFT` ns² (64 ns²), rounded.
+pub(crate) const SQUARE_UNIT_SHIFT: u32 = 6;
+
+/// Largest squared duration one allocation adds, in square units (about 370 µs squared):
+/// larger durations add this, which keeps every add within one step of a split sum.
+const MAX_SQUARE: u64 = (1 << 31) - 1;
+
+/// One allocation's duration squared, in square units (saturated).
+pub(crate) fn square_units(ns: u64) -> u64 {
+    match ns.checked_mul(ns) {
+        Some(square) => ((square + (1 << (SQUARE_UNIT_SHIFT - 1))) >> SQUARE_UNIT_SHIFT).min(MAX_SQUARE),
+        None => MAX_SQUARE,
+    }
 }
 
-/// One snapshot of the manager after an allocate or release.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Sample {
-    /// Position in the order snapshots were taken.
-    pub ticket: u32,
+/// The interval between snapshots in time units, rounded down (at least one): a clock that
+/// advances by exactly the interval always finds it elapsed.
+pub(crate) const fn interval_units(interval_ns: u64) -> u32 {
+    let units = interval_ns >> TIME_UNIT_SHIFT;
+    if units == 0 {
+        1
+    } else if units > u32::MAX as u64 {
+        u32::MAX
+    } else {
+        units as u32
+    }
+}
+
+fn time_units(ns: u64) -> u32 {
+    (ns >> TIME_UNIT_SHIFT) as u32
+}
+
+/// True when `now` is at least `interval` units after `last`. A reading up to one interval
+/// *before* `last` is not: a context preempted between reading the clock and claiming finds
+/// a snapshot taken since by a later reading (loom `history_one_claim_per_interval`). So an
+/// idle time within one interval of a multiple of the 4.9-hour wrap delays a snapshot to a
+/// later call. `interval` is below 2^31 units (one hour is 878,906,250).
+#[inline(always)]
+fn elapsed(now: u32, last: u32, interval: u32) -> bool {
+    let since = now.wrapping_sub(last);
+    since >= interval && since <= u32::MAX - interval
+}
+
+/// The manager's cumulative figures at one moment. Counts are kept modulo 2^32 and sums
+/// modulo 2^64: the trend uses only differences between snapshots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Snapshot {
     pub timestamp_ns: u64,
-    /// Duration of the operation, ns (saturated to u32).
-    pub op_ns: u32,
-    /// Buffers held after the operation, all pools.
-    pub allocated: u16,
-    /// Bytes of buffer capacity held after the operation.
-    pub memory_bytes: u32,
-    pub kind: SampleKind,
-    /// False for an allocation refused because the pool was empty.
-    pub success: bool,
+    /// Successful allocations since init.
+    pub allocations: u32,
+    /// Allocations refused because the pool was empty, since init.
+    pub failures: u32,
+    /// Sum of the timed allocation durations since init, ns.
+    pub allocate_ns: u64,
+    /// Sum of their squares, in square units ([`square_units`]).
+    pub allocate_squares: u64,
+    /// Bytes of buffer capacity held at the snapshot.
+    pub held_bytes: u32,
+    /// Most bytes held after any allocation since the previous snapshot (at least the bytes
+    /// held at either end of the interval).
+    pub peak_bytes: u32,
 }
 
-impl Sample {
-    pub(crate) const EMPTY: Sample = Sample {
-        ticket: 0,
-        timestamp_ns: 0,
-        op_ns: 0,
-        allocated: 0,
-        memory_bytes: 0,
-        kind: SampleKind::Allocate,
-        success: true,
-    };
-}
+/// Words of one snapshot in an entry.
+const SNAPSHOT_WORDS: usize = 10;
 
-const KIND_RELEASE: u32 = 1 << 16;
-const SUCCESS: u32 = 1 << 17;
+impl Snapshot {
+    fn to_words(self) -> [u32; SNAPSHOT_WORDS] {
+        [
+            self.timestamp_ns as u32,
+            (self.timestamp_ns >> 32) as u32,
+            self.allocations,
+            self.failures,
+            self.allocate_ns as u32,
+            (self.allocate_ns >> 32) as u32,
+            self.allocate_squares as u32,
+            (self.allocate_squares >> 32) as u32,
+            self.held_bytes,
+            self.peak_bytes,
+        ]
+    }
 
-struct Entry {
-    sequence: AtomicU32,
-    ticket: AtomicU32,
-    timestamp_lo: AtomicU32,
-    timestamp_hi: AtomicU32,
-    op_ns: AtomicU32,
-    memory_bytes: AtomicU32,
-    packed: AtomicU32,
-}
-
-impl Entry {
-    #[cfg_attr(not(any(test, loom)), allow(dead_code))]
-    fn new() -> Self {
-        Entry {
-            sequence: AtomicU32::new(0),
-            ticket: AtomicU32::new(0),
-            timestamp_lo: AtomicU32::new(0),
-            timestamp_hi: AtomicU32::new(0),
-            op_ns: AtomicU32::new(0),
-            memory_bytes: AtomicU32::new(0),
-            packed: AtomicU32::new(0),
+    fn from_words(w: [u32; SNAPSHOT_WORDS]) -> Self {
+        let wide = |lo: u32, hi: u32| (u64::from(hi) << 32) | u64::from(lo);
+        let [ts_lo, ts_hi, allocations, failures, ns_lo, ns_hi, sq_lo, sq_hi, held_bytes, peak_bytes] = w;
+        Snapshot {
+            timestamp_ns: wide(ts_lo, ts_hi),
+            allocations,
+            failures,
+            allocate_ns: wide(ns_lo, ns_hi),
+            allocate_squares: wide(sq_lo, sq_hi),
+            held_bytes,
+            peak_bytes,
         }
     }
 }
 
-/// The ring.
-pub(crate) struct HistoryRing {
+struct Entry<const WORDS: usize> {
+    sequence: AtomicU32,
+    words: [AtomicU32; WORDS],
+}
+
+/// The ring, over entries of `WORDS` words (the history's are snapshots; the loom models use
+/// narrower entries, which exercise the same protocol in fewer steps).
+pub(crate) struct Ring<const WORDS: usize> {
+    /// When the last snapshot was claimed, in time units.
+    last_taken: AtomicU32,
     next_ticket: AtomicU32,
     dropped: AtomicU32,
-    entries: [Entry; HISTORY_CAPACITY],
+    entries: [Entry<WORDS>; HISTORY_CAPACITY],
 }
+
+/// The trend history.
+pub(crate) type HistoryRing = Ring<SNAPSHOT_WORDS>;
 
 const READ_ATTEMPTS: usize = 4;
 
 // SAFETY: every field of a new ring is a zero `AtomicU32` (tested in `in_place`).
-unsafe impl crate::in_place::ZeroInitial for HistoryRing {
+unsafe impl<const WORDS: usize> crate::in_place::ZeroInitial for Ring<WORDS> {
     fn initial() -> Self {
-        HistoryRing {
+        Ring {
+            last_taken: AtomicU32::new(0),
             next_ticket: AtomicU32::new(0),
             dropped: AtomicU32::new(0),
-            entries: core::array::from_fn(|_| Entry::new()),
+            entries: core::array::from_fn(|_| Entry {
+                sequence: AtomicU32::new(0),
+                words: core::array::from_fn(|_| AtomicU32::new(0)),
+            }),
         }
     }
 }
 
-impl HistoryRing {
+impl<const WORDS: usize> Ring<WORDS> {
     /// An empty ring (init writes it in place, as zero words).
     #[cfg(test)]
     pub(crate) fn new() -> Self {
         <Self as crate::in_place::ZeroInitial>::initial()
     }
 
-    /// Records a snapshot; never waits. Returns false when the snapshot was dropped because
-    /// another writer held the entry.
-    pub(crate) fn record(&self, sample: &Sample) -> bool {
-        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
-        self.write(ticket, sample)
+    /// True when `interval` time units have passed since the last snapshot (the one check on
+    /// the monitored hot path).
+    #[inline(always)]
+    pub(crate) fn is_due(&self, now_ns: u64, interval: u32) -> bool {
+        elapsed(time_units(now_ns), self.last_taken.load(Ordering::Relaxed), interval)
     }
 
-    /// Writes `sample` under `ticket` into its entry (the second half of `record`; the loom
-    /// models call it directly to make two writers meet on one entry).
-    fn write(&self, ticket: u32, sample: &Sample) -> bool {
+    /// Claims the snapshot due at `now_ns`: true for exactly one of the callers that find the
+    /// same interval elapsed.
+    pub(crate) fn claim(&self, now_ns: u64, interval: u32) -> bool {
+        let last = self.last_taken.load(Ordering::Relaxed);
+        let now = time_units(now_ns);
+        elapsed(now, last, interval)
+            && self.last_taken.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
+    /// Records an entry; never waits. Returns false when it was dropped because another
+    /// writer held the entry.
+    fn record_words(&self, words: [u32; WORDS]) -> bool {
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        self.write(ticket, words)
+    }
+
+    /// Writes `words` under `ticket` into its entry (the second half of `record_words`; the
+    /// loom models call it directly to make two writers meet on one entry).
+    fn write(&self, ticket: u32, words: [u32; WORDS]) -> bool {
         let Some(entry) = self.entries.get(ticket as usize % HISTORY_CAPACITY) else {
             return false;
         };
@@ -130,25 +204,20 @@ impl HistoryRing {
         // reader could detect). The fence orders the claim before the field writes for any
         // reader that sees those writes.
         fence(Ordering::Release);
-        entry.ticket.store(ticket, Ordering::Relaxed);
-        entry.timestamp_lo.store(sample.timestamp_ns as u32, Ordering::Relaxed);
-        entry.timestamp_hi.store((sample.timestamp_ns >> 32) as u32, Ordering::Relaxed);
-        entry.op_ns.store(sample.op_ns, Ordering::Relaxed);
-        entry.memory_bytes.store(sample.memory_bytes, Ordering::Relaxed);
-        let kind = if sample.kind == SampleKind::Release { KIND_RELEASE } else { 0 };
-        let success = if sample.success { SUCCESS } else { 0 };
-        entry.packed.store(u32::from(sample.allocated) | kind | success, Ordering::Relaxed);
+        for (cell, word) in entry.words.iter().zip(words) {
+            cell.store(word, Ordering::Relaxed);
+        }
         entry.sequence.store(sequence.wrapping_add(2), Ordering::Release);
         true
     }
 
-    /// Snapshots dropped because two writers met on one entry.
+    /// Entries dropped because two writers met on one entry.
     pub(crate) fn dropped(&self) -> u32 {
         self.dropped.load(Ordering::Relaxed)
     }
 
     /// Reads one entry consistently, or `None` if it was never written or kept changing.
-    fn read_entry(entry: &Entry) -> Option<Sample> {
+    fn read_entry(entry: &Entry<WORDS>) -> Option<[u32; WORDS]> {
         for _ in 0..READ_ATTEMPTS {
             let before = entry.sequence.load(Ordering::Acquire);
             if before == 0 {
@@ -157,64 +226,67 @@ impl HistoryRing {
             if before & 1 == 1 {
                 continue;
             }
-            let ticket = entry.ticket.load(Ordering::Relaxed);
-            let lo = entry.timestamp_lo.load(Ordering::Relaxed);
-            let hi = entry.timestamp_hi.load(Ordering::Relaxed);
-            let op_ns = entry.op_ns.load(Ordering::Relaxed);
-            let memory_bytes = entry.memory_bytes.load(Ordering::Relaxed);
-            let packed = entry.packed.load(Ordering::Relaxed);
+            let mut words = [0u32; WORDS];
+            for (word, cell) in words.iter_mut().zip(&entry.words) {
+                *word = cell.load(Ordering::Relaxed);
+            }
             fence(Ordering::Acquire);
             if entry.sequence.load(Ordering::Relaxed) != before {
                 continue;
             }
-            return Some(Sample {
-                ticket,
-                timestamp_ns: (u64::from(hi) << 32) | u64::from(lo),
-                op_ns,
-                allocated: packed as u16,
-                memory_bytes,
-                kind: if packed & KIND_RELEASE != 0 { SampleKind::Release } else { SampleKind::Allocate },
-                success: packed & SUCCESS != 0,
-            });
+            return Some(words);
         }
         None
     }
+}
 
-    /// Copies every consistent entry into `out`, oldest first; returns how many.
-    pub(crate) fn read_all(&self, out: &mut [Sample; HISTORY_CAPACITY]) -> usize {
+impl HistoryRing {
+    /// Starts the ring at init: `baseline` (all counts zero) is the first snapshot.
+    pub(crate) fn start(&self, baseline: &Snapshot) {
+        self.last_taken.store(time_units(baseline.timestamp_ns), Ordering::Relaxed);
+        self.record(baseline);
+    }
+
+    /// Records a snapshot; never waits. Returns false when the snapshot was dropped because
+    /// another writer held the entry.
+    pub(crate) fn record(&self, snapshot: &Snapshot) -> bool {
+        self.record_words(snapshot.to_words())
+    }
+
+    /// Copies every consistent snapshot into `out` (as many as fit), oldest first; returns how
+    /// many.
+    pub(crate) fn read_all(&self, out: &mut [Snapshot]) -> usize {
         let mut count = 0;
         for entry in &self.entries {
-            if let Some(sample) = Self::read_entry(entry) {
+            if let Some(words) = Self::read_entry(entry) {
                 if let Some(slot) = out.get_mut(count) {
-                    *slot = sample;
+                    *slot = Snapshot::from_words(words);
                     count += 1;
                 }
             }
         }
-        let newest = self.next_ticket.load(Ordering::Relaxed);
         if let Some(filled) = out.get_mut(..count) {
-            sort_oldest_first(filled, newest);
+            sort_oldest_first(filled);
         }
         count
     }
 }
 
-/// Orders samples oldest first, by distance behind the newest ticket (tickets wrap at 2^32).
+/// Orders snapshots by time, oldest first.
 ///
 /// An insertion sort: the ring is small and nearly in order already, and core's general sort
 /// would add kilobytes of code to a firmware image.
-fn sort_oldest_first(samples: &mut [Sample], newest: u32) {
-    let age = |s: &Sample| newest.wrapping_sub(s.ticket);
-    for i in 1..samples.len() {
+fn sort_oldest_first(snapshots: &mut [Snapshot]) {
+    for i in 1..snapshots.len() {
         let mut j = i;
         while j > 0 {
-            let (Some(before), Some(current)) = (samples.get(j - 1), samples.get(j)) else {
+            let (Some(before), Some(current)) = (snapshots.get(j - 1), snapshots.get(j)) else {
                 break;
             };
-            if age(before) >= age(current) {
+            if before.timestamp_ns <= current.timestamp_ns {
                 break;
             }
-            samples.swap(j - 1, j);
+            snapshots.swap(j - 1, j);
             j -= 1;
         }
     }
@@ -224,49 +296,91 @@ fn sort_oldest_first(samples: &mut [Sample], newest: u32) {
 mod tests {
     use super::*;
 
-    fn sample(ts: u64, success: bool) -> Sample {
-        Sample { timestamp_ns: ts, op_ns: ts as u32, allocated: 3, memory_bytes: 6144, success, ..Sample::EMPTY }
+    fn at(ts: u64) -> Snapshot {
+        Snapshot {
+            timestamp_ns: ts,
+            allocations: ts as u32,
+            failures: 3,
+            allocate_ns: ts << 33,
+            allocate_squares: ts << 40 | 7,
+            held_bytes: 6144,
+            peak_bytes: 8192,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_survives_its_words() {
+        let s = at(0x1234_5678_9ABC);
+        assert_eq!(Snapshot::from_words(s.to_words()), s);
     }
 
     #[test]
     fn keeps_the_newest_entries_in_order() {
         let ring = HistoryRing::new();
-        let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+        let mut out = [Snapshot::default(); HISTORY_CAPACITY];
         assert_eq!(ring.read_all(&mut out), 0);
         let n = HISTORY_CAPACITY as u64 + 5;
         for ts in 1..=n {
-            assert!(ring.record(&sample(ts << 33, ts % 2 == 0)));
+            assert!(ring.record(&at(ts << 33)));
         }
         assert_eq!(ring.read_all(&mut out), HISTORY_CAPACITY);
         for (i, s) in out.iter().enumerate() {
             let ts = n - HISTORY_CAPACITY as u64 + 1 + i as u64;
-            assert_eq!(s.timestamp_ns, ts << 33, "entry {i}");
-            assert_eq!(s.success, ts % 2 == 0);
-            assert_eq!((s.allocated, s.memory_bytes), (3, 6144));
+            assert_eq!(*s, at(ts << 33), "entry {i}");
         }
         assert_eq!(ring.dropped(), 0);
     }
 
     #[test]
-    fn samples_are_sorted_oldest_first_across_ticket_wrap() {
-        let mut samples: std::vec::Vec<Sample> =
-            [5u32, u32::MAX, 2, 0, u32::MAX - 3, 1].iter().map(|&ticket| Sample { ticket, ..Sample::EMPTY }).collect();
-        sort_oldest_first(&mut samples, 6);
-        let order: std::vec::Vec<u32> = samples.iter().map(|s| s.ticket).collect();
-        assert_eq!(order, [u32::MAX - 3, u32::MAX, 0, 1, 2, 5]);
+    fn snapshots_are_sorted_by_time() {
+        let mut snapshots: std::vec::Vec<Snapshot> = [5u64, 900, 2, 0, 77, 1].iter().map(|&t| at(t)).collect();
+        sort_oldest_first(&mut snapshots);
+        let order: std::vec::Vec<u64> = snapshots.iter().map(|s| s.timestamp_ns).collect();
+        assert_eq!(order, [0, 1, 2, 5, 77, 900]);
+    }
+
+    #[test]
+    fn a_snapshot_is_due_once_per_interval_across_the_unit_wrap() {
+        let ring = HistoryRing::new();
+        let interval = interval_units(100_000);
+        assert_eq!(interval, 24);
+        // Start just below the 32-bit wrap of the time units.
+        let start = (u64::from(u32::MAX) - 10) << TIME_UNIT_SHIFT;
+        ring.start(&at(start));
+        let step = u64::from(interval) << TIME_UNIT_SHIFT;
+        assert!(!ring.is_due(start + step - 4096, interval));
+        assert!(ring.is_due(start + step, interval));
+        assert!(ring.claim(start + step, interval));
+        assert!(!ring.claim(start + step, interval), "one claim per interval");
+        assert!(!ring.is_due(start + 2 * step - 4096, interval));
+        // A reading from before the last snapshot (a preempted caller) is not due.
+        assert!(!ring.claim(start + step - 4096, interval), "a reading from the past");
+        assert!(ring.claim(start + 2 * step, interval));
+        assert_eq!((interval_units(0), interval_units(1), interval_units(4097), interval_units(8192)), (1, 1, 1, 2));
+        assert!(interval_units(crate::config::AES5_MAX_TREND_INTERVAL_NS) < 1 << 31);
+    }
+
+    #[test]
+    fn squares_are_rounded_and_saturated() {
+        assert_eq!(square_units(0), 0);
+        assert_eq!(square_units(8), 1); // 64 ns²
+        assert_eq!(square_units(250), (62_500 + 32) / 64);
+        assert_eq!(square_units(370_000), 370_000u64 * 370_000 / 64);
+        assert_eq!(square_units(371_000), MAX_SQUARE);
+        assert_eq!(square_units(u64::MAX), MAX_SQUARE);
     }
 
     #[test]
     fn a_claimed_entry_is_skipped_by_readers_and_writers() {
         let ring = HistoryRing::new();
-        ring.record(&sample(5, true));
+        ring.record(&at(5));
         ring.entries[0].sequence.fetch_add(1, Ordering::Relaxed);
-        let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+        let mut out = [Snapshot::default(); HISTORY_CAPACITY];
         assert_eq!(ring.read_all(&mut out), 0);
         for _ in 0..HISTORY_CAPACITY - 1 {
-            ring.record(&sample(6, true));
+            ring.record(&at(6));
         }
-        assert!(!ring.record(&sample(7, true)));
+        assert!(!ring.record(&at(7)));
         assert_eq!(ring.dropped(), 1);
     }
 
@@ -280,26 +394,16 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..50_000u64 {
                         // Every field derives from one value, so a torn read shows.
-                        let v = (w << 40) | i;
-                        r.record(&Sample {
-                            timestamp_ns: v | (v << 20),
-                            op_ns: v as u32,
-                            memory_bytes: (v as u32).wrapping_mul(3),
-                            allocated: v as u16,
-                            ..Sample::EMPTY
-                        });
+                        r.record(&at((w << 40) | i));
                     }
                 })
             })
             .collect();
-        let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
+        let mut out = [Snapshot::default(); HISTORY_CAPACITY];
         for _ in 0..2_000 {
             let n = ring.read_all(&mut out);
             for s in &out[..n] {
-                let v = u64::from(s.op_ns);
-                assert_eq!(s.memory_bytes, s.op_ns.wrapping_mul(3));
-                assert_eq!(s.allocated, s.op_ns as u16);
-                assert_eq!(s.timestamp_ns as u32, (v | (v << 20)) as u32);
+                assert_eq!(*s, at(s.timestamp_ns), "torn entry");
             }
         }
         for w in writers {
@@ -315,55 +419,50 @@ mod loom_models {
     use loom::sync::Arc;
     use loom::thread;
 
-    /// Every field of a sample derives from `v`, so a torn read shows.
-    fn sample_of(v: u32) -> Sample {
-        Sample {
-            ticket: 0,
-            timestamp_ns: (u64::from(v) << 32) | u64::from(v ^ 0xA5A5),
-            op_ns: v,
-            allocated: v as u16,
-            memory_bytes: v.wrapping_mul(3),
-            kind: if v % 2 == 0 { SampleKind::Release } else { SampleKind::Allocate },
-            success: v % 3 != 0,
-        }
+    /// Entries of three words: the protocol is the same for any width of two or more (a torn
+    /// read needs two words), and each further word only adds more steps of the same kind.
+    type NarrowRing = Ring<3>;
+
+    /// Every word derives from `v`, so a torn read shows.
+    fn words_of(v: u32) -> [u32; 3] {
+        [v, v.wrapping_mul(3), v ^ 0xA5A5]
     }
 
-    fn assert_whole(s: &Sample) {
-        let v = s.op_ns;
-        let expected = Sample { ticket: s.ticket, ..sample_of(v) };
-        assert_eq!(*s, expected, "torn history entry");
-        assert!(v == 1 || v == 2 || v == 3, "a value no writer wrote: {s:?}");
+    fn assert_whole(words: &[u32; 3]) {
+        let v = words[0];
+        assert_eq!(*words, words_of(v), "torn history entry");
+        assert!(v == 1 || v == 2 || v == 3, "a value no writer wrote: {words:?}");
+    }
+
+    fn read_every(ring: &NarrowRing) -> std::vec::Vec<[u32; 3]> {
+        ring.entries.iter().filter_map(NarrowRing::read_entry).collect()
     }
 
     /// Two writers record while a reader copies the ring: the reader sees whole entries only,
-    /// and after both writers finish both snapshots are there (one per entry).
+    /// and after both writers finish both entries are there (one per entry).
     #[test]
     fn history_two_writers_and_a_reader() {
         check("history_two_writers_and_a_reader", || {
-            let ring = Arc::new(HistoryRing::new());
+            let ring = Arc::new(NarrowRing::new());
             let writers: std::vec::Vec<_> = (1..=2u32)
                 .map(|v| {
                     let ring = Arc::clone(&ring);
-                    thread::spawn(move || assert!(ring.record(&sample_of(v)), "distinct entries never collide"))
+                    thread::spawn(move || assert!(ring.record_words(words_of(v)), "distinct entries never collide"))
                 })
                 .collect();
             // The reader is a thread of its own: loom interleaves spawned threads with each
             // other, not with the code the model's own thread runs between spawn and join.
             let reader = {
                 let ring = Arc::clone(&ring);
-                thread::spawn(move || {
-                    let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
-                    let n = ring.read_all(&mut out);
-                    out.iter().take(n).for_each(assert_whole);
-                })
+                thread::spawn(move || read_every(&ring).iter().for_each(assert_whole))
             };
             reader.join().unwrap();
-            let mut out = [Sample::EMPTY; HISTORY_CAPACITY];
             for w in writers {
                 w.join().unwrap();
             }
-            assert_eq!(ring.read_all(&mut out), 2);
-            out.iter().take(2).for_each(assert_whole);
+            let all = read_every(&ring);
+            assert_eq!(all.len(), 2);
+            all.iter().for_each(assert_whole);
             assert_eq!(ring.dropped(), 0);
         });
     }
@@ -374,29 +473,50 @@ mod loom_models {
     fn history_writers_collide_on_one_entry() {
         // Three threads on one entry: bound 2 keeps it within seconds (bound 4 took 11 min).
         check_bounded("history_writers_collide_on_one_entry", 2, || {
-            let ring = Arc::new(HistoryRing::new());
+            let ring = Arc::new(NarrowRing::new());
             let far = HISTORY_CAPACITY as u32;
             let writers: std::vec::Vec<_> = [(0u32, 1u32), (far, 2u32)]
                 .into_iter()
                 .map(|(ticket, v)| {
                     let ring = Arc::clone(&ring);
-                    thread::spawn(move || ring.write(ticket, &sample_of(v)))
+                    thread::spawn(move || ring.write(ticket, words_of(v)))
                 })
                 .collect();
             let reader = {
                 let ring = Arc::clone(&ring);
                 thread::spawn(move || {
-                    if let Some(s) = HistoryRing::read_entry(&ring.entries[0]) {
-                        assert_whole(&s);
+                    if let Some(words) = NarrowRing::read_entry(&ring.entries[0]) {
+                        assert_whole(&words);
                     }
                 })
             };
             reader.join().unwrap();
             let kept = writers.into_iter().map(|w| w.join().unwrap()).filter(|&k| k).count();
-            assert!(kept >= 1, "both snapshots dropped");
+            assert!(kept >= 1, "both entries dropped");
             assert_eq!(ring.dropped() as usize, 2 - kept);
-            let last = HistoryRing::read_entry(&ring.entries[0]).expect("a published entry");
+            let last = NarrowRing::read_entry(&ring.entries[0]).expect("a published entry");
             assert_whole(&last);
+        });
+    }
+
+    /// Two contexts find the same interval elapsed: exactly one of them takes the snapshot,
+    /// and the next interval is measured from its time.
+    #[test]
+    fn history_one_claim_per_interval() {
+        check("history_one_claim_per_interval", || {
+            let ring = Arc::new(NarrowRing::new());
+            let interval = interval_units(1_000_000);
+            let due = u64::from(interval) << TIME_UNIT_SHIFT;
+            let claimers: std::vec::Vec<_> = [due, due + 8192]
+                .into_iter()
+                .map(|now| {
+                    let ring = Arc::clone(&ring);
+                    thread::spawn(move || ring.claim(now, interval))
+                })
+                .collect();
+            let won = claimers.into_iter().map(|c| c.join().unwrap()).filter(|&w| w).count();
+            assert_eq!(won, 1, "one snapshot per interval");
+            assert!(!ring.is_due(due + 8192, interval));
         });
     }
 }

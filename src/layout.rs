@@ -24,7 +24,7 @@ use crate::metrics::TimingCells;
 use crate::pool::PoolWords;
 use crate::stats::PoolCounters;
 use crate::sync::{AtomicCounter, AtomicU32};
-use crate::wide_sum::WideStamp;
+use crate::wide_sum::{WideStamp, WideSum};
 
 /// Caller-owned storage for one manager. Put it in a `static` (zero-initialised), or zero it
 /// before the first init. Its size and alignment are fixed at build time; the library aligns
@@ -125,8 +125,13 @@ pub(crate) struct ManagerCounters {
 pub(crate) struct MetricCells {
     pub allocate: TimingCells,
     pub release: TimingCells,
+    /// Sum of the squared allocation durations (for the trend's deviation), in the history's
+    /// square units.
+    pub allocate_squares: WideSum,
     pub peak_buffers: AtomicU32,
     pub peak_memory_bytes: AtomicU32,
+    /// Most bytes held after an allocation since the last trend snapshot.
+    pub interval_peak_bytes: AtomicU32,
 }
 
 /// The allocation counts at the moment the manager entered Warning.

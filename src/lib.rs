@@ -57,7 +57,8 @@ pub use api::{Buffer, Manager};
 pub use clock::Aes5ClockFn;
 pub use config::{
     Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
-    AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,
+    AES5_DEFAULT_TREND_INTERVAL_NS, AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,
+    AES5_MIN_TREND_INTERVAL_NS,
 };
 pub use format::*;
 pub use geometry::{

@@ -10,6 +10,7 @@ use crate::geometry::{
     POOL_FIRST_SLOT, TOTAL_SLOTS,
 };
 use crate::header::{AudioBuffer, SlotIdentity};
+use crate::history::Snapshot;
 use crate::in_place::{write_initial, zero_words};
 use crate::layout::{BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, MetricCells, MANAGER_MAGIC};
 use crate::manager::Operation;
@@ -22,7 +23,7 @@ use crate::state::{
 use crate::stats::PoolCounters;
 use crate::status::Status;
 use crate::sync::{AtomicU32, Ordering};
-use crate::wide_sum::WideStamp;
+use crate::wide_sum::{WideStamp, WideSum};
 
 impl ManagerCore {
     /// True when `core` holds a live manager: magic, own address and identity check intact,
@@ -102,11 +103,17 @@ impl ManagerCore {
             addr_of_mut!((*core).metrics).write(MetricCells {
                 allocate: TimingCells::new(),
                 release: TimingCells::new(),
+                allocate_squares: WideSum::new(),
                 peak_buffers: AtomicU32::new(0),
                 peak_memory_bytes: AtomicU32::new(0),
+                interval_peak_bytes: AtomicU32::new(0),
             });
             write_initial(addr_of_mut!((*core).warning));
             write_initial(addr_of_mut!((*core).history));
+            if timed {
+                // The baseline the first interval of the trend is measured from.
+                (*addr_of!((*core).history)).start(&Snapshot { timestamp_ns: now, ..Snapshot::default() });
+            }
             addr_of_mut!((*core).identity_check).write(Self::identity_check_for(addr));
             addr_of_mut!((*core).magic).write(MANAGER_MAGIC);
         }
@@ -305,8 +312,10 @@ mod tests {
         }
         let metrics = m.metrics();
         assert_eq!((metrics.timed_allocations, metrics.min_allocation_time_ns, metrics.timeout_errors), (0, 0, 0));
+        // The ring holds only init's baseline: one empty interval, from init to the report.
         let report = m.performance_report(0);
-        assert_eq!((report.trend.sample_count, report.trend.dropped_samples), (0, 0));
+        let expected = crate::report::TrendAnalysis { sample_count: 1, ..Default::default() };
+        assert_eq!(report.trend, expected);
         let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
         assert_eq!(m.validate(h.as_ptr()), Ok(()));
         // SAFETY: the buffer is held.

@@ -13,8 +13,8 @@ use crate::geometry::{
     pool_of_slot, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_COUNT, POOL_DATA_START, POOL_DATA_STRIDE, POOL_FIRST_SLOT,
 };
 use crate::header::{AudioBuffer, FormatWords, SlotIdentity};
-use crate::history::SampleKind;
 use crate::layout::ManagerCore;
+use crate::monitor::SampleKind;
 use crate::state::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
 };

@@ -96,6 +96,11 @@ impl TimingCells {
         raise_counter(&self.max, value);
     }
 
+    /// The sum of the durations.
+    pub(crate) fn total(&self) -> u64 {
+        self.total.read()
+    }
+
     /// The figures, with `count` operations timed.
     pub(crate) fn read(&self, count: u64) -> Timing {
         let min = self.min.load(Ordering::Relaxed);

@@ -1,10 +1,17 @@
 //! Performance monitoring after an allocate or release: timing, peaks, utilisation and the
-//! history ring. Runs only when monitoring is on.
+//! trend history's snapshots. Runs only when monitoring is on.
 
-use crate::geometry::POOL_BUFFER_BYTES;
-use crate::history::{Sample, SampleKind};
+use crate::geometry::{POOL_BUFFER_BYTES, POOL_COUNT};
+use crate::history::{square_units, Snapshot};
 use crate::layout::ManagerCore;
-use crate::sync::{raise_to_u32, Ordering};
+use crate::sync::{load_u64, raise_to_u32, widen, Ordering};
+
+/// Which operation is monitored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SampleKind {
+    Allocate,
+    Release,
+}
 
 impl ManagerCore {
     /// Buffers held and bytes of capacity held, all pools.
@@ -19,7 +26,9 @@ impl ManagerCore {
         (buffers, bytes)
     }
 
-    /// Monitoring work after an allocate or release: timing, peaks, utilisation, history.
+    /// Monitoring work after an allocate or release: timing, peaks (after a successful
+    /// allocation: only an allocation raises them), utilisation, and the snapshot when a trend
+    /// interval has elapsed.
     #[cold]
     pub(crate) fn monitor(
         &self,
@@ -36,6 +45,7 @@ impl ManagerCore {
             match kind {
                 SampleKind::Allocate => {
                     self.metrics.allocate.record(elapsed);
+                    self.metrics.allocate_squares.add(square_units(elapsed));
                     if elapsed > self.config.allocation_timeout_ns {
                         self.counters.timeout_errors.fetch_add(1, Ordering::Relaxed);
                     }
@@ -53,20 +63,51 @@ impl ManagerCore {
         if let Some(p) = self.pool_counters.get(pool) {
             p.sample_utilization(allocated);
         }
-        let (buffers, bytes) = self.usage();
         if kind == SampleKind::Allocate && success {
+            let (buffers, bytes) = self.usage();
             raise_to_u32(&self.metrics.peak_buffers, buffers);
             raise_to_u32(&self.metrics.peak_memory_bytes, bytes);
+            raise_to_u32(&self.metrics.interval_peak_bytes, bytes);
         }
-        self.history.record(&Sample {
-            ticket: 0,
-            timestamp_ns: end_ns,
-            op_ns: u32::try_from(elapsed).unwrap_or(u32::MAX),
-            allocated: buffers as u16,
-            memory_bytes: bytes,
-            kind,
-            success,
-        });
+        if self.timed && self.history.is_due(end_ns, self.config.trend_interval_units) {
+            self.take_snapshot(end_ns);
+        }
+    }
+
+    /// Takes the trend snapshot due at `now_ns`, unless another call claimed it first.
+    #[cold]
+    #[inline(never)]
+    fn take_snapshot(&self, now_ns: u64) {
+        if self.history.claim(now_ns, self.config.trend_interval_units) {
+            self.history.record(&self.cumulative(now_ns, true));
+        }
+    }
+
+    /// The cumulative figures at `now_ns`. With `restart_interval`, the interval's peak starts
+    /// again from the bytes held now (a snapshot); without, it is only read (a report).
+    pub(crate) fn cumulative(&self, now_ns: u64, restart_interval: bool) -> Snapshot {
+        let (mut allocations, mut failures) = (0u64, 0u64);
+        for pool in 0..POOL_COUNT {
+            allocations += widen(self.pool_counts(pool).allocations);
+            if let Some(p) = self.pool_counters.get(pool) {
+                failures += load_u64(&p.allocation_failures, Ordering::Relaxed);
+            }
+        }
+        let (_, held_bytes) = self.usage();
+        let peak = if restart_interval {
+            self.metrics.interval_peak_bytes.swap(held_bytes, Ordering::Relaxed)
+        } else {
+            self.metrics.interval_peak_bytes.load(Ordering::Relaxed)
+        };
+        Snapshot {
+            timestamp_ns: now_ns,
+            allocations: allocations as u32,
+            failures: failures as u32,
+            allocate_ns: self.metrics.allocate.total(),
+            allocate_squares: self.metrics.allocate_squares.read(),
+            held_bytes,
+            peak_bytes: peak.max(held_bytes),
+        }
     }
 }
 
@@ -133,12 +174,104 @@ mod tests {
         let hold = m.pool_statistics(BufferType::Primary).average_hold_time_ns;
         assert!(hold >= 250, "{hold}");
         let report = m.performance_report(0);
-        assert_eq!(report.trend.sample_count, 20);
+        // 20 operations of 250 ns are far from the first 100 ms snapshot: one interval, from
+        // init to the report.
+        assert_eq!(report.trend.sample_count, 1);
         assert!((report.trend.average_allocation_time_ns - 275.0).abs() < 1e-3);
-        assert!((report.trend.allocation_time_stddev_ns - 75.0).abs() < 1e-2);
+        // Squares are summed at 64 ns² (rounded): 75 ns within that resolution.
+        assert!((report.trend.allocation_time_stddev_ns - 75.0).abs() < 0.5);
         assert!(report.meets_performance_requirements);
         assert_eq!(report.warnings, 0);
         assert!(report.monitoring_duration_ns > 0);
         assert!(CLOCK_READS.load(Ordering::SeqCst) > 0);
+    }
+
+    const HISTORY: usize = crate::geometry::HISTORY_CAPACITY;
+
+    unsafe extern "C" fn manual_clock(ctx: *mut c_void) -> u64 {
+        // SAFETY: the test passes a live AtomicU64.
+        unsafe { (*(ctx as *const AtomicU64)).load(Ordering::SeqCst) }
+    }
+
+    /// Monitoring with the clock `now` (set by the test) and a snapshot every millisecond.
+    fn millisecond_trend(now: &AtomicU64) -> RuntimeConfig {
+        RuntimeConfig {
+            now_ns: Some(manual_clock),
+            clock_context: now as *const AtomicU64 as *mut c_void,
+            trend_interval_ns: 1_000_000,
+            ..RuntimeConfig::default()
+        }
+    }
+
+    #[test]
+    fn one_snapshot_per_interval_and_the_ring_spans_its_capacity() {
+        let now = AtomicU64::new(1_000_000);
+        let mut f = Fixture::new();
+        let m = f.init(&millisecond_trend(&now)).unwrap();
+        let pair = || {
+            let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+            m.release(h.as_ptr()).unwrap();
+        };
+        // Many operations inside one interval take no snapshot.
+        for _ in 0..10 {
+            pair();
+        }
+        assert_eq!(m.performance_report(0).trend.sample_count, 1);
+        // Each millisecond, three pairs: the first operation past the interval takes one.
+        for interval in 1..=5u32 {
+            now.fetch_add(1_000_000, Ordering::SeqCst);
+            for _ in 0..3 {
+                pair();
+            }
+            assert_eq!(m.performance_report(0).trend.sample_count, interval + 1, "after {interval} intervals");
+        }
+        let held = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+        // The window selects the intervals ending inside it: the one ending at the snapshot
+        // taken at this very millisecond, and the one from there to the report.
+        assert_eq!(m.performance_report(500_000).trend.sample_count, 2);
+        for _ in 0..2 * HISTORY {
+            now.fetch_add(1_000_000, Ordering::SeqCst);
+            pair();
+        }
+        let report = m.performance_report(0);
+        // The ring keeps HISTORY snapshots: HISTORY - 1 intervals between them, one to the report.
+        assert_eq!(report.trend.sample_count, HISTORY as u32);
+        assert_eq!(report.trend.dropped_samples, 0);
+        // One Primary buffer stayed held throughout. Each snapshot was taken by an allocation
+        // holding a second; the report's reading came after its release.
+        let capacity = crate::geometry::TOTAL_CAPACITY_BYTES as f32;
+        let one = crate::geometry::POOL_BUFFER_BYTES[0] as f32 / capacity;
+        let average = (2.0 * (HISTORY - 1) as f32 + 1.0) * one / HISTORY as f32;
+        assert!((report.trend.average_memory_utilization - average).abs() < 1e-6, "{report:?}");
+        assert!((report.trend.peak_memory_utilization - 2.0 * one).abs() < 1e-6, "{report:?}");
+        m.release(held.as_ptr()).unwrap();
+    }
+
+    #[test]
+    fn the_success_trend_compares_the_older_and_newer_intervals() {
+        let now = AtomicU64::new(0);
+        let mut f = Fixture::new();
+        let m = f.init(&millisecond_trend(&now)).unwrap();
+        let count = crate::geometry::POOL_BUFFER_COUNTS[2];
+        // Two clean intervals, then two in which the Scratch pool runs dry once each.
+        for failing in [false, false, true, true] {
+            now.fetch_add(1_000_000, Ordering::SeqCst);
+            let taken: std::vec::Vec<_> =
+                (0..count).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+            if failing {
+                assert!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).is_err());
+            }
+            for h in taken {
+                m.release(h.as_ptr()).unwrap();
+            }
+        }
+        now.fetch_add(1_000_000, Ordering::SeqCst);
+        let trend = m.performance_report(0).trend;
+        // Snapshots at init and at 1, 2, 3, 4 ms, each taken by the interval's first allocation
+        // (which it counts), then the report at 5 ms: five intervals. The older two hold
+        // 1 + count allocations and no refusal; the newer three 3·count - 1 and both refusals.
+        assert_eq!(trend.sample_count, 5);
+        let newer = (3 * count - 1) as f32 / (3 * count + 1) as f32;
+        assert!((trend.success_rate_trend - (newer - 1.0)).abs() < 1e-6, "{trend:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! Copying statistics, metrics and the performance report out of a live manager.
 
 use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_FIRST_SLOT, TOTAL_CAPACITY_BYTES};
-use crate::history::Sample;
+use crate::history::Snapshot;
 use crate::in_place::put;
 use crate::layout::{ManagerCore, REQUIRED_BYTES};
 use crate::metrics::{ratio, RealtimeMetrics};
@@ -176,11 +176,18 @@ impl ManagerCore {
             self.write_metrics(metrics);
             &*metrics
         };
-        let mut samples = [Sample::EMPTY; HISTORY_CAPACITY];
-        let count = self.history.read_all(&mut samples);
+        // The ring's snapshots, then the counts now as the end of the newest interval.
+        let mut snapshots = [Snapshot::default(); HISTORY_CAPACITY + 1];
+        let mut count = 0;
+        if self.timed {
+            count = self.history.read_all(&mut snapshots[..HISTORY_CAPACITY]);
+            if let Some(last) = snapshots.get_mut(count) {
+                *last = self.cumulative(now, false);
+                count += 1;
+            }
+        }
         let trend = analyze(
-            samples.get(..count).unwrap_or(&[]),
-            now,
+            snapshots.get(..count).unwrap_or(&[]),
             period_ns,
             TOTAL_CAPACITY_BYTES as u32,
             self.history.dropped(),
