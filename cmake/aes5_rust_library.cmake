@@ -9,6 +9,7 @@
 # CMake build directory (cargo keeps each target triple apart inside it).
 
 find_program(AES5_CARGO cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
+include("${CMAKE_CURRENT_LIST_DIR}/aes5_native_libs.cmake")
 
 set(AES5_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
 file(GLOB_RECURSE AES5_RUST_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/src/*.rs")
@@ -65,7 +66,9 @@ function(aes5_add_rust_library name)
     COMMENT "cargo build: ${name} (${ARG_PROFILE} ${ARG_RUST_TARGET} ${ARG_FEATURES})"
     USES_TERMINAL
     VERBATIM)
-  add_custom_target(${name}_cargo_build DEPENDS "${lib}" "${header}")
+  # In ALL: a plain `cmake --build` builds the library (and its header) even with the tests
+  # and demo off.
+  add_custom_target(${name}_cargo_build ALL DEPENDS "${lib}" "${header}")
   # Builds of one CMake directory run one after another: they share the cargo target dir.
   get_property(previous GLOBAL PROPERTY AES5_LAST_CARGO_BUILD)
   if(previous)
@@ -79,10 +82,7 @@ function(aes5_add_rust_library name)
   add_dependencies(${name} ${name}_cargo_build)
   target_include_directories(${name} INTERFACE "${header_dir}")
   target_link_libraries(${name} INTERFACE ${name}_rust)
-  if(NOT ARG_RUST_TARGET AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
-    # What `rustc --print native-static-libs` lists for this no_std staticlib on Linux.
-    target_link_libraries(${name} INTERFACE m rt pthread)
-  elseif(NOT ARG_RUST_TARGET AND APPLE)
-    target_link_libraries(${name} INTERFACE m)
-  endif()
+  # The host libraries rustc says the static library needs (none on bare metal).
+  aes5_native_static_libs(native_flags "${ARG_PROFILE}" "${ARG_RUST_TARGET}")
+  target_link_libraries(${name} INTERFACE ${native_flags})
 endfunction()

@@ -77,3 +77,27 @@ if(NOT CMAKE_CROSSCOMPILING)
     set_tests_properties(valgrind_stress_pool PROPERTIES TIMEOUT 300)
   endif()
 endif()
+
+# The installed package, tried as a consumer would: install into a staging prefix, then build
+# and run one consumer with find_package() and one with nothing but pkg-config's flags, and
+# check that rustc's native-static-libs still match what was installed.
+if(AES5_INSTALL)
+  set(AES5_STAGE "${CMAKE_BINARY_DIR}/install-stage")
+  add_test(NAME install_stage
+           COMMAND ${CMAKE_COMMAND} --install "${CMAKE_BINARY_DIR}" --prefix "${AES5_STAGE}")
+  set_tests_properties(install_stage PROPERTIES FIXTURES_SETUP aes5_installed)
+  add_test(NAME install_consumer_find_package
+           COMMAND ${CMAKE_COMMAND} "-DPREFIX=${AES5_STAGE}" "-DBUILD_DIR=${CMAKE_BINARY_DIR}/consumer-find-package"
+                   "-DCC=${CMAKE_C_COMPILER}" -P "${CMAKE_CURRENT_SOURCE_DIR}/tests/install/find_package_consumer.cmake")
+  add_test(NAME install_consumer_pkg_config
+           COMMAND ${CMAKE_COMMAND} "-DPREFIX=${AES5_STAGE}" "-DLIBDIR=${CMAKE_INSTALL_LIBDIR}" "-DCC=${CMAKE_C_COMPILER}"
+                   "-DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}/tests/install/consumer/consumer.c"
+                   "-DOUT=${CMAKE_BINARY_DIR}/consumer-pkg-config"
+                   -P "${CMAKE_CURRENT_SOURCE_DIR}/tests/install/pkg_config_consumer.cmake")
+  add_test(NAME install_native_libs_drift
+           COMMAND ${CMAKE_COMMAND} "-DPREFIX=${AES5_STAGE}" "-DLIBDIR=${CMAKE_INSTALL_LIBDIR}"
+                   "-DPROFILE=${AES5_CARGO_PROFILE}" "-DTARGET_DIR=${AES5_CARGO_TARGET_DIR}" "-DAES5_CARGO=${AES5_CARGO}"
+                   -P "${CMAKE_CURRENT_SOURCE_DIR}/tests/install/native_libs_drift.cmake")
+  set_tests_properties(install_consumer_find_package install_consumer_pkg_config install_native_libs_drift
+                       PROPERTIES FIXTURES_REQUIRED aes5_installed TIMEOUT 300)
+endif()

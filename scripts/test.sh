@@ -5,14 +5,16 @@
 #      both critical-section features), and fmt + clippy + a QEMU run of the Cortex-M4F
 #      benchmark firmware (bench/cortex-m)
 #   2. the committed header equals a fresh generation
-#   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run), each
-#      C/C++ test also under valgrind memcheck
+#   3. CMake + ctest with the default geometry (C/C++ tests, header checks, demo run, the
+#      installed package tried by a find_package() consumer and a pkg-config consumer, and a
+#      native-static-libs drift check), each C/C++ test also under valgrind memcheck
 #   4. CMake + ctest with a small geometry (4/2/2 buffers of 512 bytes): the same C tests
 #   5. the same C/C++ tests built with -fsanitize=address,undefined (library with debug
 #      assertions and overflow checks)
 #   6. Cortex-M: the same C/C++ tests as firmware images on four emulated boards under QEMU
 #      (microbit M0, mps2-an385 M3, mps2-an386 M4F, mps2-an505 M33), the interrupt-preemption
-#      stress test on microbit and mps2-an386, then the footprint and instruction-count report
+#      stress test on microbit and mps2-an386, the footprint and instruction-count report, and
+#      the Cortex-M4F library alone built and installed
 #   7. verification (VERIFICATION.md): the loom models, and a reproducible run of 1.5 million inputs of the C ABI fuzz target
 #      (the proptest model test runs in step 1, the C stress test in steps 3-5)
 set -euo pipefail
@@ -70,6 +72,20 @@ cmake -S . -B build/cortex-m -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -D
 cmake --build build/cortex-m -j 2
 ctest --test-dir build/cortex-m --output-on-failure -j 2
 scripts/cortex-m-report.sh build/cortex-m
+# The library alone for one core (tests and demo off): a plain build builds it, and it installs
+# with no host libraries in its package or .pc.
+rm -rf build/cortex-m-lib
+cmake -S . -B build/cortex-m-lib -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DAES5_BUILD_TESTS=OFF \
+  -DAES5_BUILD_DEMO=OFF -DAES5_RUST_TARGET=thumbv7em-none-eabihf -DAES5_CARGO_PROFILE=firmware >/dev/null
+cmake --build build/cortex-m-lib -j 2
+cmake --install build/cortex-m-lib --prefix build/cortex-m-lib/stage >/dev/null
+for f in lib/libaes5_buffer_manager.a include/aes5_buffer_manager.h lib/pkgconfig/aes5_buffer_manager.pc \
+         lib/cmake/aes5_buffer_manager/aes5_buffer_managerConfig.cmake \
+         lib/cmake/aes5_buffer_manager/aes5_buffer_managerConfigVersion.cmake; do
+  test -f "build/cortex-m-lib/stage/$f" || { echo "Cortex-M install lacks $f" >&2; exit 1; }
+done
+grep -qx 'Libs.private: *' build/cortex-m-lib/stage/lib/pkgconfig/aes5_buffer_manager.pc ||
+  { echo "the Cortex-M package names host libraries" >&2; exit 1; }
 
 echo "== Verification: loom models of the lock-free core"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo clippy --locked --release --all-targets -- -D warnings
