@@ -27,6 +27,7 @@ int main(void) {
     static aes5_performance_report_t report;
     static aes5_storage_layout_t layout;
     uint32_t bytes = 0;
+    aes5_format_problem_t problem = 1;
     uint64_t numerator = 0, denominator = 0, duration = 0;
     aes5_audio_format_t format;
     memset(&format, 0, sizeof format);
@@ -53,6 +54,12 @@ int main(void) {
     EXPECT(aes5_audio_format_frame_duration_ns(&format, &duration));
     CHECK_STEP(aes5_is_aes5_frequency(48000));
     CHECK_STEP(aes5_status_string(AES5_OK) != 0);
+    EXPECT(aes5_audio_format_check(&format, &problem));
+    EXPECT(aes5_buffer_manager_check_format(manager, AES5_BUFFER_TYPE_PRIMARY, &format, &problem));
+    CHECK_STEP(problem == AES5_FORMAT_OK);
+    CHECK_STEP(aes5_format_problem_string(problem) != 0);
+    CHECK_STEP(aes5_state_string(state) != 0 && aes5_buffer_type_string(AES5_BUFFER_TYPE_SCRATCH) != 0);
+    CHECK_STEP(aes5_warning_string(AES5_WARNING_TIMEOUTS) != 0);
     EXPECT(aes5_buffer_manager_shutdown(manager));
     CHECK_STEP(state == AES5_STATE_ACTIVE);
     CHECK_STEP(statistics.buffer_type_stats[AES5_BUFFER_TYPE_PRIMARY].total_allocations == 1);

@@ -12,7 +12,8 @@
  * are in flight at once. Every output sample is checked against the expected value; at the
  * end the manager's statistics, real-time metrics and performance report are printed.
  *
- * Usage: aes5_demo [--seconds N]   (default 3). Exit status 0 when every sample verified.
+ * Usage: aes5_demo [--seconds N]   (default 3), aes5_demo --help. Exit status 0 when every
+ * sample verified.
  */
 #include <math.h>
 #include <stdint.h>
@@ -56,14 +57,26 @@ static int fail(const char *what, aes5_status_t status) {
     return 1;
 }
 
-static const char *state_name(aes5_manager_state_t s) {
-    static const char *names[] = {"Uninitialized", "Initializing", "Ready", "Active",
-                                  "Warning", "Error", "ShuttingDown", "Shutdown"};
-    return s < 8 ? names[s] : "?";
+static void usage(FILE *to, const char *program) {
+    fprintf(to,
+            "usage: %s [--seconds N]\n"
+            "Streams N seconds (1..3600, default 3) of 48 kHz stereo audio, not paced to real time,\n"
+            "through three pools: int16 capture (Primary) -> float32 (Conversion) -> 24-in-32 at\n"
+            "-6 dB (Scratch). Every output sample is checked; then the statistics, real-time\n"
+            "metrics, performance report (trend snapshots every 1 ms) and storage layout are\n"
+            "printed. Exits 0 when every sample matched.\n",
+            program);
+}
+
+/* The report's warning flags by name, or "none". */
+static void print_warnings(uint32_t warnings) {
+    unsigned bit;
+    if (warnings == 0) printf(" none");
+    for (bit = 0; bit < 32; bit++)
+        if (warnings & (1u << bit)) printf(" %s", aes5_warning_string(1u << bit));
 }
 
 static void print_report(aes5_buffer_manager_t *manager) {
-    static const char *type_names[] = {"Primary", "Conversion", "Scratch", "Input", "Output", "Metadata"};
     aes5_manager_statistics_t stats;
     aes5_realtime_metrics_t m;
     aes5_performance_report_t report;
@@ -77,14 +90,14 @@ static void print_report(aes5_buffer_manager_t *manager) {
 
     printf("\n== Manager statistics ==\n");
     printf("state %s, %u state changes, %llu operations, %llu failed, success rate %.4f\n",
-           state_name(stats.current_state), stats.state_change_count,
+           aes5_state_string(stats.current_state), stats.state_change_count,
            (unsigned long long)stats.total_operations, (unsigned long long)stats.failed_operations,
            stats.operation_success_rate);
     printf("%-11s %6s %6s %6s %9s %9s %8s %10s %11s\n", "type", "total", "held", "peak", "allocs",
            "releases", "failures", "avg util", "avg hold");
     for (i = 0; i < 3; i++) {
         const aes5_pool_statistics_t *p = &stats.buffer_type_stats[i];
-        printf("%-11s %6u %6u %6u %9llu %9llu %8llu %9.1f%% %8llu ns\n", type_names[i], p->total_buffers,
+        printf("%-11s %6u %6u %6u %9llu %9llu %8llu %9.1f%% %8llu ns\n", aes5_buffer_type_string((aes5_buffer_type_t)i), p->total_buffers,
                p->allocated_buffers, p->peak_allocated, (unsigned long long)p->total_allocations,
                (unsigned long long)p->total_releases, (unsigned long long)p->allocation_failures,
                p->average_utilization * 100.0, (unsigned long long)p->average_hold_time_ns);
@@ -109,12 +122,9 @@ static void print_report(aes5_buffer_manager_t *manager) {
            report.trend.average_allocation_time_ns, report.trend.allocation_time_stddev_ns,
            report.trend.average_memory_utilization * 100.0, report.trend.peak_memory_utilization * 100.0,
            report.trend.success_rate_trend);
-    printf("meets requirements: %s; warnings: 0x%02x%s%s%s; monitored for %.3f s\n",
-           report.meets_performance_requirements ? "yes" : "no", report.warnings,
-           (report.warnings & AES5_WARNING_LOW_SUCCESS_RATE) ? " low-success-rate" : "",
-           (report.warnings & AES5_WARNING_HIGH_LATENCY) ? " high-latency" : "",
-           (report.warnings & AES5_WARNING_HIGH_UTILIZATION) ? " high-utilization" : "",
-           (double)report.monitoring_duration_ns / 1e9);
+    printf("meets requirements: %s; warnings:", report.meets_performance_requirements ? "yes" : "no");
+    print_warnings(report.warnings);
+    printf("; monitored for %.3f s\n", (double)report.monitoring_duration_ns / 1e9);
 
     printf("\n== Storage (%u bytes) ==\n", layout.storage_bytes);
     printf("required %u = audio data %u + alignment pad <= %u + control block %u\n", layout.required_bytes,
@@ -138,9 +148,17 @@ int main(int argc, char **argv) {
     const uint16_t frame = frame_samples();
     aes5_status_t s;
 
-    if (argc == 3 && strcmp(argv[1], "--seconds") == 0) seconds = (unsigned)strtoul(argv[2], NULL, 10);
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout, argv[0]);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--seconds") == 0) {
+        seconds = (unsigned)strtoul(argv[2], NULL, 10);
+    } else if (argc != 1) {
+        seconds = 0;
+    }
     if (seconds == 0 || seconds > 3600) {
-        fprintf(stderr, "usage: %s [--seconds 1..3600]\n", argv[0]);
+        usage(stderr, argv[0]);
         return 2;
     }
 

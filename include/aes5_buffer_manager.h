@@ -310,9 +310,19 @@ typedef struct {
      */
     void (*log)(void *context, aes5_status_t status, const char *operation);
     /**
-     * Passed to `log`.
+     * Passed to `log` and `log_detail`.
      */
     void *log_context;
+    /**
+     * Detailed debug-logging callback, or NULL: called like `log` (and besides it, when both
+     * are set) with one more static NUL-terminated text, `detail`, saying exactly why the call
+     * was refused. For a refused format it names the field and the rule
+     * (`aes5_format_problem_string`); otherwise it is the status's text.
+     */
+    void (*log_detail)(void *context,
+                       aes5_status_t status,
+                       const char *operation,
+                       const char *detail);
 } aes5_runtime_config_t;
 
 /**
@@ -808,7 +818,73 @@ typedef struct {
     uint32_t history_capacity;
 } aes5_storage_layout_t;
 
+/**
+ * What is wrong with a format (`aes5_format_problem_t`), or `AES5_FORMAT_OK`.
+ */
+typedef uint32_t aes5_format_problem_t;
 
+
+
+/**
+ * The format is accepted.
+ */
+#define AES5_FORMAT_OK 0
+
+/**
+ * `sample_rate_hz` is not one of the nine AES5-2018 nominal frequencies.
+ */
+#define AES5_FORMAT_RATE_NOT_AES5 1
+
+/**
+ * `sample_rate_hz` is an AES5 frequency above the configured `max_sample_rate_hz`.
+ */
+#define AES5_FORMAT_RATE_ABOVE_LIMIT 2
+
+/**
+ * `channel_count` is 0.
+ */
+#define AES5_FORMAT_NO_CHANNELS 3
+
+/**
+ * `channel_count` is above the configured `max_channels`.
+ */
+#define AES5_FORMAT_CHANNELS_ABOVE_LIMIT 4
+
+/**
+ * `frame_size_samples` is 0.
+ */
+#define AES5_FORMAT_EMPTY_FRAME 5
+
+/**
+ * `frame_size_samples` is above the configured `max_frame_size_samples`.
+ */
+#define AES5_FORMAT_FRAME_ABOVE_LIMIT 6
+
+/**
+ * `rate_pull` is not `AES5_RATE_PULL_NONE`, `_UP` or `_DOWN`.
+ */
+#define AES5_FORMAT_BAD_PULL 7
+
+/**
+ * `sample_size_bits` is not 16, 24 or 32.
+ */
+#define AES5_FORMAT_BAD_SAMPLE_SIZE 8
+
+/**
+ * `sample_packing` is unknown, or `AES5_PACKING_PACKED_24` with a size other than 24 bits.
+ */
+#define AES5_FORMAT_BAD_PACKING 9
+
+/**
+ * `sample_encoding` is unknown, or `AES5_ENCODING_FLOAT` with a size other than 32 bits.
+ */
+#define AES5_FORMAT_BAD_ENCODING 10
+
+/**
+ * The format is valid but needs more bytes than the pool's buffers hold
+ * (`AES5_ERR_FORMAT_TOO_LARGE`).
+ */
+#define AES5_FORMAT_ABOVE_CAPACITY 11
 
 /**
  * Primary audio processing buffers.
@@ -1297,6 +1373,82 @@ bool aes5_is_aes5_frequency(uint32_t sample_rate_hz);
  * Thread/ISR safety: reentrant.
  */
 const char *aes5_status_string(aes5_status_t status);
+
+/**
+ * Static, NUL-terminated name of a manager state: "Uninitialized", "Initializing", "Ready",
+ * "Active", "Warning", "Error", "ShuttingDown" or "Shutdown"; "unknown" for other values,
+ * never NULL.
+ *
+ * Thread/ISR safety: reentrant.
+ */
+const char *aes5_state_string(aes5_manager_state_t state);
+
+/**
+ * Static, NUL-terminated name of a buffer type: "Primary", "Conversion", "Scratch", "Input",
+ * "Output" or "Metadata"; "unknown" for other values, never NULL.
+ *
+ * Thread/ISR safety: reentrant.
+ */
+const char *aes5_buffer_type_string(aes5_buffer_type_t buffer_type);
+
+/**
+ * Static, NUL-terminated short name of one `AES5_WARNING_*` flag: "low-success-rate",
+ * "high-latency", "high-utilization", "corruption", "timeouts" or "not-monitored";
+ * "unknown" for any other value (pass one flag at a time: bit `1u << i` of a report's
+ * `warnings`), never NULL.
+ *
+ * Thread/ISR safety: reentrant.
+ */
+const char *aes5_warning_string(uint32_t flag);
+
+/**
+ * Static, NUL-terminated text of an `AES5_FORMAT_*` problem, naming the field and the rule;
+ * never NULL (unknown values get a fixed text).
+ *
+ * Thread/ISR safety: reentrant.
+ */
+const char *aes5_format_problem_string(aes5_format_problem_t problem);
+
+/**
+ * Says exactly why a format is refused, against the compile-time limits (the check
+ * `aes5_audio_format_bytes` makes): the first field, in declaration order, that breaks a
+ * rule, or `AES5_FORMAT_OK`.
+ *
+ * @param format       the format.
+ * @param out_problem  receives an `AES5_FORMAT_*` value.
+ * @return AES5_OK (the check ran; the verdict is in `*out_problem`); AES5_ERR_NULL_POINTER.
+ * Thread/ISR safety: reentrant.
+ *
+ * # Safety
+ * Non-NULL pointers must point to live objects of their type.
+ */
+aes5_status_t aes5_audio_format_check(const aes5_audio_format_t *format,
+                                      aes5_format_problem_t *out_problem);
+
+/**
+ * Says exactly why `aes5_buffer_manager_allocate(manager, buffer_type, format, ...)` would
+ * refuse the format: against the manager's configured limits and the pool's buffer capacity
+ * (`AES5_FORMAT_ABOVE_CAPACITY` is `AES5_ERR_FORMAT_TOO_LARGE`). Changes nothing; costs the
+ * hot path nothing (allocate runs its own check, and asks for the reason only when it
+ * refuses, to pass it to `log_detail`).
+ *
+ * @param manager      the manager.
+ * @param buffer_type  an `AES5_BUFFER_TYPE_*` with a pool.
+ * @param format       the format.
+ * @param out_problem  receives an `AES5_FORMAT_*` value.
+ * @return AES5_OK (the verdict is in `*out_problem`); AES5_ERR_NULL_POINTER;
+ *         AES5_ERR_INVALID_STATE (`manager` was never initialised); AES5_ERR_INVALID_ARGUMENT
+ *         (not a buffer type); AES5_ERR_NO_POOL_FOR_TYPE.
+ * Thread/ISR safety: lock-free; callable from any thread and interrupt handler.
+ *
+ * # Safety
+ * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+ * still exists. Other non-NULL pointers must point to live objects of their type.
+ */
+aes5_status_t aes5_buffer_manager_check_format(const aes5_buffer_manager_t *manager,
+                                               aes5_buffer_type_t buffer_type,
+                                               const aes5_audio_format_t *format,
+                                               aes5_format_problem_t *out_problem);
 
 #ifdef __cplusplus
 }  // extern "C"

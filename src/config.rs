@@ -17,6 +17,10 @@ use crate::status::{Aes5Status, Status};
 /// (possibly an interrupt handler) and must not call back into the library.
 pub type Aes5LogFn = unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char);
 
+/// Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with the exact reason.
+pub type Aes5LogDetailFn =
+    unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char, detail: *const c_char);
+
 /// Default `allocation_timeout_ns`: 100 µs.
 pub const AES5_DEFAULT_ALLOCATION_TIMEOUT_NS: u64 = 100_000;
 /// Smallest accepted `allocation_timeout_ns`: 1 µs.
@@ -77,8 +81,15 @@ pub struct RuntimeConfig {
     pub clock_context: *mut c_void,
     /// Debug-logging callback, or NULL.
     pub log: Option<unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char)>,
-    /// Passed to `log`.
+    /// Passed to `log` and `log_detail`.
     pub log_context: *mut c_void,
+    /// Detailed debug-logging callback, or NULL: called like `log` (and besides it, when both
+    /// are set) with one more static NUL-terminated text, `detail`, saying exactly why the call
+    /// was refused. For a refused format it names the field and the rule
+    /// (`aes5_format_problem_string`); otherwise it is the status's text.
+    pub log_detail: Option<
+        unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char, detail: *const c_char),
+    >,
 }
 
 impl Default for RuntimeConfig {
@@ -97,6 +108,7 @@ impl Default for RuntimeConfig {
             clock_context: core::ptr::null_mut(),
             log: None,
             log_context: core::ptr::null_mut(),
+            log_detail: None,
         }
     }
 }
@@ -121,6 +133,7 @@ impl RuntimeConfig {
         put!(out, clock_context, core::ptr::null_mut());
         put!(out, log, None);
         put!(out, log_context, core::ptr::null_mut());
+        put!(out, log_detail, None);
     }
 }
 
@@ -137,6 +150,7 @@ pub(crate) struct ActiveConfig {
     pub validation: bool,
     pub clock: Clock,
     pub log: Option<Aes5LogFn>,
+    pub log_detail: Option<Aes5LogDetailFn>,
     pub log_context: *mut c_void,
 }
 
@@ -177,6 +191,7 @@ impl RuntimeConfig {
             validation,
             clock: Clock { now_ns: self.now_ns, context: self.clock_context },
             log: if logging { self.log } else { None },
+            log_detail: if logging { self.log_detail } else { None },
             log_context: self.log_context,
         })
     }

@@ -9,13 +9,14 @@ use core::ffi::c_char;
 use core::mem::align_of;
 
 use crate::config::RuntimeConfig;
-use crate::format::{is_aes5_frequency, AudioFormat};
+use crate::format::{is_aes5_frequency, AudioFormat, FormatLimits};
+use crate::format_check::{describe_problem, format_problem, Aes5FormatProblem};
 use crate::header::AudioBuffer;
 use crate::layout::{BufferManager, BufferManagerStorage, ManagerCore, StorageLayout};
 use crate::metrics::RealtimeMetrics;
 use crate::readout::ManagerStatistics;
-use crate::report::PerformanceReport;
-use crate::state::{Aes5BufferType, Aes5ManagerState, BufferType};
+use crate::report::{warning_name, PerformanceReport};
+use crate::state::{buffer_type_name, state_name, Aes5BufferType, Aes5ManagerState, BufferType};
 use crate::stats::PoolStatistics;
 use crate::status::{describe, Aes5Status, Status, AES5_OK};
 
@@ -593,6 +594,104 @@ pub extern "C" fn aes5_is_aes5_frequency(sample_rate_hz: u32) -> bool {
 #[no_mangle]
 pub extern "C" fn aes5_status_string(status: Aes5Status) -> *const c_char {
     describe(status).as_ptr().cast()
+}
+
+/// Static, NUL-terminated name of a manager state: "Uninitialized", "Initializing", "Ready",
+/// "Active", "Warning", "Error", "ShuttingDown" or "Shutdown"; "unknown" for other values,
+/// never NULL.
+///
+/// Thread/ISR safety: reentrant.
+#[no_mangle]
+pub extern "C" fn aes5_state_string(state: Aes5ManagerState) -> *const c_char {
+    state_name(state).as_ptr().cast()
+}
+
+/// Static, NUL-terminated name of a buffer type: "Primary", "Conversion", "Scratch", "Input",
+/// "Output" or "Metadata"; "unknown" for other values, never NULL.
+///
+/// Thread/ISR safety: reentrant.
+#[no_mangle]
+pub extern "C" fn aes5_buffer_type_string(buffer_type: Aes5BufferType) -> *const c_char {
+    buffer_type_name(buffer_type).as_ptr().cast()
+}
+
+/// Static, NUL-terminated short name of one `AES5_WARNING_*` flag: "low-success-rate",
+/// "high-latency", "high-utilization", "corruption", "timeouts" or "not-monitored";
+/// "unknown" for any other value (pass one flag at a time: bit `1u << i` of a report's
+/// `warnings`), never NULL.
+///
+/// Thread/ISR safety: reentrant.
+#[no_mangle]
+pub extern "C" fn aes5_warning_string(flag: u32) -> *const c_char {
+    warning_name(flag).as_ptr().cast()
+}
+
+/// Static, NUL-terminated text of an `AES5_FORMAT_*` problem, naming the field and the rule;
+/// never NULL (unknown values get a fixed text).
+///
+/// Thread/ISR safety: reentrant.
+#[no_mangle]
+pub extern "C" fn aes5_format_problem_string(problem: Aes5FormatProblem) -> *const c_char {
+    describe_problem(problem).as_ptr().cast()
+}
+
+/// Says exactly why a format is refused, against the compile-time limits (the check
+/// `aes5_audio_format_bytes` makes): the first field, in declaration order, that breaks a
+/// rule, or `AES5_FORMAT_OK`.
+///
+/// @param format       the format.
+/// @param out_problem  receives an `AES5_FORMAT_*` value.
+/// @return AES5_OK (the check ran; the verdict is in `*out_problem`); AES5_ERR_NULL_POINTER.
+/// Thread/ISR safety: reentrant.
+///
+/// # Safety
+/// Non-NULL pointers must point to live objects of their type.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_audio_format_check(
+    format: *const AudioFormat,
+    out_problem: *mut Aes5FormatProblem,
+) -> Aes5Status {
+    // SAFETY: forwarded caller contract.
+    unsafe { format_query(format, out_problem, |f| Ok(format_problem(f, &FormatLimits::WIDEST))) }
+}
+
+/// Says exactly why `aes5_buffer_manager_allocate(manager, buffer_type, format, ...)` would
+/// refuse the format: against the manager's configured limits and the pool's buffer capacity
+/// (`AES5_FORMAT_ABOVE_CAPACITY` is `AES5_ERR_FORMAT_TOO_LARGE`). Changes nothing; costs the
+/// hot path nothing (allocate runs its own check, and asks for the reason only when it
+/// refuses, to pass it to `log_detail`).
+///
+/// @param manager      the manager.
+/// @param buffer_type  an `AES5_BUFFER_TYPE_*` with a pool.
+/// @param format       the format.
+/// @param out_problem  receives an `AES5_FORMAT_*` value.
+/// @return AES5_OK (the verdict is in `*out_problem`); AES5_ERR_NULL_POINTER;
+///         AES5_ERR_INVALID_STATE (`manager` was never initialised); AES5_ERR_INVALID_ARGUMENT
+///         (not a buffer type); AES5_ERR_NO_POOL_FOR_TYPE.
+/// Thread/ISR safety: lock-free; callable from any thread and interrupt handler.
+///
+/// # Safety
+/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
+/// still exists. Other non-NULL pointers must point to live objects of their type.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_check_format(
+    manager: *const BufferManager,
+    buffer_type: Aes5BufferType,
+    format: *const AudioFormat,
+    out_problem: *mut Aes5FormatProblem,
+) -> Aes5Status {
+    // SAFETY: a non-null format points to a caller-initialised struct of integers.
+    let Some(format) = (unsafe { format.as_ref() }) else {
+        return Status::NullPointer.code();
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        query(manager, out_problem, |core| {
+            let pool = BufferType::from_raw(buffer_type).ok_or(Status::InvalidArgument)?.pool();
+            let pool = pool.ok_or(Status::NoPoolForType)?;
+            Ok(core.format_problem_for(format, pool))
+        })
+    }
 }
 
 #[cfg(all(test, not(loom)))]

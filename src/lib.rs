@@ -28,6 +28,7 @@ mod critical_atomic;
 mod divide;
 pub mod ffi;
 mod format;
+mod format_check;
 mod geometry;
 mod header;
 mod history;
@@ -61,6 +62,7 @@ pub use config::{
     AES5_MIN_TREND_INTERVAL_NS,
 };
 pub use format::*;
+pub use format_check::*;
 pub use geometry::{
     AES5_CONVERSION_BUFFER_BYTES, AES5_CONVERSION_BUFFER_COUNT, AES5_DATA_ALIGNMENT, AES5_GEOMETRY_IS_DEFAULT,
     AES5_HISTORY_CAPACITY, AES5_MAX_BUFFERS_PER_POOL, AES5_PRIMARY_BUFFER_BYTES, AES5_PRIMARY_BUFFER_COUNT,

@@ -48,10 +48,49 @@ const VALIDATE_ATTEMPTS: usize = 4;
 
 impl ManagerCore {
     fn log(&self, operation: Operation, status: Status) {
+        self.log_with(operation, status, crate::status::describe(status.code()));
+    }
+
+    /// Logs a refusal with `detail`, a static NUL-terminated text, for `log_detail`.
+    fn log_with(&self, operation: Operation, status: Status, detail: &'static [u8]) {
+        let name = operation.name().as_ptr().cast();
         if let Some(log) = self.config.log {
             // SAFETY: the integrator supplied this callback and context for exactly this use;
             // the operation name is a static NUL-terminated string.
-            unsafe { log(self.config.log_context, status.code(), operation.name().as_ptr().cast()) };
+            unsafe { log(self.config.log_context, status.code(), name) };
+        }
+        if let Some(log_detail) = self.config.log_detail {
+            // SAFETY: as above; `detail` is a static NUL-terminated string too.
+            unsafe { log_detail(self.config.log_context, status.code(), name, detail.as_ptr().cast()) };
+        }
+    }
+
+    /// Counts and logs an allocation refused for its format, naming the field and the rule.
+    #[cold]
+    #[inline(never)]
+    fn refuse_format(&self, status: Status, format: &AudioFormat, pool: usize) -> Status {
+        self.counters.rejected_allocations.fetch_add(1, Ordering::Relaxed);
+        self.count_validation(status);
+        if self.config.log.is_some() || self.config.log_detail.is_some() {
+            let problem = self.format_problem_for(format, pool);
+            self.log_with(Operation::Allocate, status, crate::format_check::describe_problem(problem));
+        }
+        status
+    }
+
+    /// Why `format` is refused for pool `pool` (`AES5_FORMAT_OK` if it is not).
+    pub(crate) fn format_problem_for(
+        &self,
+        format: &AudioFormat,
+        pool: usize,
+    ) -> crate::format_check::Aes5FormatProblem {
+        use crate::format_check::{format_problem, AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK};
+        match format_problem(format, &self.config.limits) {
+            AES5_FORMAT_OK => match (format.validate(&self.config.limits), POOL_BUFFER_BYTES.get(pool)) {
+                (Ok(bytes), Some(&capacity)) if bytes as usize > capacity => AES5_FORMAT_ABOVE_CAPACITY,
+                _ => AES5_FORMAT_OK,
+            },
+            problem => problem,
         }
     }
 
@@ -116,10 +155,10 @@ impl ManagerCore {
         };
         let bytes = match format.validate(&self.config.limits) {
             Ok(bytes) => bytes,
-            Err(status) => return Err(self.refuse_allocation(status)),
+            Err(status) => return Err(self.refuse_format(status, format, pool_index)),
         };
         if bytes as usize > capacity {
-            return Err(self.refuse_allocation(Status::FormatTooLarge));
+            return Err(self.refuse_format(Status::FormatTooLarge, format, pool_index));
         }
         let Some((local, free_after)) = pool.take() else {
             return Err(self.pool_exhausted(pool_index, state, start_ns));

@@ -18,6 +18,20 @@ pub const AES5_WARNING_TIMEOUTS: u32 = 1 << 4;
 /// Warning flag: performance monitoring is off or there is no clock; timing is not measured.
 pub const AES5_WARNING_NOT_MONITORED: u32 = 1 << 5;
 
+/// Static, NUL-terminated short name of one `AES5_WARNING_*` flag ("low-success-rate", ...);
+/// "unknown" for anything else, including 0 and several flags at once.
+pub(crate) fn warning_name(flag: u32) -> &'static [u8] {
+    match flag {
+        AES5_WARNING_LOW_SUCCESS_RATE => b"low-success-rate\0",
+        AES5_WARNING_HIGH_LATENCY => b"high-latency\0",
+        AES5_WARNING_HIGH_UTILIZATION => b"high-utilization\0",
+        AES5_WARNING_CORRUPTION => b"corruption\0",
+        AES5_WARNING_TIMEOUTS => b"timeouts\0",
+        AES5_WARNING_NOT_MONITORED => b"not-monitored\0",
+        _ => b"unknown\0",
+    }
+}
+
 /// Success rate below which `AES5_WARNING_LOW_SUCCESS_RATE` is set.
 pub const AES5_LOW_SUCCESS_RATE_THRESHOLD: f32 = 0.99;
 /// Average allocation time (ns) above which `AES5_WARNING_HIGH_LATENCY` is set.

@@ -94,6 +94,34 @@ impl BufferType {
     }
 }
 
+/// Static, NUL-terminated name of a buffer type ("Primary", ...; "unknown" out of range).
+pub(crate) fn buffer_type_name(raw: Aes5BufferType) -> &'static [u8] {
+    match BufferType::from_raw(raw) {
+        Some(BufferType::Primary) => b"Primary\0",
+        Some(BufferType::Conversion) => b"Conversion\0",
+        Some(BufferType::Scratch) => b"Scratch\0",
+        Some(BufferType::Input) => b"Input\0",
+        Some(BufferType::Output) => b"Output\0",
+        Some(BufferType::Metadata) => b"Metadata\0",
+        None => b"unknown\0",
+    }
+}
+
+/// Static, NUL-terminated name of a manager state ("Ready", ...; "unknown" out of range).
+pub(crate) fn state_name(raw: Aes5ManagerState) -> &'static [u8] {
+    match ManagerState::from_raw(raw) {
+        Some(ManagerState::Uninitialized) => b"Uninitialized\0",
+        Some(ManagerState::Initializing) => b"Initializing\0",
+        Some(ManagerState::Ready) => b"Ready\0",
+        Some(ManagerState::Active) => b"Active\0",
+        Some(ManagerState::Warning) => b"Warning\0",
+        Some(ManagerState::Error) => b"Error\0",
+        Some(ManagerState::ShuttingDown) => b"ShuttingDown\0",
+        Some(ManagerState::Shutdown) => b"Shutdown\0",
+        None => b"unknown\0",
+    }
+}
+
 /// A manager state of the Rust API.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
