@@ -3,7 +3,8 @@
 #   cmake --install <build> --prefix <P>
 #
 # installs <P>/lib/libaes5_buffer_manager.a, <P>/include/aes5_buffer_manager.h (the header
-# generated for this build's geometry), the CMake package (lib/cmake/aes5_buffer_manager/: a
+# generated for this build's geometry) and aes5_buffer_manager.hpp (the C++ face), the CMake
+# package (lib/cmake/aes5_buffer_manager/: a
 # config with the imported target aes5::buffer_manager and a SameMajorVersion version file),
 # lib/pkgconfig/aes5_buffer_manager.pc and the licence files. The host libraries the static
 # library needs come from rustc (cmake/aes5_native_libs.cmake) and go into both the target's
@@ -63,6 +64,7 @@ function(aes5_install_library name profile)
 
   install(FILES "${CMAKE_CURRENT_BINARY_DIR}/${name}/${lib_file}" DESTINATION "${CMAKE_INSTALL_LIBDIR}")
   install(FILES "${CMAKE_CURRENT_BINARY_DIR}/${name}/include/aes5_buffer_manager.h"
+    "${CMAKE_CURRENT_BINARY_DIR}/${name}/include/aes5_buffer_manager.hpp"
     DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
   install(FILES "${generated}/aes5_buffer_managerConfig.cmake" "${generated}/aes5_buffer_managerConfigVersion.cmake"
     DESTINATION "${package_dir}")

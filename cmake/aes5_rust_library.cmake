@@ -51,6 +51,14 @@ function(aes5_add_rust_library name)
     set(feature_args --features ${features})
   endif()
 
+  # The C++ header sits beside the generated C header, so its #include "aes5_buffer_manager.h"
+  # finds this build's geometry.
+  set(cxx_header_source "${AES5_RUST_PROJECT_DIR}/include/aes5_buffer_manager.hpp")
+  add_custom_command(
+    OUTPUT "${header_dir}/aes5_buffer_manager.hpp"
+    COMMAND ${CMAKE_COMMAND} -E copy "${cxx_header_source}" "${header_dir}/aes5_buffer_manager.hpp"
+    DEPENDS "${cxx_header_source}"
+    VERBATIM)
   add_custom_command(
     OUTPUT "${lib}" "${header}"
     COMMAND ${CMAKE_COMMAND} -E env
@@ -68,7 +76,7 @@ function(aes5_add_rust_library name)
     VERBATIM)
   # In ALL: a plain `cmake --build` builds the library (and its header) even with the tests
   # and demo off.
-  add_custom_target(${name}_cargo_build ALL DEPENDS "${lib}" "${header}")
+  add_custom_target(${name}_cargo_build ALL DEPENDS "${lib}" "${header}" "${header_dir}/aes5_buffer_manager.hpp")
   # Builds of one CMake directory run one after another: they share the cargo target dir.
   get_property(previous GLOBAL PROPERTY AES5_LAST_CARGO_BUILD)
   if(previous)

@@ -101,3 +101,17 @@ if(AES5_INSTALL)
   set_tests_properties(install_consumer_find_package install_consumer_pkg_config install_native_libs_drift
                        PROPERTIES FIXTURES_REQUIRED aes5_installed TIMEOUT 300)
 endif()
+
+# The C++ header again as C++17 (the glob above builds it as C++11), and the check that its
+# move-only buffer handle cannot be copied.
+add_executable(test_cpp_raii_cxx17 c_tests/test_cpp_raii.cpp)
+target_include_directories(test_cpp_raii_cxx17 PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests")
+target_link_libraries(test_cpp_raii_cxx17 PRIVATE aes5::buffer_manager)
+target_compile_options(test_cpp_raii_cxx17 PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS})
+target_link_options(test_cpp_raii_cxx17 PRIVATE ${AES5_SANITIZE_FLAGS})
+set_target_properties(test_cpp_raii_cxx17 PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+add_test(NAME test_cpp_raii_cxx17 COMMAND test_cpp_raii_cxx17)
+add_test(NAME cxx_buffer_is_not_copyable
+         COMMAND ${CMAKE_COMMAND} "-DCXX=${CMAKE_CXX_COMPILER}" "-DINCLUDE=${CMAKE_CURRENT_BINARY_DIR}/aes5_buffer_manager/include"
+                 "-DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}/c_tests/cxx_compile_fail/copy_buffer.cpp"
+                 -P "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/cxx_compile_fail/check.cmake")
