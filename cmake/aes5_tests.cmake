@@ -56,6 +56,19 @@ if(AES5_BUILD_DEMO)
   # A short run of the demo: it verifies every sample it streams and exits non-zero on error.
   add_test(NAME demo_stream COMMAND aes5_demo --seconds 1)
   set_tests_properties(demo_stream PROPERTIES TIMEOUT 120)
+  # Only with the default geometry: a server period of 256 stereo float frames needs 2 KiB
+  # buffers.
+  if(TARGET aes5_jack_client AND AES5_GEOMETRY STREQUAL "")
+    # A private JACK2 server on the dummy backend (48 kHz, 256 frames), always stopped again;
+    # the client must see 1000 periods, every status OK and counts that reconcile.
+    find_program(AES5_JACKD jackd REQUIRED)
+    find_program(AES5_JACK_LSP jack_lsp REQUIRED)
+    add_test(NAME jack_client_dummy_backend
+             COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/tests/jack/run_jack_client.sh" "${AES5_JACKD}" "${AES5_JACK_LSP}"
+                     $<TARGET_FILE:aes5_jack_client> 1000)
+    # Tests run in parallel; the server's own timing needs a quiet core, not a shared one.
+    set_tests_properties(jack_client_dummy_backend PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE)
+  endif()
 endif()
 
 # The multi-threaded stress test (POSIX threads; host only, never part of a Cortex-M image).

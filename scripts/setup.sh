@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, the demo, the tests and the benchmarks need on a Debian machine with
 # a rustup Rust toolchain: cmake, a C/C++ compiler, make, valgrind, pkg-config (the installed
-# package's consumer test), python3 with pip (the
+# package's consumer test), JACK2 (jackd and libjack: the JACK client example and its test on
+# the dummy backend), python3 with pip (the
 # benchmark report; scripts/bench.sh adds matplotlib), the GNU Arm toolchain with newlib and
 # QEMU (the Cortex-M tests and benchmarks), clang with libFuzzer (the fuzz target), the
 # clippy/rustfmt components and the Cortex-M Rust targets.
@@ -9,9 +10,13 @@
 set -euo pipefail
 
 missing=()
-for tool in cmake gcc g++ make git valgrind python3 pkg-config arm-none-eabi-gcc qemu-system-arm; do
+for tool in cmake gcc g++ make git valgrind python3 pkg-config jackd arm-none-eabi-gcc qemu-system-arm; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+# The JACK client example links libjack (JACK2's development package).
+if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists jack; then
+  missing+=("libjack-jackd2-dev")
+fi
 # newlib's semihosting specs come in a package of their own.
 if command -v arm-none-eabi-gcc >/dev/null 2>&1 &&
    [ ! -f "$(arm-none-eabi-gcc -print-file-name=rdimon.specs)" ]; then
@@ -36,7 +41,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages for: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    cmake gcc g++ make git valgrind python3 python3-pip pkg-config ca-certificates \
+    cmake gcc g++ make git valgrind python3 python3-pip pkg-config ca-certificates jackd2 libjack-jackd2-dev \
     gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm >/dev/null
   if ! has_libfuzzer; then
     # Debian 12 ships clang 14 as "clang"; clang 19 has a libFuzzer that links with the
