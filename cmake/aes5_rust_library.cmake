@@ -65,7 +65,7 @@ function(aes5_add_rust_library name)
             "CARGO_TARGET_DIR=${AES5_CARGO_TARGET_DIR}"
             "AES5_HEADER_OUT_DIR=${header_dir}"
             ${geometry_env}
-            "${AES5_CARGO}" build --locked --lib --profile ${ARG_PROFILE} ${target_args} ${feature_args}
+            "${AES5_CARGO}" rustc --locked --lib --crate-type staticlib --profile ${ARG_PROFILE} ${target_args} ${feature_args}
             --manifest-path "${AES5_RUST_PROJECT_DIR}/Cargo.toml"
     COMMAND ${CMAKE_COMMAND} -E copy
             "${lib_dir}/${CMAKE_STATIC_LIBRARY_PREFIX}aes5_buffer_manager${CMAKE_STATIC_LIBRARY_SUFFIX}" "${lib}"

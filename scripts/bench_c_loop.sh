@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-cargo build --locked --release --lib
+cargo rustc --locked --release --lib --crate-type staticlib
 out=target/aes5-bench/c-loop
 mkdir -p "$out"
 cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude bench/c-loop/pair_loop.c target/release/libaes5_buffer_manager.a \

@@ -47,7 +47,7 @@ RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cforce-frame-pointers=yes" \
 CARGO_TARGET_DIR="$out/cargo" AES5_HEADER_OUT_DIR="$PWD/$out/include" \
-  cargo build --locked --lib --profile sanitize --target "$host"
+  cargo rustc --locked --lib --crate-type staticlib --profile sanitize --target "$host"
 "$clang" -g -O1 -Wall -Wextra -Wpedantic -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -I "$out/include" \
   fuzz/fuzz_api.c "$out/cargo/$host/sanitize/libaes5_buffer_manager.a" -lm -lpthread -ldl -o "$out/fuzz_api"

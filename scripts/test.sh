@@ -44,6 +44,14 @@ done
 timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none \
   -semihosting-config enable=on,target=native -icount shift=0 \
   -kernel bench/cortex-m/target/thumbv7em-none-eabihf/release/aes5-cortex-m-bench >/dev/null
+# It is a Rust firmware with its own panic handler (the library's default features off) and its
+# own aes5_panic_hook, linked with LTO: a panic must reach the firmware's handler.
+(cd bench/cortex-m && cargo build --locked --release --features panic-check --target-dir target/panic-check)
+panic_run=$(timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none \
+  -semihosting-config enable=on,target=native \
+  -kernel bench/cortex-m/target/panic-check/thumbv7em-none-eabihf/release/aes5-cortex-m-bench || true)
+echo "$panic_run" | grep -q "firmware panic handler ran" ||
+  { echo "the Rust firmware's own panic handler did not run: $panic_run" >&2; exit 1; }
 
 echo "== Header: the committed include/aes5_buffer_manager.h matches a fresh generation"
 cargo build --locked --lib

@@ -1,4 +1,6 @@
-//! The panic handler of the `no_std` library (absent when the `std` feature links std).
+//! The panic handler of the `no_std` library: present with the default `panic-handler`
+//! feature, absent when the `std` feature links std or a Rust firmware that has its own
+//! handler turns default features off.
 //!
 //! The library has no panic path by design (FFI lints, checked arithmetic and lookups), so this
 //! runs only on a library bug. It never formats the message, which keeps `core::fmt` out of
@@ -9,20 +11,20 @@
 //!   undefined instruction, so the firmware's fault handler decides; no semihosting, no
 //!   endless loop baked in. See README, "Bare-metal integration".
 
-#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[cfg(all(feature = "panic-handler", any(target_os = "linux", target_os = "macos")))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: abort() has no preconditions and does not return.
     unsafe { libc::abort() }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(all(feature = "panic-handler", not(any(target_os = "linux", target_os = "macos"))))]
 extern "C" {
     /// Provided by the firmware; must not return.
     fn aes5_panic_hook() -> !;
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(all(feature = "panic-handler", not(any(target_os = "linux", target_os = "macos"))))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: the firmware provides this symbol (documented integration hook).
@@ -31,7 +33,7 @@ fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
 
 // The weak default of `aes5_panic_hook` on Arm bare metal: `udf` raises a fault (HardFault or
 // UsageFault) that the firmware handles. A strong definition in the firmware replaces it.
-#[cfg(all(target_arch = "arm", not(any(target_os = "linux", target_os = "macos"))))]
+#[cfg(all(feature = "panic-handler", target_arch = "arm", not(any(target_os = "linux", target_os = "macos"))))]
 core::arch::global_asm!(
     ".section .text.aes5_panic_hook,\"ax\",%progbits",
     ".weak aes5_panic_hook",
@@ -45,5 +47,6 @@ core::arch::global_asm!(
 
 /// Precompiled `core` objects reference the unwinding personality even though this library is
 /// built with `panic = "abort"` and never unwinds; this empty definition satisfies the linker.
+#[cfg(feature = "panic-handler")]
 #[no_mangle]
 extern "C" fn rust_eh_personality() {}

@@ -261,6 +261,12 @@ fn report(name: &str, (allocate, release): (u32, u32)) {
 
 #[entry]
 fn main() -> ! {
+    if cfg!(feature = "panic-check") {
+        // black_box: the compiler must not see that this always panics.
+        let held: [u8; 2] = black_box([1, 2]);
+        let index = black_box(2usize);
+        hprintln!("indexing out of bounds on purpose: {}", held[index]);
+    }
     let Some(mut peripherals) = cortex_m::Peripherals::take() else { fail(1) };
     peripherals.SYST.set_clock_source(SystClkSource::Core);
     peripherals.SYST.set_reload(0x00FF_FFFF);
@@ -317,9 +323,22 @@ fn main() -> ! {
     loop {}
 }
 
-// No `aes5_panic_hook` here: the library's weak default (`udf`) raises a fault, which
-// HardFault below turns into exit code 99. (A strong definition in a Rust firmware built with
-// LTO collides with that weak one inside the single LTO module: "symbol already defined".)
+// The firmware's own panic handler: the library is linked with default features off, so it
+// brings none (a second one would be a duplicate `panic_impl`), and no weak `aes5_panic_hook`
+// either, which a strong definition would collide with inside the single LTO module ("symbol
+// already defined").
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    hprintln!("firmware panic handler ran");
+    fail(98)
+}
+
+/// A firmware-defined `aes5_panic_hook`, as a C firmware would write it: with the library's
+/// panic handler off nothing calls it, and nothing else defines it.
+#[no_mangle]
+pub extern "C" fn aes5_panic_hook() -> ! {
+    fail(97)
+}
 
 #[exception]
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
