@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite (cargo bench --bench pools: criterion + the interleaved suite) and
-# the Cortex-M4F instruction counts under QEMU (scripts/bench_cortex_m.sh), and renders
+# the Cortex-M4F instruction counts under QEMU (scripts/bench_cortex_m.sh), then the C firmware's
+# footprint and instruction counts on all four Cortex-M cores (scripts/cortex-m-report.sh), and renders
 # BENCHMARKS.md and docs/latency.png from the results.
 #
 #   scripts/bench.sh            full run (a few minutes), then render
@@ -27,6 +28,8 @@ if [ "${1:-}" != "--render" ]; then
   echo "== load after the run: $(uptime)"
   scripts/bench_c_loop.sh
   scripts/bench_cortex_m.sh
+  # The C firmware of the Cortex-M suite: footprint and instruction counts on all four cores.
+  scripts/cortex-m-report.sh > target/aes5-bench/cortex-m-report.txt
 fi
 
 if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
@@ -35,4 +38,4 @@ if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
     || python3 -m pip install --user --quiet --break-system-packages matplotlib
 fi
 python3 scripts/bench_report.py --results "$results" --criterion target/criterion \
-  --cortex-m target/aes5-bench/cortex-m --markdown BENCHMARKS.md --plot docs/latency.png
+  --cortex-m target/aes5-bench/cortex-m --cortex-m-report target/aes5-bench/cortex-m-report.txt --markdown BENCHMARKS.md --plot docs/latency.png
