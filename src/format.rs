@@ -138,12 +138,11 @@ impl AudioFormat {
     pub(crate) fn validate(&self, limits: &FormatLimits) -> Result<u32, Status> {
         let channels = u32::from(self.channel_count);
         let frame = u32::from(self.frame_size_samples);
+        // `x - 1 >= max` (wrapping) refuses 0 and everything above `max` in one comparison.
         if !is_aes5_frequency(self.sample_rate_hz)
             || self.sample_rate_hz > limits.max_sample_rate_hz
-            || channels == 0
-            || channels > limits.max_channels
-            || frame == 0
-            || frame > limits.max_frame_size_samples
+            || channels.wrapping_sub(1) >= limits.max_channels
+            || frame.wrapping_sub(1) >= limits.max_frame_size_samples
             || self.rate_pull > AES5_RATE_PULL_DOWN
         {
             return Err(Status::UnsupportedFormat);

@@ -75,8 +75,7 @@ pub(crate) const TOTAL_CAPACITY_BYTES: usize = POOL_BUFFER_COUNTS[0] * POOL_BUFF
     + POOL_BUFFER_COUNTS[2] * POOL_BUFFER_BYTES[2];
 
 /// The pool that owns a manager-wide slot index.
-#[inline]
-pub(crate) const fn pool_of_slot(slot: usize) -> usize {
+const fn pool_of_slot(slot: usize) -> usize {
     if slot < POOL_FIRST_SLOT[1] {
         0
     } else if slot < POOL_FIRST_SLOT[2] {
@@ -85,6 +84,37 @@ pub(crate) const fn pool_of_slot(slot: usize) -> usize {
         2
     }
 }
+
+/// Where one slot's buffer is: its pool, its index in that pool, the offset of its data from
+/// the start of the data region, and its capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotPlace {
+    pub data_offset: u32,
+    pub capacity: u32,
+    pub pool: u8,
+    pub local: u8,
+}
+
+/// Every slot's [`SlotPlace`], computed at build time: release and validate find a buffer's
+/// pool, index and data address with one table load instead of a search over the pools.
+pub(crate) static SLOT_PLACES: [SlotPlace; TOTAL_SLOTS] = {
+    let mut places = [SlotPlace { data_offset: 0, capacity: 0, pool: 0, local: 0 }; TOTAL_SLOTS];
+    let mut slot = 0;
+    while slot < TOTAL_SLOTS {
+        let pool = pool_of_slot(slot);
+        let local = slot - POOL_FIRST_SLOT[pool];
+        let data_offset = POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool];
+        assert!(data_offset <= u32::MAX as usize && POOL_BUFFER_BYTES[pool] <= u32::MAX as usize);
+        places[slot] = SlotPlace {
+            data_offset: data_offset as u32,
+            capacity: POOL_BUFFER_BYTES[pool] as u32,
+            pool: pool as u8,
+            local: local as u8,
+        };
+        slot += 1;
+    }
+    places
+};
 
 /// A pool holds at most this many buffers: one bit each in the pool's free word, which makes
 /// allocate and release one atomic step and O(1) on every target.
@@ -113,10 +143,18 @@ mod tests {
     #[test]
     fn derived_tables_agree_with_counts() {
         assert_eq!(TOTAL_SLOTS, POOL_BUFFER_COUNTS.iter().sum::<usize>());
+        let mut slot = 0;
         for pool in 0..POOL_COUNT {
             let first = POOL_FIRST_SLOT[pool];
             assert_eq!(pool_of_slot(first), pool);
             assert_eq!(pool_of_slot(first + POOL_BUFFER_COUNTS[pool] - 1), pool);
+            for local in 0..POOL_BUFFER_COUNTS[pool] {
+                let place = SLOT_PLACES[slot];
+                assert_eq!((place.pool as usize, place.local as usize), (pool, local), "slot {slot}");
+                assert_eq!(place.data_offset as usize, POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool]);
+                assert_eq!(place.capacity as usize, POOL_BUFFER_BYTES[pool]);
+                slot += 1;
+            }
             assert_eq!(POOL_DATA_STRIDE[pool] % DATA_ALIGNMENT, 0);
             assert!(POOL_DATA_STRIDE[pool] >= POOL_BUFFER_BYTES[pool]);
         }

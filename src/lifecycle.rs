@@ -5,10 +5,7 @@ use core::mem::size_of;
 use core::ptr::{self, addr_of, addr_of_mut, NonNull};
 
 use crate::config::RuntimeConfig;
-use crate::geometry::{
-    pool_of_slot, DATA_ALIGNMENT, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_DATA_START, POOL_DATA_STRIDE,
-    POOL_FIRST_SLOT, TOTAL_SLOTS,
-};
+use crate::geometry::{DATA_ALIGNMENT, POOL_BUFFER_COUNTS, SLOT_PLACES, TOTAL_SLOTS};
 use crate::header::{AudioBuffer, SlotIdentity};
 use crate::history::Snapshot;
 use crate::in_place::{write_initial, zero_words};
@@ -91,12 +88,10 @@ impl ManagerCore {
             // pointer); each then gets its fixed identity.
             let headers = addr_of_mut!((*core).headers).cast::<AudioBuffer>();
             zero_words(headers.cast::<u32>(), size_of::<[AudioBuffer; TOTAL_SLOTS]>() / 4);
-            for slot in 0..TOTAL_SLOTS {
-                let p = pool_of_slot(slot);
-                let local = slot - POOL_FIRST_SLOT[p];
-                let data = storage.cast::<u8>().add(data_offset + POOL_DATA_START[p] + local * POOL_DATA_STRIDE[p]);
-                let identity =
-                    SlotIdentity { buffer_id: slot as u32, buffer_type: p as u8, capacity: POOL_BUFFER_BYTES[p], data };
+            for (slot, place) in SLOT_PLACES.iter().enumerate() {
+                let data = storage.cast::<u8>().add(data_offset + place.data_offset as usize);
+                let capacity = place.capacity as usize;
+                let identity = SlotIdentity { buffer_id: slot as u32, buffer_type: place.pool, capacity, data };
                 AudioBuffer::write_identity(headers.add(slot), &identity);
             }
             write_initial(addr_of_mut!((*core).counters));
@@ -194,7 +189,7 @@ impl ManagerCore {
             AES5_STATE_SHUTTING_DOWN => {}
             _ => return false,
         }
-        if self.pools.iter().zip(POOL_BUFFER_COUNTS).any(|(pool, count)| pool.held_synchronized(count) != 0) {
+        if self.pools.iter().any(|pool| pool.held_synchronized() != 0) {
             return false;
         }
         self.change_state(AES5_STATE_SHUTTING_DOWN, AES5_STATE_SHUTDOWN);

@@ -155,7 +155,7 @@ impl Pool {
         let Some((index, free_after)) = self.words.take() else {
             return false;
         };
-        let held = self.words.held_after(self.size, free_after);
+        let held = self.words.held_after(free_after);
         assert!(held >= 1 && held as usize <= self.size, "held count {held} out of range");
         // SAFETY: loom checks that no other thread accesses this cell concurrently.
         self.data[index].with_mut(|p| unsafe { *p = tag });
@@ -168,7 +168,7 @@ impl Pool {
 
     /// Checks that no buffer is held, then takes every buffer: each exactly once, then none.
     fn drain(&self) {
-        assert_eq!(self.words.held(self.size), 0, "a buffer is still counted as held");
+        assert_eq!(self.words.held(), 0, "a buffer is still counted as held");
         let mut seen = std::vec![false; self.size];
         while let Some((index, _)) = self.words.take() {
             assert!(!seen[index], "buffer {index} is twice in the free set");

@@ -9,9 +9,7 @@
 use core::ptr::NonNull;
 
 use crate::format::AudioFormat;
-use crate::geometry::{
-    pool_of_slot, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_COUNT, POOL_DATA_START, POOL_DATA_STRIDE, POOL_FIRST_SLOT,
-};
+use crate::geometry::{SlotPlace, POOL_BUFFER_BYTES, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
 use crate::header::{AudioBuffer, FormatWords, SlotIdentity};
 use crate::layout::ManagerCore;
 use crate::monitor::SampleKind;
@@ -127,16 +125,14 @@ impl ManagerCore {
         status
     }
 
-    /// The identity slot `slot` of pool `pool` must have, computed from the layout alone.
+    /// The identity slot `slot`, at `place`, must have, computed from the layout alone.
     #[inline(always)]
-    pub(crate) fn identity(&self, slot: usize, pool: usize) -> SlotIdentity {
-        let local = slot - POOL_FIRST_SLOT[pool];
-        let data = self.data_base + POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool];
+    pub(crate) fn identity(&self, slot: usize, place: &SlotPlace) -> SlotIdentity {
         SlotIdentity {
             buffer_id: slot as u32,
-            buffer_type: pool as u8,
-            capacity: POOL_BUFFER_BYTES[pool],
-            data: data as *mut u8,
+            buffer_type: place.pool,
+            capacity: place.capacity as usize,
+            data: (self.data_base + place.data_offset as usize) as *mut u8,
         }
     }
 
@@ -171,7 +167,9 @@ impl ManagerCore {
             return Err(self.undo_allocation(pool_index, local));
         }
         let slot = POOL_FIRST_SLOT[pool_index] + local;
-        let (Some(generation), Some(cell)) = (self.generations.get(slot), self.headers.get(slot)) else {
+        let (Some(generation), Some(cell), Some(place)) =
+            (self.generations.get(slot), self.headers.get(slot), SLOT_PLACES.get(slot))
+        else {
             return Err(self.undo_allocation(pool_index, local));
         };
         let sequence = generation.load(Ordering::Relaxed).wrapping_add(1);
@@ -180,16 +178,16 @@ impl ManagerCore {
         let header = unsafe { &mut *cell.get() };
         if !self.config.validation {
             // Never checked on release, so possibly damaged: restore the identity.
-            header.restore_identity(&self.identity(slot, pool_index));
+            header.restore_identity(&self.identity(slot, place));
         }
         let words = FormatWords::of(format, pool_index as u8);
         header.stamp(slot as u32, low_u32(sequence), &words, bytes, start_ns);
         // Relaxed: the count is for readers of statistics; the buffer itself is published by
         // returning it to the caller.
         generation.store(sequence, Ordering::Relaxed);
-        let held = pool.held_after(POOL_BUFFER_COUNTS[pool_index], free_after);
+        let held = pool.held_after(free_after);
         pool.note_held(held);
-        if state != AES5_STATE_ACTIVE || Self::crowds(pool_index, held) || self.config.monitoring {
+        if state != AES5_STATE_ACTIVE || pool.crowded_with(held) || self.config.monitoring {
             self.after_allocation(pool_index, state, held, start_ns);
         }
         Ok(NonNull::from(header))
@@ -219,7 +217,7 @@ impl ManagerCore {
     #[cold]
     fn after_allocation(&self, pool: usize, state: u32, allocated: u32, start_ns: u64) {
         let mut state = state;
-        let mut above = Self::crowds(pool, allocated);
+        let mut above = self.crowds(pool, allocated);
         if state == AES5_STATE_READY {
             // First allocation since init or recovery: other pools may already be crowded
             // (buffers held across an Error → Ready recovery).
@@ -255,10 +253,7 @@ impl ManagerCore {
 
     /// Buffers held from pool `pool` now.
     pub(crate) fn held_in(&self, pool: usize) -> u32 {
-        match (self.pools.get(pool), POOL_BUFFER_COUNTS.get(pool)) {
-            (Some(words), Some(&count)) => words.held(count),
-            _ => 0,
-        }
+        self.pools.get(pool).map_or(0, crate::pool::PoolWords::held)
     }
 
     /// Releases `buffer`, which must be a header this manager handed out and still held.
@@ -269,11 +264,10 @@ impl ManagerCore {
         if !ManagerState::allows_release(self.state.load(Ordering::Relaxed)) {
             return Err(self.refuse_release(Status::InvalidState));
         }
-        let Some(slot) = self.slot_of(buffer) else {
+        let Some((slot, place)) = self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?))) else {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
-        let pool_index = pool_of_slot(slot);
-        let local = slot - POOL_FIRST_SLOT[pool_index];
+        let (pool_index, local) = (usize::from(place.pool), usize::from(place.local));
         let Some(pool) = self.pools.get(pool_index) else {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
@@ -281,7 +275,7 @@ impl ManagerCore {
             return Err(self.refuse_release(Status::Corrupted));
         }
         // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
-        if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, pool_index)) } {
+        if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
             return Err(self.release_damaged(pool_index, local));
         }
         let allocated_at = if self.timed {
@@ -343,15 +337,15 @@ impl ManagerCore {
 
     /// Reports whether `buffer` is held and intact; changes nothing.
     pub(crate) fn validate(&self, buffer: *const AudioBuffer) -> Result<(), Status> {
-        let Some(slot) = self.slot_of(buffer) else {
+        let Some((slot, place)) = self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?))) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
-        let pool_index = pool_of_slot(slot);
-        let local = slot - POOL_FIRST_SLOT[pool_index];
-        let (Some(pool), Some(generation)) = (self.pools.get(pool_index), self.generations.get(slot)) else {
+        let local = usize::from(place.local);
+        let (Some(pool), Some(generation)) = (self.pools.get(usize::from(place.pool)), self.generations.get(slot))
+        else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
-        let identity = self.identity(slot, pool_index);
+        let identity = self.identity(slot, place);
         let mut verdict = Err(Status::DoubleRelease);
         // A header read is trusted only if the buffer stayed held by the same allocation
         // around it. A caller validating a buffer it holds always gets a stable reading; a

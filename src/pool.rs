@@ -43,7 +43,7 @@ pub(crate) fn count_ones(word: u32) -> u32 {
     }
 }
 
-/// The free set, quarantine set and peak of one pool.
+/// The free set, quarantine set and peak of one pool, with its size and Warning threshold.
 pub(crate) struct PoolWords {
     /// Bit `i` set: buffer `i` of the pool is free.
     free: AtomicU32,
@@ -51,12 +51,22 @@ pub(crate) struct PoolWords {
     quarantined: AtomicU32,
     /// The highest number of buffers held at once since init (raised by allocate).
     peak: AtomicU32,
+    /// Buffers in the pool (fixed at init).
+    count: u32,
+    /// Held buffers above which the pool counts as more than 90 % used (fixed at init).
+    warn_above: u32,
 }
 
 impl PoolWords {
     /// A pool of `count` buffers, all free.
     pub(crate) fn new(count: usize) -> Self {
-        PoolWords { free: AtomicU32::new(full_mask(count)), quarantined: AtomicU32::new(0), peak: AtomicU32::new(0) }
+        PoolWords {
+            free: AtomicU32::new(full_mask(count)),
+            quarantined: AtomicU32::new(0),
+            peak: AtomicU32::new(0),
+            count: count as u32,
+            warn_above: (count * 9 / 10) as u32,
+        }
     }
 
     /// Takes the lowest free buffer. Returns its index in the pool and the free set after the
@@ -112,17 +122,23 @@ impl PoolWords {
         self.quarantined.fetch_or(bit, Ordering::AcqRel) & bit == 0
     }
 
-    /// Buffers held by callers in a pool of `count` buffers, after a take left `free_after`.
+    /// Buffers held by callers after a take left `free_after`.
     #[inline(always)]
-    pub(crate) fn held_after(&self, count: usize, free_after: u32) -> u32 {
+    pub(crate) fn held_after(&self, free_after: u32) -> u32 {
         let out_of_pool = free_after | self.quarantined.load(Ordering::Relaxed);
-        count as u32 - count_ones(out_of_pool)
+        self.count - count_ones(out_of_pool)
     }
 
-    /// Buffers held by callers now, in a pool of `count` buffers.
+    /// Buffers held by callers now.
     #[inline(always)]
-    pub(crate) fn held(&self, count: usize) -> u32 {
-        self.held_after(count, self.free.load(Ordering::Acquire))
+    pub(crate) fn held(&self) -> u32 {
+        self.held_after(self.free.load(Ordering::Acquire))
+    }
+
+    /// True when `held` buffers put the pool above 90 %.
+    #[inline(always)]
+    pub(crate) fn crowded_with(&self, held: u32) -> bool {
+        held > self.warn_above
     }
 
     /// Buffers held, read with a read-modify-write of the free word (an or of 0).
@@ -131,8 +147,8 @@ impl PoolWords {
     /// either comes after a concurrent take in the free word's modification order (and sees
     /// that buffer held) or the take acquires from it (and then sees the state change that
     /// preceded it), so no allocation can slip past a completing shutdown.
-    pub(crate) fn held_synchronized(&self, count: usize) -> u32 {
-        self.held_after(count, self.free.fetch_or(0, Ordering::AcqRel))
+    pub(crate) fn held_synchronized(&self) -> u32 {
+        self.held_after(self.free.fetch_or(0, Ordering::AcqRel))
     }
 
     /// The free set (bit `i` set: buffer `i` free).
@@ -174,10 +190,10 @@ mod tests {
         for expected_held in 1..=5 {
             let (index, free) = pool.take().expect("buffer");
             assert!(seen.insert(index));
-            assert_eq!(pool.held_after(5, free), expected_held);
+            assert_eq!(pool.held_after(free), expected_held);
         }
         assert_eq!(pool.take(), None);
-        assert_eq!(pool.held(5), 5);
+        assert_eq!(pool.held(), 5);
     }
 
     #[test]
@@ -199,19 +215,19 @@ mod tests {
         assert!(!pool.give_back(a), "second release must see the buffer free");
         assert_eq!(pool.free_set(), before);
         assert!(!pool.give_back(2), "never taken");
-        assert_eq!(pool.held(3), 0);
+        assert_eq!(pool.held(), 0);
     }
 
     #[test]
     fn quarantined_buffers_are_neither_held_nor_free() {
         let pool = PoolWords::new(3);
         let (a, _) = pool.take().unwrap();
-        assert_eq!(pool.held(3), 1);
+        assert_eq!(pool.held(), 1);
         assert!(pool.quarantine(a));
         assert!(!pool.quarantine(a));
         assert!(pool.is_quarantined(a) && !pool.is_free(a));
-        assert_eq!(pool.held(3), 0);
-        assert_eq!(pool.held_synchronized(3), 0);
+        assert_eq!(pool.held(), 0);
+        assert_eq!(pool.held_synchronized(), 0);
         let rest: Vec<usize> = (0..2).map(|_| pool.take().unwrap().0).collect();
         assert!(!rest.contains(&a));
         assert_eq!(pool.take(), None);
@@ -223,6 +239,15 @@ mod tests {
         for word in (0..=u32::from(u16::MAX)).chain([u32::MAX, 0x8000_0001]) {
             let word = word & widest;
             assert_eq!(count_ones(word), word.count_ones(), "{word:#x}");
+        }
+    }
+
+    #[test]
+    fn a_pool_is_crowded_above_90_percent() {
+        for (count, most_not_crowded) in [(1, 0), (2, 1), (4, 3), (8, 7), (10, 9), (20, 18), (32, 28)] {
+            let pool = PoolWords::new(count);
+            assert!(!pool.crowded_with(most_not_crowded), "{most_not_crowded} of {count}");
+            assert!(pool.crowded_with(most_not_crowded + 1), "{} of {count}", most_not_crowded + 1);
         }
     }
 
@@ -254,6 +279,6 @@ mod tests {
                 });
             }
         });
-        assert_eq!(pool.held(4), 0);
+        assert_eq!(pool.held(), 0);
     }
 }

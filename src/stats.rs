@@ -142,7 +142,7 @@ impl PoolCounters {
     ) {
         let total = generations.len() as u32;
         let counts = allocation_counts(words, generations);
-        let allocated = words.held(generations.len());
+        let allocated = words.held();
         let failures = load_u64(&self.allocation_failures, Ordering::Relaxed);
         let samples = if monitoring.sampled {
             widen(counts.allocations).wrapping_add(widen(counts.releases)).wrapping_add(failures)
@@ -222,7 +222,7 @@ mod tests {
     fn allocate(words: &PoolWords, generations: &[AtomicCounter]) -> usize {
         let (index, free) = words.take().unwrap();
         generations[index].fetch_add(1, Ordering::Release);
-        words.note_held(words.held_after(generations.len(), free));
+        words.note_held(words.held_after(free));
         index
     }
 
@@ -285,6 +285,6 @@ mod tests {
         let (_index, _) = words.take().unwrap();
         let counts = allocation_counts(&words, &gens);
         assert_eq!((counts.allocations, counts.releases), (0, 0));
-        assert_eq!(words.held(2), 1);
+        assert_eq!(words.held(), 1);
     }
 }

@@ -2,7 +2,6 @@
 //! when it has ended (every pool at or below 90 % and the success rate of the current window
 //! of allocation attempts at least `min_success_rate`).
 
-use crate::geometry::{POOL_BUFFER_COUNTS, POOL_COUNT};
 use crate::layout::ManagerCore;
 use crate::state::{AES5_STATE_ACTIVE, AES5_STATE_WARNING};
 use crate::sync::{widen, CounterValue, Ordering};
@@ -10,18 +9,11 @@ use crate::sync::{widen, CounterValue, Ordering};
 /// Allocation attempts after which the Warning success-rate window restarts.
 pub(crate) const WARNING_WINDOW_ATTEMPTS: u64 = 1024;
 
-/// Allocated counts above which a pool counts as more than 90 % used.
-const WARN_ABOVE: [u32; POOL_COUNT] = [
-    (POOL_BUFFER_COUNTS[0] * 9 / 10) as u32,
-    (POOL_BUFFER_COUNTS[1] * 9 / 10) as u32,
-    (POOL_BUFFER_COUNTS[2] * 9 / 10) as u32,
-];
-
 impl ManagerCore {
     /// True when `allocated` buffers put pool `pool` above 90 %.
     #[inline(always)]
-    pub(crate) fn crowds(pool: usize, allocated: u32) -> bool {
-        WARN_ABOVE.get(pool).is_some_and(|&limit| allocated > limit)
+    pub(crate) fn crowds(&self, pool: usize, allocated: u32) -> bool {
+        self.pools.get(pool).is_some_and(|words| words.crowded_with(allocated))
     }
 
     /// Allocation attempts (successes + pool-empty failures) and failures, all pools.
@@ -48,7 +40,7 @@ impl ManagerCore {
 
     /// True when any pool is more than 90 % allocated.
     pub(crate) fn any_pool_crowded(&self) -> bool {
-        (0..POOL_COUNT).any(|pool| Self::crowds(pool, self.held_in(pool)))
+        self.pools.iter().any(|words| words.crowded_with(words.held()))
     }
 
     /// Warning → Active once the pressure has ended: every pool at or below 90 % and the
@@ -105,6 +97,37 @@ mod tests {
         }
         assert_eq!(m.state(), AES5_STATE_ACTIVE);
         assert!((17..=20).contains(&successes), "{successes}");
+    }
+
+    /// Releases change no success rate, so the attempt that brings the window's rate back to
+    /// the minimum is an allocation, and Warning ends right there, while that buffer is held.
+    #[test]
+    fn the_allocation_that_restores_the_success_rate_ends_warning_at_once() {
+        let mut f = Fixture::new();
+        let config = RuntimeConfig { min_success_rate: 0.95, ..RuntimeConfig::default() };
+        let m = f.init(&config).unwrap();
+        let held: Vec<_> =
+            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
+        for h in held {
+            m.release(h.as_ptr()).unwrap();
+        }
+        let mut ended_by = None;
+        for _ in 0..100 {
+            let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+            let after_allocate = m.state();
+            m.release(h.as_ptr()).unwrap();
+            if after_allocate != AES5_STATE_WARNING {
+                ended_by = Some("allocate");
+                break;
+            }
+            if m.state() != AES5_STATE_WARNING {
+                ended_by = Some("release");
+                break;
+            }
+        }
+        assert_eq!(ended_by, Some("allocate"));
+        assert_eq!(m.state(), AES5_STATE_ACTIVE);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use crate::geometry::{DATA_ALIGNMENT, STORAGE_BYTES, TOTAL_SLOTS};
 use crate::test_fixture::*;
 use core::ffi::{c_char, c_void};
+use std::borrow::ToOwned;
+use std::string::String;
 use std::sync::atomic::AtomicUsize;
 
 #[test]
@@ -249,6 +251,84 @@ fn debug_logging_reports_refusals() {
     assert_eq!(LOGGED.load(Ordering::SeqCst), 0);
     assert_eq!(m.release(h.as_ptr()), Err(Status::DoubleRelease));
     assert_eq!(LOGGED.load(Ordering::SeqCst), 1);
+}
+
+/// What the two log callbacks heard: (callback, status, operation, detail).
+static HEARD: std::sync::Mutex<Vec<(&str, u32, String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn text(s: *const c_char) -> String {
+    // SAFETY: the library passes static NUL-terminated strings.
+    unsafe { core::ffi::CStr::from_ptr(s) }.to_str().unwrap().to_owned()
+}
+
+unsafe extern "C" fn hear(_ctx: *mut c_void, status: u32, operation: *const c_char) {
+    HEARD.lock().unwrap().push(("log", status, text(operation), String::new()));
+}
+
+unsafe extern "C" fn hear_detail(_ctx: *mut c_void, status: u32, operation: *const c_char, detail: *const c_char) {
+    HEARD.lock().unwrap().push(("log_detail", status, text(operation), text(detail)));
+}
+
+/// The reason `log_detail` gives for `problem`.
+fn reason(problem: crate::format_check::Aes5FormatProblem) -> String {
+    std::str::from_utf8(crate::format_check::describe_problem(problem)).unwrap().trim_end_matches('\0').to_owned()
+}
+
+/// A format that fills exactly the capacity of a pool's buffer (2 channels of 16 bits).
+fn exactly(capacity: usize) -> AudioFormat {
+    AudioFormat { frame_size_samples: (capacity / 4) as u16, ..pcm() }
+}
+
+#[test]
+fn a_format_of_exactly_the_capacity_fits_and_one_frame_more_is_named_as_too_large() {
+    let mut f = Fixture::new();
+    let m = f.init(&RuntimeConfig::default()).unwrap();
+    use crate::format_check::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK, AES5_FORMAT_RATE_NOT_AES5};
+    for (pool, &capacity) in POOL_BUFFER_BYTES.iter().enumerate() {
+        let fits = exactly(capacity);
+        let above = AudioFormat { frame_size_samples: fits.frame_size_samples + 1, ..fits };
+        assert_eq!(m.format_problem_for(&fits, pool), AES5_FORMAT_OK, "pool {pool}");
+        assert_eq!(m.format_problem_for(&above, pool), AES5_FORMAT_ABOVE_CAPACITY, "pool {pool}");
+        let odd_rate = AudioFormat { sample_rate_hz: 47_999, ..fits };
+        assert_eq!(m.format_problem_for(&odd_rate, pool), AES5_FORMAT_RATE_NOT_AES5);
+        let ty = all_types()[pool];
+        let held = m.allocate(ty, &fits).expect("a format of exactly the capacity fits");
+        // SAFETY: the buffer is held by this test.
+        assert_eq!(unsafe { held.as_ref() }.data_size_bytes, capacity);
+        assert_eq!(m.allocate(ty, &above), Err(Status::FormatTooLarge));
+        m.release(held.as_ptr()).unwrap();
+    }
+}
+
+#[test]
+fn each_log_callback_alone_hears_a_refused_format_and_log_detail_names_the_problem() {
+    use crate::format_check::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_RATE_NOT_AES5};
+    let capacity = POOL_BUFFER_BYTES[0];
+    let above = AudioFormat { frame_size_samples: exactly(capacity).frame_size_samples + 1, ..pcm() };
+    let odd_rate = AudioFormat { sample_rate_hz: 47_999, ..pcm() };
+    let only_log = RuntimeConfig { enable_debug_logging: 1, log: Some(hear), ..RuntimeConfig::default() };
+    let only_detail =
+        RuntimeConfig { enable_debug_logging: 1, log_detail: Some(hear_detail), ..RuntimeConfig::default() };
+    for config in [only_log, only_detail] {
+        let mut f = Fixture::new();
+        let m = f.init(&config).unwrap();
+        HEARD.lock().unwrap().clear();
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_PRIMARY, &odd_rate), Err(Status::UnsupportedFormat));
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_PRIMARY, &above), Err(Status::FormatTooLarge));
+        let heard = std::mem::take(&mut *HEARD.lock().unwrap());
+        let callback = if config.log.is_some() { "log" } else { "log_detail" };
+        let expected: Vec<_> = [
+            (Status::UnsupportedFormat, AES5_FORMAT_RATE_NOT_AES5),
+            (Status::FormatTooLarge, AES5_FORMAT_ABOVE_CAPACITY),
+        ]
+        .into_iter()
+        .map(|(status, problem)| {
+            let detail = if callback == "log" { String::new() } else { reason(problem) };
+            (callback, status.code(), "allocate".to_owned(), detail)
+        })
+        .collect();
+        assert_eq!(heard, expected);
+    }
 }
 
 #[test]
