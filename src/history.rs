@@ -296,6 +296,31 @@ fn sort_oldest_first(snapshots: &mut [Snapshot]) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_huge_duration_adds_exactly_the_largest_square() {
+        assert_eq!(square_units(u64::MAX), (1 << 31) - 1);
+        assert_eq!(square_units(1 << 20), (1 << 31) - 1);
+        assert_eq!(square_units(1_000), (1_000_000 + 32) >> 6);
+    }
+
+    #[test]
+    fn an_interval_beyond_the_unit_range_saturates() {
+        assert_eq!(interval_units(u64::MAX), u32::MAX);
+        assert_eq!(interval_units((u64::from(u32::MAX) + 1) << TIME_UNIT_SHIFT), u32::MAX);
+        assert_eq!(interval_units(u64::from(u32::MAX) << TIME_UNIT_SHIFT), u32::MAX);
+        assert_eq!(interval_units(3 << TIME_UNIT_SHIFT), 3);
+    }
+
+    #[test]
+    fn a_reading_far_ahead_is_due_and_one_just_behind_is_not() {
+        let (last, interval) = (1_000u32, 1_000u32);
+        assert!(elapsed(last.wrapping_add(u32::MAX - interval), last, interval), "far ahead");
+        assert!(!elapsed(last.wrapping_sub(1), last, interval), "just behind");
+        assert!(!elapsed(last.wrapping_sub(interval), last, interval), "one interval behind");
+        assert!(elapsed(last + interval, last, interval));
+        assert!(!elapsed(last + interval - 1, last, interval));
+    }
+
     fn at(ts: u64) -> Snapshot {
         Snapshot {
             timestamp_ns: ts,
