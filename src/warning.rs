@@ -74,6 +74,18 @@ mod tests {
     use super::*;
     use crate::test_fixture::*;
 
+    /// Fills Scratch, has one allocation refused for an empty pool (Warning), and releases
+    /// Scratch again: only the success rate keeps the manager in Warning.
+    fn one_refusal_then_all_released(m: &ManagerCore) {
+        let held: Vec<_> =
+            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
+        for h in held {
+            m.release(h.as_ptr()).unwrap();
+        }
+        assert_eq!(m.state(), AES5_STATE_WARNING);
+    }
+
     #[test]
     fn warning_starts_above_90_percent_and_ends_when_pressure_ends() {
         let mut f = Fixture::new();
@@ -106,12 +118,7 @@ mod tests {
         let mut f = Fixture::new();
         let config = RuntimeConfig { min_success_rate: 0.95, ..RuntimeConfig::default() };
         let m = f.init(&config).unwrap();
-        let held: Vec<_> =
-            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
-        assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
-        for h in held {
-            m.release(h.as_ptr()).unwrap();
-        }
+        one_refusal_then_all_released(m);
         let mut ended_by = None;
         for _ in 0..100 {
             let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
@@ -153,12 +160,7 @@ mod tests {
         let mut f = Fixture::new();
         let config = RuntimeConfig { min_success_rate: 1.0, ..RuntimeConfig::default() };
         let m = f.init(&config).unwrap();
-        let held: Vec<_> =
-            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
-        assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
-        for h in held {
-            m.release(h.as_ptr()).unwrap();
-        }
+        one_refusal_then_all_released(m);
         let mut successes = 0u64;
         while m.state() == AES5_STATE_WARNING {
             let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
