@@ -60,11 +60,12 @@ file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/
 set(AES5_WARNING_FLAGS -Wall -Wextra -Wpedantic -Werror)
 
 # Links SOURCES with the current board's startup into the image <id>_<name> and registers a
-# ctest test running it under QEMU (extra QEMU arguments after QEMU_ARGS). The board's
+# ctest test running it under QEMU (extra QEMU arguments after QEMU_ARGS, preprocessor
+# definitions after DEFINES). The board's
 # settings (id, board, lib, board_flags, board_specs, linker_script) are the caller's loop
 # variables.
 function(aes5_add_image name)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TIMEOUT" "SOURCES;QEMU_ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TIMEOUT" "SOURCES;QEMU_ARGS;DEFINES")
   set(image ${id}_${name})
   add_executable(${image} ${ARG_SOURCES} $<TARGET_OBJECTS:${id}_startup>)
   set_target_properties(${image} PROPERTIES SUFFIX ".elf"
@@ -72,6 +73,7 @@ function(aes5_add_image name)
     CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
     LINK_DEPENDS "${linker_script}")
   target_include_directories(${image} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests" "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
+  target_compile_definitions(${image} PRIVATE ${ARG_DEFINES})
   target_compile_options(${image} PRIVATE ${board_flags} ${AES5_WARNING_FLAGS} -ffunction-sections -fdata-sections
                          $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
   target_link_options(${image} PRIVATE ${board_flags} -nostartfiles ${board_specs} --specs=rdimon.specs
@@ -124,6 +126,8 @@ foreach(board IN LISTS AES5_BOARDS)
   endforeach()
   # Calls every API function once: the footprint report measures this image.
   aes5_add_image(footprint SOURCES cortex_m/footprint.c)
+  # Only the buffer life cycle (no readers, reports or texts): the report's second table.
+  aes5_add_image(footprint_core SOURCES cortex_m/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
   # Instruction counts of allocate and release (scripts/cortex-m-report.sh prints them).
   aes5_add_image(insn_count SOURCES cortex_m/insn_count.c QEMU_ARGS -icount shift=0)
   if(board STREQUAL "microbit" OR board STREQUAL "mps2-an386")

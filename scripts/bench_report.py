@@ -236,12 +236,15 @@ def read_cortex_m_report(path):
     instructions of allocate / release with monitoring off and on."""
     if not path or not os.path.exists(path):
         return None
-    boards, current = {}, None
+    boards, current, image = {}, None, ""
     with open(path) as f:
         for line in f:
+            if line.startswith("The same for a firmware using only the buffer life cycle"):
+                image = "core_"
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if line.startswith("| ") and len(cells) == 8 and cells[3].isdigit():
-                boards[cells[0]] = {"core": cells[1], "text": int(cells[3]), "rodata": int(cells[4])}
+            if line.startswith("| ") and len(cells) == 9 and cells[3].isdigit():
+                entry = boards.setdefault(cells[0], {"core": cells[1]})
+                entry[image + "text"], entry[image + "rodata"] = int(cells[3]), int(cells[4])
                 continue
             head = re.match(r"\s+(\S+) \((Cortex-[^)]+)\):$", line)
             if head:
@@ -514,6 +517,14 @@ def main():
                 f"| `.text` + `.rodata` of the whole C API, thumbv7em-none-eabihf, `firmware` profile (`cortex_m/footprint.c`) "
                 f"| ≤ 8,192 B | {flash['mps2-an386']:,} B (.text {cm_report['mps2-an386']['text']:,} + .rodata "
                 f"{cm_report['mps2-an386']['rodata']:,}; {others}) | {verdict(flash['mps2-an386'] <= 8192)} |"
+            )
+        core_flash = cm_report.get("mps2-an386", {})
+        if "core_text" in core_flash:
+            lean = core_flash["core_text"] + core_flash["core_rodata"]
+            w(
+                f"| the same for a firmware using only the buffer life cycle (`cortex_m/footprint.c` with `AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1`: init, allocate, "
+                f"validate, release, state, shutdown) | ≤ 8,192 B | {lean:,} B (.text {core_flash['core_text']:,} + .rodata "
+                f"{core_flash['core_rodata']:,}) | {verdict(lean <= 8192)} |"
             )
     w("")
     w("## Cold caches")

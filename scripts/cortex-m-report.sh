@@ -21,36 +21,85 @@ cmake --build "$build" -j 2 >/dev/null
 symbol() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print $1 }'; }
 span() { echo $(( 0x$(symbol "$1" "$3") - 0x$(symbol "$1" "$2") )); }
 
-echo "Library footprint in a minimal firmware calling every API function (bytes):"
+boards="microbit:microbit:Cortex-M0:thumbv6m-none-eabi mps2-an385:an385:Cortex-M3:thumbv7m-none-eabi
+        mps2-an386:an386:Cortex-M4F:thumbv7em-none-eabihf mps2-an505:an505:Cortex-M33:thumbv8m.main-none-eabihf"
+# footprint_table IMAGE: one row per board of what the library contributes to IMAGE.
+footprint_table() {
+  echo "| board | core | Rust target | .text | .rodata | .text + .rodata | .data | .bss | sizeof(aes5_buffer_manager_storage_t) |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+  for entry in $boards; do
+    IFS=: read -r board id core triple <<<"$entry"
+    elf="$build/${id}_$1.elf"
+    [ -f "$elf" ] || continue
+    text=$(span "$elf" __aes5_text_start __aes5_text_end)
+    rodata=$(span "$elf" __aes5_rodata_start __aes5_rodata_end)
+    data=$(span "$elf" __aes5_data_start __aes5_data_end)
+    bss=$(span "$elf" __aes5_bss_start __aes5_bss_end)
+    storage=$(( 0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "storage" { print $2 }') ))
+    echo "| $board | $core | $triple | $text | $rodata | $((text + rodata)) | $data | $bss | $storage |"
+  done
+}
+# verdict IMAGE: the flash budget line for thumbv7em-none-eabihf, met or missed.
+verdict() {
+  elf="$build/an386_$1.elf"
+  [ -f "$elf" ] || return 0
+  flash=$(( $(span "$elf" __aes5_text_start __aes5_text_end) + $(span "$elf" __aes5_rodata_start __aes5_rodata_end) ))
+  if [ "$flash" -le 8192 ]; then mark=met; else mark=missed; fi
+  echo "Flash budget, .text + .rodata on thumbv7em-none-eabihf <= 8192: $flash, $mark."
+}
+
+echo "Library footprint in a minimal firmware calling every API function (cortex_m/footprint.c), bytes:"
 echo
-echo "| board | core | Rust target | .text | .rodata | .data | .bss | sizeof(aes5_buffer_manager_storage_t) |"
-echo "|---|---|---|---:|---:|---:|---:|---:|"
-for entry in "microbit:microbit:Cortex-M0:thumbv6m-none-eabi" "mps2-an385:an385:Cortex-M3:thumbv7m-none-eabi" \
-             "mps2-an386:an386:Cortex-M4F:thumbv7em-none-eabihf" "mps2-an505:an505:Cortex-M33:thumbv8m.main-none-eabihf"; do
-  IFS=: read -r board id core triple <<<"$entry"
-  elf="$build/${id}_footprint.elf"
-  [ -f "$elf" ] || continue
-  text=$(span "$elf" __aes5_text_start __aes5_text_end)
-  rodata=$(span "$elf" __aes5_rodata_start __aes5_rodata_end)
-  data=$(span "$elf" __aes5_data_start __aes5_data_end)
-  bss=$(span "$elf" __aes5_bss_start __aes5_bss_end)
-  storage=$(( 0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "storage" { print $2 }') ))
-  echo "| $board | $core | $triple | $text | $rodata | $data | $bss | $storage |"
-done
+footprint_table footprint
 echo
-echo "Budgets: library .data + .bss = 0; storage <= 32768 (default geometry); .text + .rodata <= 8192"
-echo "on thumbv7em-none-eabihf. microbit uses the small test geometry (4/2/2 x 256 B)."
+verdict footprint
+echo "Other budgets: library .data + .bss = 0; storage <= 32768 (default geometry)."
+echo "microbit uses the small test geometry (4/2/2 x 256 B)."
+echo
+echo "The same for a firmware using only the buffer life cycle: init, allocate, validate, release,"
+echo "state, shutdown (cortex_m/footprint.c built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1: no statistics,"
+echo "reports or texts), bytes:"
+echo
+footprint_table footprint_core
+echo
+verdict footprint_core
+echo
+echo "Where the flash goes on mps2-an386 (the whole-API image): the library's largest symbols, bytes."
+echo
+elf="$build/an386_footprint.elf"
+if [ -f "$elf" ]; then
+  in_library() { echo "$((0x$(symbol "$elf" __aes5_$1_start))) $((0x$(symbol "$elf" __aes5_$1_end)))"; }
+  read -r text_lo text_hi <<<"$(in_library text)"
+  read -r rodata_lo rodata_hi <<<"$(in_library rodata)"
+  arm-none-eabi-nm -S -C -t d "$elf" \
+    | awk -v tl="$text_lo" -v th="$text_hi" -v rl="$rodata_lo" -v rh="$rodata_hi" '
+      NF >= 4 && (($1 + 0 >= tl && $1 + 0 < th) || ($1 + 0 >= rl && $1 + 0 < rh)) {
+        size = $2 + 0; $1 = ""; $2 = ""; $3 = ""; sub(/^ +/, ""); printf "%6d  %s\n", size, $0 }' \
+    | sed -e 's/aes5_buffer_manager:://g' -e 's/<impl [^>]*ManagerCore>:://' | sort -rn | head -20
+fi
 echo
 echo "Instructions per call, validation on, including callees (cortex_m/insn_count.c under -icount)."
 echo "Budgets, allocate / release: Cortex-M4F <= 100 / 70 with monitoring off and <= 200 / 170 with it on;"
 echo "Cortex-M0 <= 150 / 110 with monitoring off."
 echo
-for entry in "microbit:microbit:Cortex-M0" "mps2-an385:an385:Cortex-M3" "mps2-an386:an386:Cortex-M4F" \
-             "mps2-an505:an505:Cortex-M33"; do
-  IFS=: read -r board id core <<<"$entry"
+# judge CORE: appends "met" or "missed" to each count line that has a budget on CORE.
+judge() {
+  awk -v core="$1" '{
+    budget = ""
+    if (core == "Cortex-M4F" && $1 == "monitoring" && $2 == "off:") { a = 100; r = 70; budget = "<= 100 / 70" }
+    if (core == "Cortex-M4F" && $1 == "monitoring" && $2 == "on") { a = 200; r = 170; budget = "<= 200 / 170" }
+    if (core == "Cortex-M0" && $1 == "monitoring" && $2 == "off:") { a = 150; r = 110; budget = "<= 150 / 110" }
+    if (budget != "") {
+      alloc = $4; sub(/,/, "", alloc); release = $6
+      $0 = $0 " (budget " budget ": " ((alloc + 0 <= a && release + 0 <= r) ? "met" : "missed") ")"
+    }
+    print "    " $0 }'
+}
+for entry in $boards; do
+  IFS=: read -r board id core triple <<<"$entry"
   elf="$build/${id}_insn_count.elf"
   [ -f "$elf" ] || continue
   echo "  $board ($core):"
   qemu-system-arm -M "$board" -nographic -monitor none -semihosting-config enable=on,target=native \
-    -icount shift=0 -kernel "$elf" | sed 's/^insn_count: /    /'
+    -icount shift=0 -kernel "$elf" | sed 's/^insn_count: //' | judge "$core"
 done
