@@ -5,7 +5,8 @@
  * Built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1 it is the smallest firmware that uses only the
  * buffer life cycle: init, allocate, validate, release, state and shutdown, with no
  * statistics, reports or strings. The difference between the two images is what the readers
- * and texts cost; the linker drops them from a firmware that never calls them. */
+ * and texts cost; the linker drops them from a firmware that never calls them. Linked against
+ * a library built with AES5_MONITORING=0 it also shows what monitoring costs. */
 #include <stdint.h>
 #include <string.h>
 
@@ -48,6 +49,15 @@ int main(void) {
     format.frame_size_samples = 32;
 
     EXPECT(aes5_runtime_config_default(&config));
+    /* Monitoring is on by default where it is compiled in; compiled out, asking for it is
+     * refused and changes nothing. */
+    CHECK_STEP(config.enable_performance_monitoring == AES5_MONITORING);
+    if (!AES5_MONITORING) {
+        config.enable_performance_monitoring = 1;
+        CHECK_STEP(AES5_BUFFER_MANAGER_INIT(&storage, &config, &manager) == AES5_ERR_INVALID_ARGUMENT);
+        CHECK_STEP(manager == 0);
+        config.enable_performance_monitoring = 0;
+    }
     EXPECT(AES5_BUFFER_MANAGER_INIT(&storage, &config, &manager));
     EXPECT(aes5_buffer_manager_allocate(manager, AES5_BUFFER_TYPE_PRIMARY, &format, &buffer));
     EXPECT(aes5_buffer_manager_validate_buffer(manager, buffer));

@@ -64,6 +64,13 @@ footprint_table footprint_core
 echo
 verdict footprint_core
 echo
+echo "The same life cycle against a library built with monitoring compiled out (AES5_MONITORING=0),"
+echo "on the two boards that build it, bytes:"
+echo
+footprint_table footprint_lean
+echo
+verdict footprint_lean
+echo
 echo "Where the flash goes on mps2-an386 (the whole-API image): the library's largest symbols, bytes."
 echo
 elf="$build/an386_footprint.elf"

@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::format::{
     FormatLimits, AES5_MAX_CHANNELS, AES5_MAX_FRAME_SIZE_SAMPLES, AES5_MAX_SAMPLE_RATE_HZ, AES5_MIN_SAMPLE_RATE_HZ,
 };
+use crate::geometry::MONITORING_BUILT;
 use crate::status::{Aes5Status, Status};
 
 /// Debug-logging callback: called when `enable_debug_logging` is 1 for every refused
@@ -67,7 +68,9 @@ pub struct RuntimeConfig {
     /// intervals. Compared at a resolution of 4,096 ns.
     pub trend_interval_ns: u64,
     /// 1: time every allocate/release, keep min/max/average, utilisation and the trend
-    /// history. 0: the hot path reads no clock. Default 1.
+    /// history. 0: the hot path reads no clock. Default 1; in a library built with
+    /// `AES5_MONITORING=0` (monitoring compiled out) the default is 0 and 1 is refused with
+    /// `AES5_ERR_INVALID_ARGUMENT`.
     pub enable_performance_monitoring: u8,
     /// 1: release checks the header's magic and checksum and quarantines damaged buffers.
     /// 0: only ownership is checked. Default 1.
@@ -101,7 +104,7 @@ impl Default for RuntimeConfig {
             min_success_rate: AES5_DEFAULT_MIN_SUCCESS_RATE,
             allocation_timeout_ns: AES5_DEFAULT_ALLOCATION_TIMEOUT_NS,
             trend_interval_ns: AES5_DEFAULT_TREND_INTERVAL_NS,
-            enable_performance_monitoring: 1,
+            enable_performance_monitoring: MONITORING_BUILT as u8,
             enable_memory_validation: 1,
             enable_debug_logging: 0,
             now_ns: None,
@@ -126,7 +129,7 @@ impl RuntimeConfig {
         put!(out, min_success_rate, AES5_DEFAULT_MIN_SUCCESS_RATE);
         put!(out, allocation_timeout_ns, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS);
         put!(out, trend_interval_ns, AES5_DEFAULT_TREND_INTERVAL_NS);
-        put!(out, enable_performance_monitoring, 1);
+        put!(out, enable_performance_monitoring, MONITORING_BUILT as u8);
         put!(out, enable_memory_validation, 1);
         put!(out, enable_debug_logging, 0);
         put!(out, now_ns, None);
@@ -176,6 +179,9 @@ impl RuntimeConfig {
             return Err(Status::InvalidArgument);
         }
         let monitoring = flag(self.enable_performance_monitoring)?;
+        if monitoring && !MONITORING_BUILT {
+            return Err(Status::InvalidArgument);
+        }
         let validation = flag(self.enable_memory_validation)?;
         let logging = flag(self.enable_debug_logging)?;
         Ok(ActiveConfig {
@@ -202,6 +208,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn monitoring_is_on_by_default_where_built_and_refused_where_compiled_out() {
+        let default = RuntimeConfig::default();
+        assert_eq!(default.enable_performance_monitoring, u8::from(MONITORING_BUILT));
+        assert!(!default.validate().expect("the default is valid").monitoring || MONITORING_BUILT);
+        let asked = RuntimeConfig { enable_performance_monitoring: 1, ..default };
+        match asked.validate() {
+            Ok(active) => assert!(MONITORING_BUILT && active.monitoring),
+            Err(status) => assert!(!MONITORING_BUILT && status == Status::InvalidArgument),
+        }
+        let off = RuntimeConfig { enable_performance_monitoring: 0, ..default };
+        assert!(!off.validate().expect("monitoring off is always valid").monitoring);
+    }
+
+    #[test]
     fn written_defaults_match_the_default() {
         let mut written = core::mem::MaybeUninit::<RuntimeConfig>::uninit();
         // SAFETY: a MaybeUninit is valid for writes; every field is written.
@@ -219,7 +239,7 @@ mod tests {
         assert_eq!(a.limits, FormatLimits::WIDEST);
         assert_eq!(a.limits.max_sample_rate_hz, 384_000);
         assert_eq!(a.min_success_ppm, 999_000);
-        assert!(a.monitoring && a.validation && a.log.is_none());
+        assert!(a.monitoring == MONITORING_BUILT && a.validation && a.log.is_none());
     }
 
     #[test]

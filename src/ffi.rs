@@ -104,7 +104,8 @@ unsafe fn format_query<T>(
 
 /// Fills `*out_config` with the default runtime configuration: the widest format limits
 /// (1024 samples, 8 channels, 384000 Hz), `min_success_rate` 0.999, `allocation_timeout_ns`
-/// 100000, monitoring and validation on, debug logging off, no clock or log callback.
+/// 100000, monitoring (when compiled in, `AES5_MONITORING`) and validation on, debug logging
+/// off, no clock or log callback.
 ///
 /// @param out_config  where to write the defaults.
 /// @return AES5_OK, or AES5_ERR_NULL_POINTER if `out_config` is NULL.

@@ -1,4 +1,5 @@
-//! Build-time geometry: pool sizes, data alignment, history capacity and storage size.
+//! Build-time geometry: pool sizes, data alignment, history capacity and storage size; and
+//! whether performance monitoring is compiled in.
 //!
 //! The values come from environment variables read by `build.rs` (README, "Choosing the
 //! geometry"); the generated header carries the same numbers as `#define`s.
@@ -26,6 +27,11 @@ pub(crate) const HISTORY_CAPACITY: usize = AES5_HISTORY_CAPACITY as usize;
 /// control block inside the storage (the models never fill a ring).
 #[cfg(loom)]
 pub(crate) const HISTORY_CAPACITY: usize = 8;
+
+/// True when performance monitoring is compiled in (`AES5_MONITORING=1`, the default). Built
+/// with `AES5_MONITORING=0`, the library refuses a configuration that asks for monitoring and
+/// the compiler drops the monitoring code: every use of it is behind this constant.
+pub(crate) const MONITORING_BUILT: bool = AES5_MONITORING != 0;
 
 /// Size in bytes of `aes5_buffer_manager_storage_t`.
 pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;

@@ -184,7 +184,8 @@ pub(crate) struct ManagerCore {
     pub data_offset: usize,
     /// Address of the aligned data region (`self_addr + data_offset`).
     pub data_base: usize,
-    /// Timing metrics are produced (monitoring on and a clock available).
+    /// Timing metrics are produced (monitoring on and a clock available). Read it through
+    /// [`ManagerCore::is_timed`], which is false in a build without monitoring.
     pub timed: bool,
     pub config: ActiveConfig,
     pub init_time_ns: u64,
@@ -250,6 +251,18 @@ static_assertions::const_assert!(
 static_assertions::const_assert!(POOL_BUFFER_COUNTS[0] + POOL_BUFFER_COUNTS[1] + POOL_BUFFER_COUNTS[2] == TOTAL_SLOTS);
 
 impl ManagerCore {
+    /// Timing metrics are produced: monitoring compiled in, configured on, and a clock.
+    #[inline(always)]
+    pub(crate) fn is_timed(&self) -> bool {
+        crate::geometry::MONITORING_BUILT && self.timed
+    }
+
+    /// Monitoring is compiled in and configured on.
+    #[inline(always)]
+    pub(crate) fn is_monitored(&self) -> bool {
+        crate::geometry::MONITORING_BUILT && self.config.monitoring
+    }
+
     /// The identity checksum of a manager at `addr`.
     pub(crate) const fn identity_check_for(addr: usize) -> u32 {
         let a = addr as u64;

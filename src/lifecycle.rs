@@ -155,7 +155,7 @@ impl ManagerCore {
             return false;
         }
         self.state_changes.fetch_add(1, Ordering::Relaxed);
-        if self.timed {
+        if self.is_timed() {
             self.state_change_time_ns.store(self.config.clock.now());
         }
         true
@@ -307,9 +307,11 @@ mod tests {
         }
         let metrics = m.metrics();
         assert_eq!((metrics.timed_allocations, metrics.min_allocation_time_ns, metrics.timeout_errors), (0, 0, 0));
-        // The ring holds only init's baseline: one empty interval, from init to the report.
+        // The ring holds only init's baseline: one empty interval, from init to the report
+        // (none with monitoring compiled out).
         let report = m.performance_report(0);
-        let expected = crate::report::TrendAnalysis { sample_count: 1, ..Default::default() };
+        let intervals = u32::from(crate::geometry::MONITORING_BUILT);
+        let expected = crate::report::TrendAnalysis { sample_count: intervals, ..Default::default() };
         assert_eq!(report.trend, expected);
         let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
         assert_eq!(m.validate(h.as_ptr()), Ok(()));

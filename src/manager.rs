@@ -139,7 +139,7 @@ impl ManagerCore {
     /// Allocates a buffer of `raw_type` for `format`.
     #[inline]
     pub(crate) fn allocate(&self, raw_type: u32, format: &AudioFormat) -> Result<NonNull<AudioBuffer>, Status> {
-        let start_ns = if self.timed { self.config.clock.now() } else { 0 };
+        let start_ns = if self.is_timed() { self.config.clock.now() } else { 0 };
         // An early refusal only: the check that counts is the one after the take.
         let state = self.state.load(Ordering::Relaxed);
         if !ManagerState::allows_allocation(state) {
@@ -187,7 +187,7 @@ impl ManagerCore {
         generation.store(sequence, Ordering::Relaxed);
         let held = pool.held_after(free_after);
         pool.note_held(held);
-        if state != AES5_STATE_ACTIVE || pool.crowded_with(held) || self.config.monitoring {
+        if state != AES5_STATE_ACTIVE || pool.crowded_with(held) || self.is_monitored() {
             self.after_allocation(pool_index, state, held, start_ns);
         }
         Ok(NonNull::from(header))
@@ -230,7 +230,7 @@ impl ManagerCore {
         } else if state == AES5_STATE_WARNING {
             self.maybe_leave_warning();
         }
-        if self.config.monitoring {
+        if self.is_monitored() {
             self.monitor(pool, SampleKind::Allocate, true, allocated, start_ns, 0);
         }
     }
@@ -242,7 +242,7 @@ impl ManagerCore {
         }
         if let Some(counters) = self.pool_counters.get(pool) {
             counters.allocation_failures.fetch_add(1, Ordering::Relaxed);
-            if self.config.monitoring {
+            if self.is_monitored() {
                 let allocated = self.held_in(pool);
                 self.monitor(pool, SampleKind::Allocate, false, allocated, start_ns, 0);
             }
@@ -259,7 +259,7 @@ impl ManagerCore {
     /// Releases `buffer`, which must be a header this manager handed out and still held.
     #[inline]
     pub(crate) fn release(&self, buffer: *const AudioBuffer) -> Result<(), Status> {
-        let start_ns = if self.timed { self.config.clock.now() } else { 0 };
+        let start_ns = if self.is_timed() { self.config.clock.now() } else { 0 };
         // An early refusal only (a stale state here still meets the free word's verdict).
         if !ManagerState::allows_release(self.state.load(Ordering::Relaxed)) {
             return Err(self.refuse_release(Status::InvalidState));
@@ -278,7 +278,7 @@ impl ManagerCore {
         if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
             return Err(self.release_damaged(pool_index, local));
         }
-        let allocated_at = if self.timed {
+        let allocated_at = if self.is_timed() {
             // SAFETY: as above; the caller is giving the buffer up.
             unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*buffer).allocation_time_ns)) }
         } else {
@@ -290,7 +290,7 @@ impl ManagerCore {
         // Ordered after the give-back, which acquired from shutdown's read of the free word
         // if it came after it: a pending shutdown is seen here and completed.
         let state = self.state.load(Ordering::Relaxed);
-        if state != AES5_STATE_ACTIVE || self.config.monitoring {
+        if state != AES5_STATE_ACTIVE || self.is_monitored() {
             self.after_release(pool_index, state, start_ns, allocated_at);
         }
         Ok(())
@@ -304,7 +304,7 @@ impl ManagerCore {
         } else if state == AES5_STATE_SHUTTING_DOWN {
             self.complete_shutdown_if_drained();
         }
-        if self.config.monitoring {
+        if self.is_monitored() {
             let allocated = self.held_in(pool);
             self.monitor(pool, SampleKind::Release, true, allocated, start_ns, allocated_at);
         }

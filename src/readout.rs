@@ -77,7 +77,7 @@ impl ManagerCore {
                     self.pool_generations(p),
                     raw,
                     bytes as u32,
-                    Monitoring { sampled: self.config.monitoring, timed: self.timed },
+                    Monitoring { sampled: self.is_monitored(), timed: self.is_timed() },
                 )
             },
             // SAFETY: forwarded contract.
@@ -134,7 +134,7 @@ impl ManagerCore {
             failures += load_u64(&counters.allocation_failures, Ordering::Relaxed);
         }
         // With a clock every successful allocation and release is timed (`monitor`).
-        let timed = |count: u64| if self.timed { count } else { 0 };
+        let timed = |count: u64| if self.is_timed() { count } else { 0 };
         let allocate = self.metrics.allocate.read(timed(allocations));
         let release = self.metrics.release.read(timed(releases));
         let (buffers, bytes) = self.usage();
@@ -169,7 +169,7 @@ impl ManagerCore {
     /// # Safety
     /// As [`Self::write_pool_statistics`].
     pub(crate) unsafe fn write_performance_report(&self, period_ns: u64, out: *mut PerformanceReport) {
-        let now = if self.timed { self.config.clock.now() } else { 0 };
+        let now = if self.is_timed() { self.config.clock.now() } else { 0 };
         // SAFETY: forwarded contract; the metrics are written whole before they are read back.
         let metrics = unsafe {
             let metrics = core::ptr::addr_of_mut!((*out).metrics);
@@ -179,7 +179,7 @@ impl ManagerCore {
         // The ring's snapshots, then the counts now as the end of the newest interval.
         let mut snapshots = [Snapshot::default(); HISTORY_CAPACITY + 1];
         let mut count = 0;
-        if self.timed {
+        if self.is_timed() {
             count = self.history.read_all(&mut snapshots[..HISTORY_CAPACITY]);
             if let Some(last) = snapshots.get_mut(count) {
                 *last = self.cumulative(now, false);
@@ -196,7 +196,7 @@ impl ManagerCore {
         let rate_ok = metrics.allocation_count.saturating_mul(1_000_000)
             >= u64::from(self.config.min_success_ppm).saturating_mul(attempts);
         let fast_enough = metrics.average_allocation_time_ns <= self.config.allocation_timeout_ns;
-        let flags = warnings(metrics, self.timed);
+        let flags = warnings(metrics, self.is_timed());
         put!(out, trend, trend);
         put!(out, monitoring_duration_ns, now.saturating_sub(self.init_time_ns));
         put!(out, warnings, flags);
