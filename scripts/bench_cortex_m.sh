@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Counts instructions per allocate and per release on Cortex-M4F: builds the benchmark
 # firmware (bench/cortex-m) at opt-level "s" (profile release) and 3 (profile speed), runs it
-# under QEMU mps2-an386 with -icount shift=0 (SysTick then advances once per 40
-# instructions), and, for the opt-level "s" image, counts the instructions executed in each
-# library function with a TCG plugin (bench/cortex-m/qemu-insn-count.c).
+# under QEMU mps2-an386 with a TCG plugin (bench/cortex-m/qemu-insn-count.c) that counts the
+# instructions between the firmware's marks exactly, and, for the opt-level "s" image, counts
+# the instructions executed in each library function with the same plugin.
 #
 # Writes target/aes5-bench/cortex-m/{release,speed}.txt (the firmware's output),
 # release-breakdown.txt and release-functions.txt ("<instructions> <symbol>" per library
@@ -32,21 +32,38 @@ out=target/aes5-bench/cortex-m
 mkdir -p "$out"
 qemu=(qemu-system-arm -M mps2-an386 -nographic -monitor none
   -semihosting-config enable=on,target=native -icount shift=0)
+plugin="$out/libinsncount.so"
+gcc -O2 -shared -fPIC -o "$plugin" bench/cortex-m/qemu-insn-count.c
+
+# count ELF OUTPUT: runs the firmware with the plugin marking `insn_mark` and writes, per
+# contender the firmware names ("MEASURED <name> <batches> <held>"), "RESULT <name>
+# <allocate instructions> <release instructions> <operations>" summed over its batches (three
+# marks per batch: before the allocations, between the halves, after the releases).
+count() {
+  local mark
+  mark=$(( 0x$(arm-none-eabi-nm "$1" | awk '$3 == "insn_mark" { print $1 }') & ~1 ))
+  timeout 300 "${qemu[@]}" -kernel "$1" -plugin "$plugin,mark=$mark" -d plugin -D "$2.marks" > "$2.log" 2>/dev/null
+  awk 'BEGIN { i = 0 }
+       FNR == NR { if ($1 == "mark") m[n++] = $2; next }
+       $1 == "MEASURED" {
+         a = 0; r = 0
+         for (b = 0; b < $3; b++) { a += m[i + 1] - m[i]; r += m[i + 2] - m[i + 1]; i += 3 }
+         print "RESULT", $2, a, r, $3 * $4
+       }
+       END { if (i != n) { print "marks left over: " n - i > "/dev/stderr"; exit 1 } }' "$2.marks" "$2.log" > "$2"
+}
 
 for profile in release speed; do
   (cd bench/cortex-m && cargo build --locked --profile "$profile")
-  elf=bench/cortex-m/target/thumbv7em-none-eabihf/$profile/aes5-cortex-m-bench
-  timeout 300 "${qemu[@]}" -kernel "$elf" > "$out/$profile.txt"
+  count "bench/cortex-m/target/thumbv7em-none-eabihf/$profile/aes5-cortex-m-bench" "$out/$profile.txt"
   echo "== $profile: $(tr '\n' ';' < "$out/$profile.txt")"
 done
 
 # Instructions executed inside each library function, from an opt-level "s" image that runs
 # only the C ABI with monitoring off (feature "breakdown").
-plugin="$out/libinsncount.so"
-gcc -O2 -shared -fPIC -o "$plugin" bench/cortex-m/qemu-insn-count.c
 (cd bench/cortex-m && cargo build --locked --profile release --features breakdown --target-dir target/breakdown)
 elf=bench/cortex-m/target/breakdown/thumbv7em-none-eabihf/release/aes5-cortex-m-bench
-timeout 300 "${qemu[@]}" -kernel "$elf" > "$out/release-breakdown.txt"
+count "$elf" "$out/release-breakdown.txt"
 : > "$out/release-functions.txt"
 arm-none-eabi-nm "$elf" | awk '$2 ~ /^[tT]$/ {print $3}' | grep 'aes5_buffer_manager' | sort -u |
   while read -r sym; do

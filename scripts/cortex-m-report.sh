@@ -5,10 +5,11 @@
 #
 # Builds the Cortex-M configuration if needed (scripts/setup.sh installs the tools). For each
 # board, the footprint is what the library contributes to cortex_m/footprint.c, a minimal
-# firmware calling every API function, linked at the size-tuned `firmware` cargo profile
+# firmware calling every API function (and to its life-cycle-only builds), linked at the size-tuned `firmware` cargo profile
 # (opt-level "s", LTO, one codegen unit, panic=abort): the linker script gathers the library's
 # input sections into their own output sections, whose bounds are read here. The instruction
-# counts come from cortex_m/insn_count.c run under QEMU with -icount (see that file).
+# counts come from cortex_m/insn_count.c run under QEMU with the TCG plugin
+# bench/cortex-m/qemu-insn-count.c counting the instructions between its marks (see that file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build/cortex-m}"
@@ -85,10 +86,13 @@ if [ -f "$elf" ]; then
     | sed -e 's/aes5_buffer_manager:://g' -e 's/<impl [^>]*ManagerCore>:://' | sort -rn | head -20
 fi
 echo
-echo "Instructions per call, validation on, including callees (cortex_m/insn_count.c under -icount)."
-echo "Budgets, allocate / release: Cortex-M4F <= 100 / 70 with monitoring off and <= 200 / 170 with it on;"
-echo "Cortex-M0 <= 150 / 110 with monitoring off."
+echo "Instructions per call, validation on, the call and every callee included, counted exactly by the"
+echo "TCG plugin bench/cortex-m/qemu-insn-count.c around each call of cortex_m/insn_count.c (mean of"
+echo "rounds 2 to 1000; see that file). Budgets, allocate / release: Cortex-M4F <= 100 / 70 with"
+echo "monitoring off and <= 200 / 170 with it on; Cortex-M0 <= 150 / 110 with monitoring off."
 echo
+plugin="$build/libinsncount.so"
+gcc -O2 -shared -fPIC -o "$plugin" bench/cortex-m/qemu-insn-count.c
 # judge CORE: appends "met" or "missed" to each count line that has a budget on CORE.
 judge() {
   awk -v core="$1" '{
@@ -102,11 +106,35 @@ judge() {
     }
     print "    " $0 }'
 }
+# per_call ROUNDS < marks: allocate and release per call, monitoring off then on, from the
+# plugin's marks (4 per round: around nothing, around allocate, around release).
+per_call() {
+  awk -v rounds="$1" '$1 == "mark" { m[n++] = $2 }
+    END {
+      if (n != 8 * rounds) { printf "expected %d marks, got %d\n", 8 * rounds, n; exit 1 }
+      for (mode = 0; mode < 2; mode++) {
+        a = 0; r = 0
+        for (round = 1; round < rounds; round++) {
+          b = (mode * rounds + round) * 4
+          empty = m[b + 1] - m[b]
+          a += m[b + 2] - m[b + 1] - empty
+          r += m[b + 3] - m[b + 2] - empty
+        }
+        printf "monitoring %s: allocate %.2f, release %.2f instructions\n",
+          mode ? "on (one-load clock)" : "off", a / (rounds - 1), r / (rounds - 1)
+      }
+    }'
+}
 for entry in $boards; do
   IFS=: read -r board id core triple <<<"$entry"
   elf="$build/${id}_insn_count.elf"
   [ -f "$elf" ] || continue
   echo "  $board ($core):"
-  qemu-system-arm -M "$board" -nographic -monitor none -semihosting-config enable=on,target=native \
-    -icount shift=0 -kernel "$elf" | sed 's/^insn_count: //' | judge "$core"
+  mark=$(( 0x$(symbol "$elf" insn_mark) & ~1 ))
+  marks="$build/${id}_insn_count.marks"
+  layout=$(qemu-system-arm -M "$board" -nographic -monitor none -semihosting-config enable=on,target=native \
+    -icount shift=0 -kernel "$elf" -plugin "$plugin,mark=$mark" -d plugin -D "$marks" 2>/dev/null)
+  rounds=$(echo "$layout" | sed -n 's/^insn_count: \([0-9]*\) rounds of 4 marks.*/\1/p')
+  [ -n "$rounds" ] || { echo "insn_count on $board: $layout" >&2; exit 1; }
+  per_call "$rounds" < "$marks" | judge "$core"
 done

@@ -4,12 +4,13 @@
 //! `heapless::pool` (BoxPool and ObjectPool) and `atomic-pool`, each holding 8 buffers of 2048
 //! bytes.
 //!
-//! Run under `qemu-system-arm -icount shift=0`, every instruction takes 1 ns of virtual time and
-//! SysTick (25 MHz core clock) advances once per 40 instructions, deterministically. Each
-//! contender runs `BATCHES` batches of 4 allocations then 4 releases; SysTick is read around
-//! each half, and the ticks are summed. The same loop around empty (non-inlined) functions is
-//! the baseline, so the figures are the instructions of one operation beyond a function call.
-//! The results are printed over semihosting for `scripts/bench_cortex_m.sh`.
+//! Each contender runs `BATCHES` batches of 4 allocations then 4 releases, and calls
+//! `insn_mark` before the allocations, between the halves and after the releases. Run with the
+//! TCG plugin `qemu-insn-count.c` in its mark mode (`scripts/bench_cortex_m.sh`), QEMU prints
+//! the exact number of instructions executed at every mark, so each half is counted exactly.
+//! The same loop around empty (non-inlined) functions is the baseline, so the net figures are
+//! the instructions of one operation beyond a function call. The firmware prints the order
+//! of the contenders over semihosting; the script matches the marks to them.
 #![no_std]
 #![no_main]
 
@@ -213,50 +214,37 @@ impl Pool for AtomicPool {
     }
 }
 
-/// SysTick ticks between two reads of the 24-bit down-counter.
-#[inline(always)]
-fn ticks_between(start: u32, end: u32) -> u32 {
-    start.wrapping_sub(end) & 0x00FF_FFFF
+/// Where the plugin reads its count: called between the measured parts (never inlined, never
+/// merged with another function).
+#[inline(never)]
+#[no_mangle]
+pub extern "C" fn insn_mark() {
+    black_box(());
 }
 
-/// SysTick ticks summed over every allocate half and every release half of the batches.
+/// Runs the batches of `pool` with a mark before, between and after the halves of each.
 #[inline(never)]
-fn measure<P: Pool>(pool: &P) -> (u32, u32) {
-    let mut allocate_ticks = 0;
-    let mut release_ticks = 0;
+fn measure<P: Pool>(pool: &P) {
     for _ in 0..BATCHES {
         let mut held: [Option<P::Handle<'_>>; HELD] = [const { None }; HELD];
-        let t0 = SYST::get_current();
+        insn_mark();
         for slot in held.iter_mut() {
             *slot = Some(pool.allocate());
         }
-        let t1 = SYST::get_current();
+        insn_mark();
         for slot in held.iter_mut() {
             if let Some(handle) = slot.take() {
                 pool.release(handle);
             }
         }
-        let t2 = SYST::get_current();
-        allocate_ticks += ticks_between(t0, t1);
-        release_ticks += ticks_between(t1, t2);
+        insn_mark();
     }
-    (allocate_ticks, release_ticks)
 }
 
-/// Ticks of exactly `2 * iterations` instructions (a SUBS/BNE loop), to check the
-/// 40-instructions-per-tick scale.
-#[inline(never)]
-fn calibrate(iterations: u32) -> u32 {
-    let t0 = SYST::get_current();
-    // SAFETY: a countdown loop on one register; no memory access.
-    unsafe {
-        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) iterations => _, options(nomem, nostack));
-    }
-    ticks_between(t0, SYST::get_current())
-}
-
-fn report(name: &str, (allocate, release): (u32, u32)) {
-    hprintln!("RESULT {} {} {} {}", name, allocate, release, BATCHES * HELD as u32);
+/// Measures `pool` and names it, for the script that matches the marks.
+fn report<P: Pool>(name: &str, pool: &P) {
+    measure(pool);
+    hprintln!("MEASURED {} {} {}", name, BATCHES, HELD);
 }
 
 #[entry]
@@ -301,22 +289,21 @@ fn main() -> ! {
     }
     let ours_rust = OursRust(rust_manager);
 
-    hprintln!("CALIBRATION {} {}", 2 * 50_000, calibrate(50_000));
     // One pair each first: the first allocation moves a manager from Ready to Active.
     ours_ffi.release(ours_ffi.allocate());
     if cfg!(feature = "breakdown") {
         // Only the C ABI with monitoring off, for per-function instruction counts.
-        report("aes5_c_abi", measure(&ours_ffi));
+        report("aes5_c_abi", &ours_ffi);
     } else {
         ours_monitored.release(ours_monitored.allocate());
         ours_rust.release(ours_rust.allocate());
-        report("empty", measure(&Empty));
-        report("aes5_c_abi", measure(&ours_ffi));
-        report("aes5_c_abi_monitored", measure(&ours_monitored));
-        report("aes5_rust_api", measure(&ours_rust));
-        report("heapless_pool", measure(&Heapless));
-        report("heapless_object_pool", measure(&HeaplessObjectPool));
-        report("atomic_pool", measure(&AtomicPool));
+        report("empty", &Empty);
+        report("aes5_c_abi", &ours_ffi);
+        report("aes5_c_abi_monitored", &ours_monitored);
+        report("aes5_rust_api", &ours_rust);
+        report("heapless_pool", &Heapless);
+        report("heapless_object_pool", &HeaplessObjectPool);
+        report("atomic_pool", &AtomicPool);
     }
     debug::exit(debug::EXIT_SUCCESS);
     #[allow(clippy::empty_loop)]
