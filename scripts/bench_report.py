@@ -467,10 +467,21 @@ def main():
     w("| goal | target | reached in this run | |")
     w("|---|---|---|---|")
     w(f"| C ABI pair (validation on, monitoring off) vs `atomic-pool` | ≤ 2.0× | {r_ap:.2f}× | {verdict(r_ap <= 2.0)} |")
-    w(
-        f"| the same pair vs glibc `malloc`+`free` of 2048 bytes | ≤ 0.6× | {r_malloc:.2f}× (in the suite's process, which has threads: "
-        f"glibc then locks its arena; see \"Why malloc's figures disagree\") | {verdict(r_malloc <= 0.6)} |"
-    )
+    c_loop_path = os.path.join(os.path.dirname(args.results), "c-loop", "pair_loop.txt")
+    loop = read_c_loop(c_loop_path) if os.path.exists(c_loop_path) else None
+    if loop:
+        # The least favourable of the plain loop's columns: malloc at its fastest heap state.
+        r_loop = max(loop["ours"][k] / min(loop["top"][k], loop["bin"][k]) for k in (0, 1))
+        w(
+            f"| the same pair vs glibc `malloc`+`free` of 2048 bytes | ≤ 0.6× | {r_loop:.2f}× in the plain C loop, "
+            f"malloc on a fresh heap (the less favourable column); {r_malloc:.2f}× in the suite's process, whose heap "
+            f"makes glibc's pair longer (see \"Why malloc's figures disagree\") | {verdict(r_loop <= 0.6 and r_malloc <= 0.6)} |"
+        )
+    else:
+        w(
+            f"| the same pair vs glibc `malloc`+`free` of 2048 bytes | ≤ 0.6× | {r_malloc:.2f}× in the suite's process "
+            f"(the plain C loop was not run) | {verdict(r_malloc <= 0.6)} |"
+        )
     w(
         f"| two threads on one pool: throughput per thread vs `atomic-pool` | ≥ 0.5× | {t_rel:.2f}× "
         f"({fmt(tput[c_off], 2)} vs {fmt(tput['atomic_pool'], 2)} M pairs/s; CPU share {fmt(share_ours, 2)}) | {verdict(t_rel >= 0.5)} |"
@@ -648,34 +659,45 @@ def main():
         w("chunk bordering the top of the heap and with a live block behind it, first in a process that")
         w("has never created a thread and then again after one thread was created and joined.")
         w("")
-        w("**Why malloc's figures disagree.** glibc skips the lock of its arena for as long as a process")
-        w("has never created a thread; from the first `pthread_create` on, every `malloc` and `free`")
-        w("takes and releases that lock, two more locked instructions per call.")
+        summary = os.path.join(os.path.dirname(args.results), "c-loop", "callgrind-summary.txt")
+        in_process, fresh = None, None
+        if os.path.exists(summary):
+            with open(summary) as f:
+                for line in f:
+                    found = re.search(r"in the benchmark process ([0-9]+) instructions \(malloc ([0-9]+), free ([0-9]+)\)", line)
+                    if found:
+                        in_process = tuple(int(v) for v in found.groups())
+                    found = re.search(r"malloc\(2048\)\+free pair ([0-9]+) instructions \(both", line)
+                    if found:
+                        fresh = int(found.group(1))
+        crit_malloc = criterion_median(args.criterion, CRITERION_IDS["malloc"]) or float("nan")
+        w("**Why malloc's figures disagree.** The same `malloc(2048)`+`free` pair took")
+        w(f"{fmt(st['malloc'])} ns in the suite and {fmt(crit_malloc)} ns under criterion, in the benchmark process,")
+        if loop:
+            w(f"but {fmt(min(loop['top'][0], loop['bin'][0]))}–{fmt(max(loop['top'][1], loop['bin'][1]))} ns in this loop.")
+        if in_process:
+            w(f"Counted in instructions, glibc executes {in_process[0]} per pair inside the benchmark process")
+            w(f"(callgrind of its criterion benchmark: malloc {in_process[1]}, free {in_process[2]}, with a call of")
+            w(f"`unlink_chunk` in every malloc) against {fresh} in this loop. The benchmark process's heap has")
+            w("been shaped by its earlier allocations (criterion's, the contenders'), and there each malloc")
+            w("takes the chunk out of a sorted bin instead of back from the unsorted bin or the top, as on")
+            w("a fresh heap. This library's pair does not depend on the heap.")
+        w("Threads matter less: glibc skips the lock of its arena for as long as a process has never")
+        w("created a thread, and takes it in every call from the first `pthread_create` on; in this")
         if loop:
             w(
-                f"In this loop the malloc pair went from {fmt(loop['top'][0])} to {fmt(loop['top'][1])} ns (chunk at the top) and from "
-                f"{fmt(loop['bin'][0])} to {fmt(loop['bin'][1])} ns (in a bin), while this library's pair stayed at "
-                f"{fmt(loop['ours'][0])} / {fmt(loop['ours'][1])} ns."
+                f"loop that moved the pair from {fmt(loop['top'][0])} to {fmt(loop['top'][1])} ns (chunk at the top) and from "
+                f"{fmt(loop['bin'][0])} to {fmt(loop['bin'][1])} ns (in a bin), while this library's pair went from "
+                f"{fmt(loop['ours'][0])} to {fmt(loop['ours'][1])} ns."
             )
-        w(
-            f"The benchmark process runs criterion first, before any thread exists (malloc "
-            f"{fmt(criterion_median(args.criterion, CRITERION_IDS['malloc']) or float('nan'))} ns), and the interleaved suite after its"
-        )
-        w(f"two-thread part has created threads (malloc {fmt(st['malloc'])} ns)")
         if len(mal) > 1 and len(ours_cpu) > 1:
             w(
-                f"and {' vs '.join(fmt(median(v)) for v in mal)} ns on the CPUs in turn, where this library gave "
-                f"{' vs '.join(fmt(median(v)) for v in ours_cpu)} ns)."
+                f"The machine's speed also moved during the run: the suite's later rounds on each CPU in turn gave malloc "
+                f"{' vs '.join(fmt(median(v)) for v in mal)} ns and this library "
+                f"{' vs '.join(fmt(median(v)) for v in ours_cpu)} ns."
             )
-        else:
-            w(".")
-        w("The goal compares the two in the suite's own process, which has threads, as every audio")
-        w("application with a real-time thread does.")
-        if loop:
-            w(
-                f"Against a single-threaded process's malloc, this loop gives {loop['ours'][0] / loop['top'][0]:.2f}× "
-                f"(against {loop['ours'][1] / loop['top'][1]:.2f}× once a thread exists)."
-            )
+        w("The goal's verdict therefore takes the comparison least favourable to this library, the")
+        w("plain loop's fresh heap, and requires the suite's figure to meet it too.")
         w("")
         summary = os.path.join(os.path.dirname(args.results), "c-loop", "callgrind-summary.txt")
         if os.path.exists(summary):
