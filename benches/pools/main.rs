@@ -41,6 +41,7 @@ pub struct Contenders {
     pub ffi_off: OursFfi,
     pub ffi_on: OursFfi,
     pub ffi_on_cycles: OursFfi,
+    pub ffi_on_fixed: OursFfi,
     pub ffi_unvalidated: OursFfi,
     pub rust_off: OursRust,
     pub rust_on: OursRust,
@@ -57,6 +58,7 @@ impl Contenders {
             ffi_off: OursFfi::new(false),
             ffi_on: OursFfi::new(true),
             ffi_on_cycles: OursFfi::with_config(true, true, Some(timer::cycle_clock_ns)),
+            ffi_on_fixed: OursFfi::with_config(true, true, Some(timer::fixed_clock_ns)),
             ffi_unvalidated: OursFfi::with_config(false, false, None),
             rust_off: OursRust::new(false),
             rust_on: OursRust::new(true),
@@ -74,6 +76,7 @@ fn criterion_part(c: &mut Criterion, set: &Contenders) {
     group.bench_function("aes5_c_abi_monitoring_off", |b| b.iter(|| pair(&set.ffi_off)));
     group.bench_function("aes5_c_abi_monitoring_on", |b| b.iter(|| pair(&set.ffi_on)));
     group.bench_function("aes5_c_abi_monitoring_on_cycle_clock", |b| b.iter(|| pair(&set.ffi_on_cycles)));
+    group.bench_function("aes5_c_abi_monitoring_on_fixed_clock", |b| b.iter(|| pair(&set.ffi_on_fixed)));
     group.bench_function("aes5_c_abi_validation_off", |b| b.iter(|| pair(&set.ffi_unvalidated)));
     group.bench_function("aes5_rust_api_monitoring_off", |b| b.iter(|| pair(&set.rust_off)));
     group.bench_function("aes5_rust_api_monitoring_on", |b| b.iter(|| pair(&set.rust_on)));

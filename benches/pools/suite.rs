@@ -229,6 +229,12 @@ fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
         contender("aes5_c_abi_off", "aes5 C ABI, monitoring off", &set.ffi_off, true),
         contender("aes5_c_abi_on", "aes5 C ABI, monitoring on", &set.ffi_on, true),
         contender("aes5_c_abi_on_cycles", "aes5 C ABI, monitoring on, cycle-counter clock", &set.ffi_on_cycles, false),
+        contender(
+            "aes5_c_abi_on_fixed",
+            "aes5 C ABI, monitoring on, fixed clock (bookkeeping only)",
+            &set.ffi_on_fixed,
+            false,
+        ),
         contender("aes5_c_abi_unvalidated", "aes5 C ABI, monitoring off, validation off", &set.ffi_unvalidated, false),
         contender("aes5_rust_off", "aes5 Rust API, monitoring off", &set.rust_off, true),
         contender("aes5_rust_on", "aes5 Rust API, monitoring on", &set.rust_on, false),
