@@ -201,7 +201,7 @@ fn main() {
     let _ = writeln!(rust, "/// Storage size in 64-bit words.\npub const AES5_STORAGE_WORDS: usize = {};", storage / 8);
     let _ = writeln!(
         rust,
-        "/// True when every setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {is_default};"
+        "/// True when every geometry setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {is_default};"
     );
     write_if_changed(&out_dir.join("geometry.rs"), &rust);
     defines.push_str(HEADER_EXTRAS);

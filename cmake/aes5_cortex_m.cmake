@@ -134,12 +134,14 @@ foreach(board IN LISTS AES5_BOARDS)
     # SysTick preempts main() inside allocate/release; instructions counted (-icount) so the
     # interrupt can land on any instruction and every run is the same.
     aes5_add_image(isr_stress SOURCES cortex_m/isr_stress.c QEMU_ARGS -icount shift=0 TIMEOUT 300)
-    # The buffer life cycle against a library with monitoring compiled out (AES5_MONITORING=0):
-    # the report's third footprint table; the image checks that monitoring is refused.
+    # The buffer life cycle, and the whole C API, against a library with monitoring compiled out
+    # (AES5_MONITORING=0): the report's last two footprint tables; the images check that
+    # monitoring is refused.
     set(lib aes5_${id}_no_monitoring)
     aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
                           FEATURES ${board_features} GEOMETRY ${board_geometry} AES5_MONITORING=0)
     aes5_add_image(footprint_lean SOURCES cortex_m/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
+    aes5_add_image(footprint_lean_whole SOURCES cortex_m/footprint.c)
     set(lib aes5_${id})
   endif()
   if(board STREQUAL "microbit")

@@ -45,10 +45,12 @@ for line in sys.stdin:
     message = json.loads(line)
     if message.get("reason") == "compiler-artifact" and message.get("executable") and message["target"]["name"] == "pools":
         print(message["executable"])')
+[ -n "$bench_bin" ] || { echo "bench_c_loop: cargo did not name the pools benchmark binary" >&2; exit 1; }
 # (CRITERION_HOME: criterion keeps this run's slowed figures apart from the suite's own.)
 AES5_BENCH_SUITE=0 CRITERION_HOME="$out/criterion-under-callgrind" \
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-bench-malloc.out" \
-  "$bench_bin" --bench pair/glibc_malloc_free >/dev/null 2>&1
+  "$bench_bin" --bench pair/glibc_malloc_free > "$out/callgrind-bench-malloc.log" 2>&1 ||
+  { tail -20 "$out/callgrind-bench-malloc.log" >&2; exit 1; }
 callgrind_annotate --tree=caller --inclusive=yes "$out/callgrind-bench-malloc.out" | awk '
   /^$/ { ir = 0; calls = 0; next }
   /< .*criterion::bencher::Bencher<M>::iter \(/ {

@@ -43,14 +43,18 @@ count() {
   local mark
   mark=$(( 0x$(arm-none-eabi-nm "$1" | awk '$3 == "insn_mark" { print $1 }') & ~1 ))
   timeout 300 "${qemu[@]}" -kernel "$1" -plugin "$plugin,mark=$mark" -d plugin -D "$2.marks" > "$2.log" 2>/dev/null
-  awk 'BEGIN { i = 0 }
-       FNR == NR { if ($1 == "mark") m[n++] = $2; next }
+  awk 'BEGIN { i = 0; n = 0; results = 0 }
+       FILENAME == ARGV[1] { if ($1 == "mark") m[n++] = $2; next }
        $1 == "MEASURED" {
          a = 0; r = 0
          for (b = 0; b < $3; b++) { a += m[i + 1] - m[i]; r += m[i + 2] - m[i + 1]; i += 3 }
          print "RESULT", $2, a, r, $3 * $4
+         results++
        }
-       END { if (i != n) { print "marks left over: " n - i > "/dev/stderr"; exit 1 } }' "$2.marks" "$2.log" > "$2"
+       END {
+         if (n == 0 || results == 0) { print "count: no marks or no measured contender in " ARGV[2] > "/dev/stderr"; exit 1 }
+         if (i != n) { print "count: " n - i " marks left over" > "/dev/stderr"; exit 1 }
+       }' "$2.marks" "$2.log" > "$2"
 }
 
 for profile in release speed; do

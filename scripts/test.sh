@@ -15,7 +15,7 @@
 #   6. Cortex-M: the same C/C++ tests as firmware images on four emulated boards under QEMU
 #      (microbit M0, mps2-an385 M3, mps2-an386 M4F, mps2-an505 M33), the interrupt-preemption
 #      stress test on microbit and mps2-an386, the footprint images (whole API, life cycle only,
-#      and on those two boards life cycle with monitoring compiled out) and their report, and
+#      and on those two boards both again with monitoring compiled out) and their report, and
 #      the Cortex-M4F library alone built and installed
 #   7. verification (VERIFICATION.md): the loom models, and a reproducible run of 1.5 million inputs of the C ABI fuzz target
 #      (the proptest model test runs in step 1, the C stress test in steps 3-5)

@@ -59,7 +59,9 @@ impl ManagerCore {
         let addr = storage as usize;
         let data_start = (addr + size_of::<ManagerCore>()).div_ceil(DATA_ALIGNMENT) * DATA_ALIGNMENT;
         let data_offset = data_start - addr;
-        let timed = active.monitoring && active.clock.is_available();
+        // Behind the build constant too, so a build without monitoring never reads the clock
+        // here nor starts the trend history (validation refuses monitoring there anyway).
+        let timed = crate::geometry::MONITORING_BUILT && active.monitoring && active.clock.is_available();
         // SAFETY: exclusive access to the storage during init (caller's contract). Every
         // field is written through raw pointers before any reference to the core exists;
         // the data pointers are derived from `storage` and stay inside it (layout proof).
