@@ -542,27 +542,21 @@ def main():
                 f"| ≤ 8,192 B | {flash['mps2-an386']:,} B (.text {cm_report['mps2-an386']['text']:,} + .rodata "
                 f"{cm_report['mps2-an386']['rodata']:,}; {others}) | {verdict(flash['mps2-an386'] <= 8192)} |"
             )
-        core_flash = cm_report.get("mps2-an386", {})
-        if "core_text" in core_flash:
-            lean = core_flash["core_text"] + core_flash["core_rodata"]
+        # The other images of the report, by the key prefix read_cortex_m_report gives them.
+        images = (
+            ("core_", "the same for a firmware using only the buffer life cycle (`cortex_m/footprint.c` with "
+             "`AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1`: init, allocate, validate, release, state, shutdown)"),
+            ("lean_", "the same life cycle, library built with monitoring compiled out (`AES5_MONITORING=0`)"),
+            ("lean_whole_", "the whole C API, library built with monitoring compiled out"),
+        )
+        m4_flash = cm_report.get("mps2-an386", {})
+        for prefix, label in images:
+            if prefix + "text" not in m4_flash:
+                continue
+            text, rodata = m4_flash[prefix + "text"], m4_flash[prefix + "rodata"]
             w(
-                f"| the same for a firmware using only the buffer life cycle (`cortex_m/footprint.c` with `AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1`: init, allocate, "
-                f"validate, release, state, shutdown) | ≤ 8,192 B | {lean:,} B (.text {core_flash['core_text']:,} + .rodata "
-                f"{core_flash['core_rodata']:,}) | {verdict(lean <= 8192)} |"
-            )
-        if "lean_text" in core_flash:
-            lean = core_flash["lean_text"] + core_flash["lean_rodata"]
-            w(
-                f"| the same life cycle, library built with monitoring compiled out (`AES5_MONITORING=0`) "
-                f"| ≤ 8,192 B | {lean:,} B (.text {core_flash['lean_text']:,} + .rodata "
-                f"{core_flash['lean_rodata']:,}) | {verdict(lean <= 8192)} |"
-            )
-        if "lean_whole_text" in core_flash:
-            lean = core_flash["lean_whole_text"] + core_flash["lean_whole_rodata"]
-            w(
-                f"| the whole C API, library built with monitoring compiled out "
-                f"| ≤ 8,192 B | {lean:,} B (.text {core_flash['lean_whole_text']:,} + .rodata "
-                f"{core_flash['lean_whole_rodata']:,}) | {verdict(lean <= 8192)} |"
+                f"| {label} | ≤ 8,192 B | {text + rodata:,} B (.text {text:,} + .rodata {rodata:,}) "
+                f"| {verdict(text + rodata <= 8192)} |"
             )
     w("")
     w("## Cold caches")
@@ -662,18 +656,16 @@ def main():
             f"`aes5_buffer_manager_release` {fmt(per.get('aes5_buffer_manager_release', float('nan')), 0)} are the C entry points with the core inlined into them."
         )
     w("")
-    c_loop = os.path.join(os.path.dirname(args.results), "c-loop", "pair_loop.txt")
-    if os.path.exists(c_loop):
+    if loop:
         w("## An independent check: a plain C loop")
         w("")
         w("`scripts/bench_c_loop.sh` runs `bench/c-loop/pair_loop.c`, a C program that alternates")
         w("2,000,000-pair rounds of this library's C ABI and of glibc `malloc(2048)`+`free`, pinned to")
         w("CPU 0, right after the suite above:")
         w("")
-        code_block(w, c_loop, "c_loop: ")
+        code_block(w, c_loop_path, "c_loop: ")
         mal = by_id["malloc"].get("ns_per_pair_1t_per_cpu", [])
         ours_cpu = by_id[c_off].get("ns_per_pair_1t_per_cpu", [])
-        loop = read_c_loop(c_loop)
         w("glibc serves 2048 bytes outside its per-thread cache (which ends at 1,032 bytes), so a")
         w("malloc+free pair takes the general path of its allocator; the loop measures it both with the")
         w("chunk bordering the top of the heap and with a live block behind it, first in a process that")

@@ -49,35 +49,32 @@ verdict() {
   echo "Flash budget, .text + .rodata on thumbv7em-none-eabihf <= 8192: $flash, $mark."
 }
 
-echo "Library footprint in a minimal firmware calling every API function (cortex_m/footprint.c), bytes:"
-echo
-footprint_table footprint
-echo
-verdict footprint
+# footprint_section IMAGE HEADING...: the heading lines, the table and the flash verdict of IMAGE.
+footprint_section() {
+  local image=$1
+  shift
+  printf '%s\n' "$@"
+  echo
+  footprint_table "$image"
+  echo
+  verdict "$image"
+  echo
+}
+
+footprint_section footprint \
+  "Library footprint in a minimal firmware calling every API function (cortex_m/footprint.c), bytes:"
 echo "Other budgets: library .data + .bss = 0; storage <= 32768 (default geometry)."
 echo "microbit uses the small test geometry (4/2/2 x 256 B)."
 echo
-echo "The same for a firmware using only the buffer life cycle: init, allocate, validate, release,"
-echo "state, shutdown (cortex_m/footprint.c built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1: no statistics,"
-echo "reports or texts), bytes:"
-echo
-footprint_table footprint_core
-echo
-verdict footprint_core
-echo
-echo "The same life cycle against a library built with monitoring compiled out (AES5_MONITORING=0),"
-echo "on the two boards that build it, bytes:"
-echo
-footprint_table footprint_lean
-echo
-verdict footprint_lean
-echo
-echo "The whole C API (cortex_m/footprint.c) against the same library, monitoring compiled out, bytes:"
-echo
-footprint_table footprint_lean_whole
-echo
-verdict footprint_lean_whole
-echo
+footprint_section footprint_core \
+  "The same for a firmware using only the buffer life cycle: init, allocate, validate, release," \
+  "state, shutdown (cortex_m/footprint.c built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1: no statistics," \
+  "reports or texts), bytes:"
+footprint_section footprint_lean \
+  "The same life cycle against a library built with monitoring compiled out (AES5_MONITORING=0)," \
+  "on the two boards that build it, bytes:"
+footprint_section footprint_lean_whole \
+  "The whole C API (cortex_m/footprint.c) against the same library, monitoring compiled out, bytes:"
 echo "Where the flash goes on mps2-an386 (the whole-API image): the library's largest symbols, bytes."
 echo
 elf="$build/an386_footprint.elf"
