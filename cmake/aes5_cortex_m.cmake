@@ -1,21 +1,19 @@
 # The Cortex-M test suite: for each emulated board, the library cross-built for its core, the
-# same C/C++ tests as on the host linked into firmware images with a small startup and linker
-# script (cortex_m/), and a ctest test per image run under qemu-system-arm with semihosting.
-# A test passes only on exit code 0: faults exit 99 (cortex_m/startup.c), hangs hit the timeout.
+# same C/C++ tests as on the host (tests/c/) linked into firmware images with a small startup
+# and linker script (cortex-m/board/), and a ctest test per image run under qemu-system-arm
+# with semihosting. The images of their own (footprint, instruction counts, interrupt stress)
+# are in cortex-m/images/. A test passes only on exit code 0: faults exit 99
+# (cortex-m/board/startup.c), hangs hit the timeout.
 #
-# Boards (AES5_BOARDS): microbit (Cortex-M0, thumbv6m, critical-section path, 16 KiB RAM: small
-# geometry of 4/2/2 buffers of 256 bytes with the storage trimmed to 3,584 bytes, so that a
-# test holding three managers fits), mps2-an385 (M3), mps2-an386 (M4F), mps2-an505 (M33), the last three with the
-# default geometry.
+# Boards (AES5_BOARDS): microbit (Cortex-M0, thumbv6m, critical-section path, 16 KiB RAM: the
+# small geometry of cmake/aes5_geometry.cmake, 4/2/2 buffers of 256 bytes, with the storage
+# trimmed to 3,584 bytes, so that a test holding three managers fits), mps2-an385 (M3),
+# mps2-an386 (M4F), mps2-an505 (M33), the last three with the default geometry.
 
 set(AES5_BOARDS "microbit;mps2-an385;mps2-an386;mps2-an505" CACHE STRING "Emulated boards to build and test")
 find_program(AES5_QEMU qemu-system-arm REQUIRED)
 enable_testing()
 enable_language(CXX)
-
-set(AES5_SMALL_GEOMETRY
-  AES5_PRIMARY_BUFFER_COUNT=4 AES5_CONVERSION_BUFFER_COUNT=2 AES5_SCRATCH_BUFFER_COUNT=2
-  AES5_BUFFER_BYTES=256 AES5_HISTORY_CAPACITY=8 AES5_STORAGE_BYTES=3584)
 
 # board: Rust target | gcc flags | cargo features | flash origin, length | RAM origin, length | stack
 function(aes5_board_settings board)
@@ -27,7 +25,9 @@ function(aes5_board_settings board)
     set(triple thumbv6m-none-eabi)
     set(flags -mcpu=cortex-m0 -mthumb -mfloat-abi=soft)
     set(features single-core)
-    set(geometry ${AES5_SMALL_GEOMETRY})
+    # The storage trim is the board's own: the 32-bit layout of the small geometry fits in
+    # 3,584 bytes (a 64-bit host needs more, so the host's small build keeps the estimate).
+    set(geometry ${AES5_SMALL_GEOMETRY} AES5_STORAGE_BYTES=3584)
     set(memory 0x00000000 256K 0x20000000 16K)
     set(stack 1536)
     set(specs --specs=nano.specs)
@@ -55,8 +55,8 @@ function(aes5_board_settings board)
   set(board_specs "${specs}" PARENT_SCOPE)
 endfunction()
 
-file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.c")
-file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.cpp")
+file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/test_*.c")
+file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/test_*.cpp")
 set(AES5_WARNING_FLAGS -Wall -Wextra -Wpedantic -Werror)
 
 # Links SOURCES with the current board's startup into the image <id>_<name> and registers a
@@ -72,7 +72,7 @@ function(aes5_add_image name)
     C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
     CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
     LINK_DEPENDS "${linker_script}")
-  target_include_directories(${image} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests" "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
+  target_include_directories(${image} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/tests/c" "${CMAKE_CURRENT_SOURCE_DIR}/cortex-m/board")
   target_compile_definitions(${image} PRIVATE ${ARG_DEFINES})
   target_compile_options(${image} PRIVATE ${board_flags} ${AES5_WARNING_FLAGS} -ffunction-sections -fdata-sections
                          $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
@@ -103,7 +103,7 @@ foreach(board IN LISTS AES5_BOARDS)
   string(REPLACE "mps2-" "" id "${board}")
   set(lib aes5_${id})
   aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
-                        FEATURES ${board_features} GEOMETRY ${board_geometry})
+                        FEATURES ${board_features} GEOMETRY ${board_geometry} MONITORING ${AES5_MONITORING})
 
   list(GET board_memory 0 AES5_FLASH_ORIGIN)
   list(GET board_memory 1 AES5_FLASH_LENGTH)
@@ -112,12 +112,12 @@ foreach(board IN LISTS AES5_BOARDS)
   set(AES5_STACK_BYTES ${board_stack})
   set(AES5_BOARD ${board})
   set(linker_script "${CMAKE_CURRENT_BINARY_DIR}/${id}.ld")
-  configure_file("${CMAKE_CURRENT_SOURCE_DIR}/cortex_m/link.ld.in" "${linker_script}" @ONLY)
+  configure_file("${CMAKE_CURRENT_SOURCE_DIR}/cortex-m/board/link.ld.in" "${linker_script}" @ONLY)
 
   # Startup and board support, compiled once per board.
-  add_library(${id}_startup OBJECT cortex_m/startup.c)
+  add_library(${id}_startup OBJECT cortex-m/board/startup.c)
   target_compile_options(${id}_startup PRIVATE ${board_flags} -Wall -Wextra -Werror)
-  target_include_directories(${id}_startup PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/cortex_m")
+  target_include_directories(${id}_startup PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/cortex-m/board")
 
 
   foreach(source IN LISTS AES5_C_TESTS AES5_CXX_TESTS)
@@ -125,32 +125,33 @@ foreach(board IN LISTS AES5_BOARDS)
     aes5_add_image(${name} SOURCES "${source}")
   endforeach()
   # Calls every API function once: the footprint report measures this image.
-  aes5_add_image(footprint SOURCES cortex_m/footprint.c)
+  aes5_add_image(footprint SOURCES cortex-m/images/footprint.c)
   # Only the buffer life cycle (no readers, reports or texts): the report's second table.
-  aes5_add_image(footprint_core SOURCES cortex_m/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
-  # Instruction counts of allocate and release (scripts/cortex-m-report.sh prints them).
-  aes5_add_image(insn_count SOURCES cortex_m/insn_count.c QEMU_ARGS -icount shift=0)
+  aes5_add_image(footprint_core SOURCES cortex-m/images/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
+  # Instruction counts of allocate and release (scripts/cortex-m-costs.sh prints them).
+  aes5_add_image(insn_count SOURCES cortex-m/images/insn_count.c QEMU_ARGS -icount shift=0)
   if(board STREQUAL "microbit" OR board STREQUAL "mps2-an386")
     # SysTick preempts main() inside allocate/release; instructions counted (-icount) so the
     # interrupt can land on any instruction and every run is the same.
-    aes5_add_image(isr_stress SOURCES cortex_m/isr_stress.c QEMU_ARGS -icount shift=0 TIMEOUT 300)
+    aes5_add_image(isr_stress SOURCES cortex-m/images/isr_stress.c QEMU_ARGS -icount shift=0 TIMEOUT 300)
     # The buffer life cycle, and the whole C API, against a library with monitoring compiled out
     # (AES5_MONITORING=0): the report's last two footprint tables; the images check that
     # monitoring is refused.
     set(lib aes5_${id}_no_monitoring)
     aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
-                          FEATURES ${board_features} GEOMETRY ${board_geometry} AES5_MONITORING=0)
-    aes5_add_image(footprint_lean SOURCES cortex_m/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
-    aes5_add_image(footprint_lean_whole SOURCES cortex_m/footprint.c)
+                          FEATURES ${board_features} GEOMETRY ${board_geometry} MONITORING OFF)
+    aes5_add_image(footprint_lean SOURCES cortex-m/images/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
+    aes5_add_image(footprint_lean_whole SOURCES cortex-m/images/footprint.c)
     set(lib aes5_${id})
   endif()
   if(board STREQUAL "microbit")
     # The same stress test with the critical section defined by the firmware
-    # (cortex_m/critical_section.c) instead of the library's own PRIMASK masking.
+    # (cortex-m/board/critical_section.c) instead of the library's own PRIMASK masking.
     set(lib aes5_${id}_firmware_cs)
     aes5_add_rust_library(${lib} RUST_TARGET ${board_triple} PROFILE firmware
-                          FEATURES firmware-critical-section GEOMETRY ${board_geometry})
-    aes5_add_image(isr_stress_firmware_cs SOURCES cortex_m/isr_stress.c cortex_m/critical_section.c
+                          FEATURES firmware-critical-section GEOMETRY ${board_geometry}
+                          MONITORING ${AES5_MONITORING})
+    aes5_add_image(isr_stress_firmware_cs SOURCES cortex-m/images/isr_stress.c cortex-m/board/critical_section.c
                    QEMU_ARGS -icount shift=0 TIMEOUT 300)
   endif()
 endforeach()

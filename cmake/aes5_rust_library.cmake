@@ -1,7 +1,11 @@
 # Builds the Rust staticlib with cargo and exposes it as a CMake INTERFACE target.
 #
 #   aes5_add_rust_library(<name> [RUST_TARGET <triple>] [PROFILE <cargo profile>]
-#                         [FEATURES <cargo features...>] [GEOMETRY <NAME=VALUE...>])
+#                         [FEATURES <cargo features...>] [GEOMETRY <NAME=VALUE...>]
+#                         [MONITORING <ON|OFF>])
+#
+# GEOMETRY is the pools' shape (counts, sizes, alignment, history, storage); MONITORING is a
+# build setting (default ON): OFF compiles performance monitoring out (AES5_MONITORING=0).
 #
 # The custom command depends on every Rust source, so editing one rebuilds the library.
 # Each library gets its own generated header (<binary dir>/<name>/include/aes5_buffer_manager.h),
@@ -21,9 +25,12 @@ list(APPEND AES5_RUST_SOURCES
 set(AES5_RUST_PROJECT_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
 
 function(aes5_add_rust_library name)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "RUST_TARGET;PROFILE" "FEATURES;GEOMETRY")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "RUST_TARGET;PROFILE;MONITORING" "FEATURES;GEOMETRY")
   if(NOT ARG_PROFILE)
     set(ARG_PROFILE release)
+  endif()
+  if(NOT DEFINED ARG_MONITORING)
+    set(ARG_MONITORING ON)
   endif()
   set(header_dir "${CMAKE_CURRENT_BINARY_DIR}/${name}/include")
   if(ARG_RUST_TARGET)
@@ -43,8 +50,18 @@ function(aes5_add_rust_library name)
     if(NOT setting MATCHES "^AES5_[A-Z0-9_]+=[0-9]+$")
       message(FATAL_ERROR "geometry entry '${setting}' is not NAME=NUMBER with an AES5_ name")
     endif()
+    if(setting MATCHES "^AES5_MONITORING=")
+      message(FATAL_ERROR "AES5_MONITORING is a build setting, not geometry: use -DAES5_MONITORING=OFF "
+                          "(or MONITORING OFF in aes5_add_rust_library)")
+    endif()
     list(APPEND geometry_env "${setting}")
   endforeach()
+  # Always explicit, so a value left in the caller's environment cannot change the build.
+  if(ARG_MONITORING)
+    set(settings_env AES5_MONITORING=1)
+  else()
+    set(settings_env AES5_MONITORING=0)
+  endif()
   set(feature_args "")
   if(ARG_FEATURES)
     list(JOIN ARG_FEATURES "," features)
@@ -64,7 +81,7 @@ function(aes5_add_rust_library name)
     COMMAND ${CMAKE_COMMAND} -E env
             "CARGO_TARGET_DIR=${AES5_CARGO_TARGET_DIR}"
             "AES5_HEADER_OUT_DIR=${header_dir}"
-            ${geometry_env}
+            ${geometry_env} ${settings_env}
             "${AES5_CARGO}" rustc --locked --lib --crate-type staticlib --profile ${ARG_PROFILE} ${target_args} ${feature_args}
             --manifest-path "${AES5_RUST_PROJECT_DIR}/Cargo.toml"
     COMMAND ${CMAKE_COMMAND} -E copy

@@ -1,13 +1,13 @@
-# Registers the host tests: every c_tests/test_*.c and test_*.cpp, the header compile checks,
+# Registers the host tests: every tests/c/test_*.c and test_*.cpp, the header compile checks,
 # and a run of the demo.
 
-file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.c")
-file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/test_*.cpp")
+file(GLOB AES5_C_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/test_*.c")
+file(GLOB AES5_CXX_TESTS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/test_*.cpp")
 
 function(aes5_add_test source)
   get_filename_component(name "${source}" NAME_WE)
   add_executable(${name} "${source}")
-  target_include_directories(${name} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests")
+  target_include_directories(${name} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/tests/c")
   target_link_libraries(${name} PRIVATE aes5::buffer_manager)
   target_compile_options(${name} PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS})
   target_link_options(${name} PRIVATE ${AES5_SANITIZE_FLAGS})
@@ -36,7 +36,7 @@ endforeach()
 # C11, C++11 and C++17, with every warning an error.
 foreach(std IN ITEMS 99 11)
   set(name header_c${std})
-  add_executable(${name} c_tests/header/header_twice.c c_tests/header/header_second_unit.c)
+  add_executable(${name} tests/c/header/header_twice.c tests/c/header/header_second_unit.c)
   set_target_properties(${name} PROPERTIES C_STANDARD ${std} C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   target_link_libraries(${name} PRIVATE aes5::buffer_manager)
   target_compile_options(${name} PRIVATE ${AES5_WARNING_FLAGS})
@@ -44,7 +44,7 @@ foreach(std IN ITEMS 99 11)
 endforeach()
 foreach(std IN ITEMS 11 17)
   set(name header_cxx${std})
-  add_executable(${name} c_tests/header/header_twice.cpp c_tests/header/header_second_unit.c)
+  add_executable(${name} tests/c/header/header_twice.cpp tests/c/header/header_second_unit.c)
   set_target_properties(${name} PROPERTIES CXX_STANDARD ${std} CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
                                            C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   target_link_libraries(${name} PRIVATE aes5::buffer_manager)
@@ -75,7 +75,7 @@ endif()
 # A short run is a ctest test; `scripts/stress.sh --seconds N` runs it longer.
 if(NOT CMAKE_CROSSCOMPILING)
   find_package(Threads REQUIRED)
-  add_executable(aes5_stress stress/stress_pool.c)
+  add_executable(aes5_stress tests/stress/stress_pool.c)
   target_link_libraries(aes5_stress PRIVATE aes5::buffer_manager Threads::Threads)
   target_compile_options(aes5_stress PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS})
   target_link_options(aes5_stress PRIVATE ${AES5_SANITIZE_FLAGS})
@@ -117,8 +117,8 @@ endif()
 
 # The C++ header again as C++17 (the glob above builds it as C++11), and the check that its
 # move-only buffer handle cannot be copied.
-add_executable(test_cpp_raii_cxx17 c_tests/test_cpp_raii.cpp)
-target_include_directories(test_cpp_raii_cxx17 PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c_tests")
+add_executable(test_cpp_raii_cxx17 tests/c/test_cpp_raii.cpp)
+target_include_directories(test_cpp_raii_cxx17 PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/tests/c")
 target_link_libraries(test_cpp_raii_cxx17 PRIVATE aes5::buffer_manager)
 target_compile_options(test_cpp_raii_cxx17 PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS})
 target_link_options(test_cpp_raii_cxx17 PRIVATE ${AES5_SANITIZE_FLAGS})
@@ -126,5 +126,5 @@ set_target_properties(test_cpp_raii_cxx17 PROPERTIES CXX_STANDARD 17 CXX_STANDAR
 add_test(NAME test_cpp_raii_cxx17 COMMAND test_cpp_raii_cxx17)
 add_test(NAME cxx_buffer_is_not_copyable
          COMMAND ${CMAKE_COMMAND} "-DCXX=${CMAKE_CXX_COMPILER}" "-DINCLUDE=${CMAKE_CURRENT_BINARY_DIR}/aes5_buffer_manager/include"
-                 "-DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}/c_tests/cxx_compile_fail/copy_buffer.cpp"
-                 -P "${CMAKE_CURRENT_SOURCE_DIR}/c_tests/cxx_compile_fail/check.cmake")
+                 "-DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}/tests/c/cxx_compile_fail/copy_buffer.cpp"
+                 -P "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/cxx_compile_fail/check.cmake")

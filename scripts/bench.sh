@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite (cargo bench --bench pools: criterion + the interleaved suite) and
-# the Cortex-M4F instruction counts under QEMU (scripts/bench_cortex_m.sh), then the C firmware's
-# footprint and instruction counts on all four Cortex-M cores (scripts/cortex-m-report.sh), and renders
-# BENCHMARKS.md and docs/latency.png from the results.
+# Runs the host benchmark suite (benchmarks/host, `cargo bench --bench pools`: criterion + the
+# interleaved suite), the plain C loop (scripts/bench-c-loop.sh), the Rust firmware's Cortex-M4F
+# instruction counts under QEMU (scripts/bench-rust-firmware.sh), then the C firmware's footprint
+# and instruction counts on all four Cortex-M cores (scripts/cortex-m-costs.sh), and renders
+# BENCHMARKS.md (scripts/bench-report.py, words from benchmarks/report-template.md) and
+# docs/latency.png from the results.
 #
 #   scripts/bench.sh            full run (a few minutes), then render
 #   scripts/bench.sh --render   render again from the last results only
@@ -26,10 +28,10 @@ if [ "${1:-}" != "--render" ]; then
   fi
   AES5_BENCH_SOURCE="$source" AES5_BENCH_OUT="$PWD/$results" cargo bench --locked --bench pools
   echo "== load after the run: $(uptime)"
-  scripts/bench_c_loop.sh
-  scripts/bench_cortex_m.sh
+  scripts/bench-c-loop.sh
+  scripts/bench-rust-firmware.sh
   # The C firmware of the Cortex-M suite: footprint and instruction counts on all four cores.
-  scripts/cortex-m-report.sh > target/aes5-bench/cortex-m-report.txt
+  scripts/cortex-m-costs.sh > target/aes5-bench/cortex-m-costs.txt
 fi
 
 if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
@@ -37,5 +39,6 @@ if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
   python3 -m pip install --user --quiet matplotlib \
     || python3 -m pip install --user --quiet --break-system-packages matplotlib
 fi
-python3 scripts/bench_report.py --results "$results" --criterion target/criterion \
-  --cortex-m target/aes5-bench/cortex-m --cortex-m-report target/aes5-bench/cortex-m-report.txt --markdown BENCHMARKS.md --plot docs/latency.png
+python3 scripts/bench-report.py --results "$results" --criterion target/criterion \
+  --cortex-m target/aes5-bench/cortex-m --cortex-m-costs target/aes5-bench/cortex-m-costs.txt \
+  --markdown BENCHMARKS.md --plot docs/latency.png

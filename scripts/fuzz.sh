@@ -17,7 +17,7 @@
 # (fuzz/regressions, each once a crash) seed every run; crashes are written to build/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh fuzz
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
 seconds=60
@@ -38,7 +38,7 @@ clang=""
 for c in clang-19 clang; do
   if command -v "$c" >/dev/null 2>&1; then clang="$c"; break; fi
 done
-[ -n "$clang" ] || { echo "fuzz: clang not found (scripts/setup.sh installs clang-19)" >&2; exit 1; }
+[ -n "$clang" ] || { echo "fuzz: clang not found (scripts/setup.sh fuzz installs clang-19)" >&2; exit 1; }
 
 out=build/fuzz
 host=$(rustc -vV | sed -n 's/^host: //p')

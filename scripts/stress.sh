@@ -8,14 +8,14 @@
 #   AES5_STRESS_SANITIZE=1 scripts/stress.sh --seconds 60   # under ASan + UBSan
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh stress
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+# The presets of CMakePresets.json: release (the host build without valgrind) or sanitize.
 if [ "${AES5_STRESS_SANITIZE:-0}" = 1 ]; then
-  dir=build/sanitize
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DAES5_SANITIZE=ON >/dev/null
+  preset=sanitize
 else
-  dir=build/host
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  preset=release
 fi
-cmake --build "$dir" --target aes5_stress -j "${AES5_BUILD_JOBS:-2}"
-exec "./$dir/aes5_stress" "$@"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" --target aes5_stress
+exec "./build/$preset/aes5_stress" "$@"

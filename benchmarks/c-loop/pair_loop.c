@@ -1,6 +1,6 @@
 /* A plain C loop of allocate+release pairs: this library through its C ABI, and glibc
  * malloc(2048)+free in the two states a heap can be in, as an independent check of the
- * benchmark suite's figures (scripts/bench_c_loop.sh builds and runs it).
+ * benchmark suite's figures (scripts/bench-c-loop.sh builds and runs it).
  *
  * glibc serves a 2048-byte request outside its per-thread cache (which stops at 1032 bytes):
  * a freed chunk that borders the top of the heap merges back into it and the next request

@@ -1,6 +1,6 @@
 /* The smallest firmware that uses the whole C API: every function called once, each result
- * checked. scripts/cortex-m-report.sh measures what the library contributes to this image
- * (its own output sections, see link.ld.in); under ctest it also runs and must exit 0.
+ * checked. scripts/cortex-m-costs.sh measures what the library contributes to this image
+ * (its own output sections, see ../board/link.ld.in); under ctest it also runs and must exit 0.
  *
  * Built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1 it is the smallest firmware that uses only the
  * buffer life cycle: init, allocate, validate, release, state and shutdown, with no

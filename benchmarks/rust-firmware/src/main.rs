@@ -6,11 +6,12 @@
 //!
 //! Each contender runs `BATCHES` batches of 4 allocations then 4 releases, and calls
 //! `insn_mark` before the allocations, between the halves and after the releases. Run with the
-//! TCG plugin `qemu-insn-count.c` in its mark mode (`scripts/bench_cortex_m.sh`), QEMU prints
-//! the exact number of instructions executed at every mark, so each half is counted exactly.
-//! The same loop around empty (non-inlined) functions is the baseline, so the net figures are
-//! the instructions of one operation beyond a function call. The firmware prints the order
-//! of the contenders over semihosting; the script matches the marks to them.
+//! TCG plugin `cortex-m/qemu-plugin/insn_count_plugin.c` in its mark mode
+//! (`scripts/bench-rust-firmware.sh`), QEMU prints the exact number of instructions executed
+//! at every mark, so each half is counted exactly. The same loop around empty (non-inlined)
+//! functions is the baseline, so the net figures are the instructions of one operation beyond
+//! a function call. The firmware prints the order, ids and labels of the contenders over
+//! semihosting; the script matches the marks to them.
 #![no_std]
 #![no_main]
 
@@ -217,6 +218,9 @@ impl Pool for AtomicPool {
 /// Where the plugin reads its count: called between the measured parts (never inlined, never
 /// merged with another function).
 #[inline(never)]
+/// What the report calls the C ABI with monitoring off, the contender every other is compared with.
+const C_ABI_LABEL: &str = "aes5 C ABI (validation on, monitoring off)";
+
 #[no_mangle]
 pub extern "C" fn insn_mark() {
     black_box(());
@@ -241,10 +245,11 @@ fn measure<P: Pool>(pool: &P) {
     }
 }
 
-/// Measures `pool` and names it, for the script that matches the marks.
-fn report<P: Pool>(name: &str, pool: &P) {
+/// Measures `pool` and names it for the script that matches the marks: its id, then the label
+/// the report gives it (the rest of the line).
+fn report<P: Pool>(id: &str, label: &str, pool: &P) {
     measure(pool);
-    hprintln!("MEASURED {} {} {}", name, BATCHES, HELD);
+    hprintln!("MEASURED {} {} {} {}", id, BATCHES, HELD, label);
 }
 
 #[entry]
@@ -293,17 +298,19 @@ fn main() -> ! {
     ours_ffi.release(ours_ffi.allocate());
     if cfg!(feature = "breakdown") {
         // Only the C ABI with monitoring off, for per-function instruction counts.
-        report("aes5_c_abi", &ours_ffi);
+        report("aes5_c_abi", C_ABI_LABEL, &ours_ffi);
     } else {
+        // The contenders, in the order of the report's table ("empty" is the baseline the
+        // net figures subtract, not a row of it).
         ours_monitored.release(ours_monitored.allocate());
         ours_rust.release(ours_rust.allocate());
-        report("empty", &Empty);
-        report("aes5_c_abi", &ours_ffi);
-        report("aes5_c_abi_monitored", &ours_monitored);
-        report("aes5_rust_api", &ours_rust);
-        report("heapless_pool", &Heapless);
-        report("heapless_object_pool", &HeaplessObjectPool);
-        report("atomic_pool", &AtomicPool);
+        report("empty", "baseline: empty functions", &Empty);
+        report("aes5_c_abi", C_ABI_LABEL, &ours_ffi);
+        report("aes5_c_abi_monitored", "aes5 C ABI, monitoring on (cycle-counter clock callback)", &ours_monitored);
+        report("aes5_rust_api", "aes5 Rust API (validation on, monitoring off)", &ours_rust);
+        report("heapless_pool", "heapless::pool BoxPool", &Heapless);
+        report("heapless_object_pool", "heapless::pool ObjectPool", &HeaplessObjectPool);
+        report("atomic_pool", "atomic-pool Box", &AtomicPool);
     }
     debug::exit(debug::EXIT_SUCCESS);
     #[allow(clippy::empty_loop)]

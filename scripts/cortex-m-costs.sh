@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Prints the Cortex-M footprint table and the instruction counts of allocate/release.
+# Prints what the library costs a Cortex-M firmware: the flash and RAM footprint tables and
+# the exact instruction counts of allocate/release, each budget with "met" or "missed".
 #
-#   scripts/cortex-m-report.sh [build dir]      (default: build/cortex-m)
+#   scripts/cortex-m-costs.sh
 #
-# Builds the Cortex-M configuration if needed (scripts/setup.sh installs the tools). For each
-# board, the footprint is what the library contributes to cortex_m/footprint.c, a minimal
-# firmware calling every API function (and to its life-cycle-only builds), linked at the size-tuned `firmware` cargo profile
-# (opt-level "s", LTO, one codegen unit, panic=abort): the linker script gathers the library's
-# input sections into their own output sections, whose bounds are read here. The instruction
-# counts come from cortex_m/insn_count.c run under QEMU with the TCG plugin
-# bench/cortex-m/qemu-insn-count.c counting the instructions between its marks (see that file).
+# Builds the cortex-m preset (build/cortex-m) if needed; `scripts/setup.sh test` (or bench)
+# installs the tools. For each board, the footprint is what the library contributes to
+# cortex-m/images/footprint.c, a minimal firmware calling every API function (and to its
+# life-cycle-only builds), linked at the size-tuned `firmware` cargo profile (opt-level "s",
+# LTO, one codegen unit, panic=abort): the linker script gathers the library's input sections
+# into their own output sections, whose bounds are read here. The instruction counts come from
+# cortex-m/images/insn_count.c run under QEMU with the TCG plugin
+# cortex-m/qemu-plugin/insn_count_plugin.c counting the instructions between its marks (see
+# that file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build="${1:-build/cortex-m}"
+build=build/cortex-m   # the binaryDir of the cortex-m preset (CMakePresets.json)
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --preset cortex-m >/dev/null
 fi
-cmake --build "$build" -j 2 >/dev/null
+cmake --build --preset cortex-m >/dev/null
 
 symbol() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print $1 }'; }
 span() { echo $(( 0x$(symbol "$1" "$3") - 0x$(symbol "$1" "$2") )); }
@@ -48,6 +51,23 @@ verdict() {
   if [ "$flash" -le 8192 ]; then mark=met; else mark=missed; fi
   echo "Flash budget, .text + .rodata on thumbv7em-none-eabihf <= 8192: $flash, $mark."
 }
+# ram_verdicts: the RAM budget lines, met or missed: the library's own .data + .bss is 0 in
+# every footprint image, and the storage of the default geometry (every board but microbit,
+# which has the small one) is at most 32768 bytes.
+ram_verdicts() {
+  local statics=0 storage=0 elf size
+  for elf in "$build"/*_footprint*.elf; do
+    size=$(( $(span "$elf" __aes5_data_start __aes5_data_end) + $(span "$elf" __aes5_bss_start __aes5_bss_end) ))
+    [ "$size" -le "$statics" ] || statics=$size
+    case "$elf" in */microbit_*) continue ;; esac
+    size=$(( 0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "storage" { print $2 }') ))
+    [ "$size" -le "$storage" ] || storage=$size
+  done
+  if [ "$statics" -eq 0 ]; then mark=met; else mark=missed; fi
+  echo "RAM budget, library .data + .bss = 0 in every footprint image: largest $statics, $mark."
+  if [ "$storage" -le 32768 ]; then mark=met; else mark=missed; fi
+  echo "RAM budget, storage <= 32768 with the default geometry (all boards but microbit): largest $storage, $mark."
+}
 
 # footprint_section IMAGE HEADING...: the heading lines, the table and the flash verdict of IMAGE.
 footprint_section() {
@@ -62,19 +82,19 @@ footprint_section() {
 }
 
 footprint_section footprint \
-  "Library footprint in a minimal firmware calling every API function (cortex_m/footprint.c), bytes:"
-echo "Other budgets: library .data + .bss = 0; storage <= 32768 (default geometry)."
-echo "microbit uses the small test geometry (4/2/2 x 256 B)."
+  "Library footprint in a minimal firmware calling every API function (cortex-m/images/footprint.c), bytes:"
+ram_verdicts
+echo "microbit uses the small geometry (4/2/2 x 256 B, storage trimmed to 3584 B)."
 echo
 footprint_section footprint_core \
   "The same for a firmware using only the buffer life cycle: init, allocate, validate, release," \
-  "state, shutdown (cortex_m/footprint.c built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1: no statistics," \
+  "state, shutdown (cortex-m/images/footprint.c built with AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1: no statistics," \
   "reports or texts), bytes:"
 footprint_section footprint_lean \
   "The same life cycle against a library built with monitoring compiled out (AES5_MONITORING=0)," \
   "on the two boards that build it, bytes:"
 footprint_section footprint_lean_whole \
-  "The whole C API (cortex_m/footprint.c) against the same library, monitoring compiled out, bytes:"
+  "The whole C API (cortex-m/images/footprint.c) against the same library, monitoring compiled out, bytes:"
 echo "Where the flash goes on mps2-an386 (the whole-API image): the library's largest symbols, bytes."
 echo
 elf="$build/an386_footprint.elf"
@@ -90,12 +110,13 @@ if [ -f "$elf" ]; then
 fi
 echo
 echo "Instructions per call, validation on, the call and every callee included, counted exactly by the"
-echo "TCG plugin bench/cortex-m/qemu-insn-count.c around each call of cortex_m/insn_count.c (mean of"
-echo "rounds 2 to 1000; see that file). Budgets, allocate / release: Cortex-M4F <= 100 / 70 with"
-echo "monitoring off and <= 200 / 170 with it on; Cortex-M0 <= 150 / 110 with monitoring off."
+echo "TCG plugin cortex-m/qemu-plugin/insn_count_plugin.c around each call of"
+echo "cortex-m/images/insn_count.c (mean of rounds 2 to 1000; see that file). A line with a limit"
+echo "for its core (allocate / release: Cortex-M4F monitoring off and on, Cortex-M0 off) ends"
+echo "with that limit, met or missed."
 echo
 plugin="$build/libinsncount.so"
-gcc -O2 -shared -fPIC -o "$plugin" bench/cortex-m/qemu-insn-count.c
+gcc -O2 -shared -fPIC -o "$plugin" cortex-m/qemu-plugin/insn_count_plugin.c
 # judge CORE: appends "met" or "missed" to each count line that has a budget on CORE.
 judge() {
   awk -v core="$1" '{

@@ -2,9 +2,9 @@
  * (validation on), the call and everything they call included, with performance monitoring
  * off and then on with a one-load clock callback.
  *
- * The counting is done by QEMU's TCG plugin bench/cortex-m/qemu-insn-count.c in its mark mode:
- * scripts/cortex-m-report.sh passes the address of `insn_mark` as `mark=`, and the plugin
- * prints the number of instructions executed so far each time `insn_mark` runs. Each round
+ * The counting is done by QEMU's TCG plugin cortex-m/qemu-plugin/insn_count_plugin.c in its
+ * mark mode: scripts/cortex-m-costs.sh passes the address of `insn_mark` as `mark=`, and the
+ * plugin prints the number of instructions executed so far each time `insn_mark` runs. Each round
  * calls it four times: around nothing, around one allocate and around one release. The
  * difference between consecutive marks counts each part exactly; the part around nothing (the
  * call of `insn_mark` itself) is subtracted from the other two. The script averages all

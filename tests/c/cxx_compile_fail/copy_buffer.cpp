@@ -1,4 +1,4 @@
-/* Compiled by c_tests/cxx_compile_fail/check.cmake twice: without AES5_COPY it must build
+/* Compiled by tests/c/cxx_compile_fail/check.cmake twice: without AES5_COPY it must build
  * (the control), with it the compiler must refuse the copy of a move-only aes5::Buffer. */
 #include "aes5_buffer_manager.hpp"
 

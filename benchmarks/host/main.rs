@@ -12,6 +12,10 @@
 //!    releases, and the cost of each statistics read, and writes the raw figures as JSON to
 //!    `$AES5_BENCH_OUT` (default `target/aes5-bench/results.json`).
 //!
+//! Both parts take their contenders from one table, [`suite::contenders`], and their
+//! statistics reads from another, [`suite::reads`]; the JSON carries each one's id, label and
+//! side, from which `scripts/bench-report.py` builds its tables.
+//!
 //! `scripts/bench.sh` runs this and renders `BENCHMARKS.md` and `docs/latency.png`.
 //! `AES5_BENCH_CPU` picks the CPU of the single-thread parts (default 0).
 //! `AES5_BENCH_SOURCE` names the source revision in the JSON (`scripts/bench.sh` sets it).
@@ -36,7 +40,8 @@ pub fn pair<P: Pool>(pool: &P) {
     pool.release(handle);
 }
 
-/// Every contender, each a pool of 8 buffers of 2048 bytes, created once per process.
+/// The pools of every contender, each of 8 buffers of 2048 bytes, created once per process
+/// (`suite::contenders` names and orders them).
 pub struct Contenders {
     pub ffi_off: OursFfi,
     pub ffi_on: OursFfi,
@@ -71,26 +76,19 @@ impl Contenders {
     }
 }
 
+/// The criterion benchmarks: group `pair` (every contender of [`suite::contenders`]) and group
+/// `stats_read` (every read of [`suite::reads`]).
 fn criterion_part(c: &mut Criterion, set: &Contenders) {
     let mut group = c.benchmark_group("pair");
-    group.bench_function("aes5_c_abi_monitoring_off", |b| b.iter(|| pair(&set.ffi_off)));
-    group.bench_function("aes5_c_abi_monitoring_on", |b| b.iter(|| pair(&set.ffi_on)));
-    group.bench_function("aes5_c_abi_monitoring_on_cycle_clock", |b| b.iter(|| pair(&set.ffi_on_cycles)));
-    group.bench_function("aes5_c_abi_monitoring_on_fixed_clock", |b| b.iter(|| pair(&set.ffi_on_fixed)));
-    group.bench_function("aes5_c_abi_validation_off", |b| b.iter(|| pair(&set.ffi_unvalidated)));
-    group.bench_function("aes5_rust_api_monitoring_off", |b| b.iter(|| pair(&set.rust_off)));
-    group.bench_function("aes5_rust_api_monitoring_on", |b| b.iter(|| pair(&set.rust_on)));
-    group.bench_function("atomic_pool", |b| b.iter(|| pair(&set.atomic_pool)));
-    group.bench_function("heapless_pool", |b| b.iter(|| pair(&set.heapless)));
-    group.bench_function("heapless_object_pool", |b| b.iter(|| pair(&set.heapless_objects)));
-    group.bench_function("glibc_malloc_free", |b| b.iter(|| pair(&set.malloc)));
-    group.bench_function("spin_mutex_free_list", |b| b.iter(|| pair(&set.spin)));
+    for contender in suite::contenders(set) {
+        group.bench_function(contender.id, |b| (contender.bench)(b));
+    }
     group.finish();
 
     let mut group = c.benchmark_group("stats_read");
-    group.bench_function("get_statistics", |b| b.iter(|| black_box(set.ffi_on.statistics())));
-    group.bench_function("get_metrics", |b| b.iter(|| black_box(set.ffi_on.metrics())));
-    group.bench_function("get_performance_report", |b| b.iter(|| black_box(set.ffi_on.performance_report())));
+    for read in suite::reads(set) {
+        group.bench_function(read.id, |b| (read.bench)(b));
+    }
     group.finish();
 }
 

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# An independent check of the benchmark suite: a plain C loop (bench/c-loop/pair_loop.c) of
+# An independent check of the benchmark suite: a plain C loop (benchmarks/c-loop/pair_loop.c) of
 # allocate+release pairs through the C ABI against glibc malloc(2048)+free in both heap states,
 # and the same loop under callgrind (instructions per pair, whatever the machine's load); and
 # glibc's instructions per malloc+free pair inside the benchmark suite's own process (its
 # criterion benchmark under callgrind), whose heap is not a fresh one.
 #
-#   scripts/bench_c_loop.sh
+#   scripts/bench-c-loop.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cargo rustc --locked --release --lib --crate-type staticlib
 out=target/aes5-bench/c-loop
 mkdir -p "$out"
-cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude bench/c-loop/pair_loop.c target/release/libaes5_buffer_manager.a \
+cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude benchmarks/c-loop/pair_loop.c target/release/libaes5_buffer_manager.a \
   -lpthread -ldl -lm -o "$out/pair_loop"
 taskset -c 0 "$out/pair_loop" | tee "$out/pair_loop.txt"
 
@@ -20,7 +20,7 @@ taskset -c 0 "$out/pair_loop" | tee "$out/pair_loop.txt"
 # speed and load. Ours = the library's functions; malloc = glibc's malloc.c and arena.c.
 pairs=100000
 rounds=3
-cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -DPAIRS=${pairs}u -DROUNDS=${rounds}u bench/c-loop/pair_loop.c \
+cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -DPAIRS=${pairs}u -DROUNDS=${rounds}u benchmarks/c-loop/pair_loop.c \
   target/release/libaes5_buffer_manager.a -lpthread -ldl -lm -o "$out/pair_loop_short"
 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" "$out/pair_loop_short" >/dev/null 2>&1
 callgrind_annotate --threshold=100 "$out/callgrind.out" > "$out/callgrind.txt"
@@ -37,19 +37,20 @@ awk -v ours_pairs=$((2 * pairs * rounds)) -v heap_pairs=$((4 * pairs * rounds)) 
   }' "$out/callgrind.txt" | tee "$out/callgrind-summary.txt"
 
 # glibc's malloc+free inside the benchmark process (cargo bench --bench pools), whose heap the
-# process's earlier allocations have shaped: criterion's glibc_malloc_free benchmark alone,
-# under callgrind, counting the instructions of the malloc and free calls made by its loop.
+# process's earlier allocations have shaped: criterion's glibc malloc+free benchmark
+# (pair/malloc) alone, under callgrind, counting the instructions of the malloc and free calls
+# made by its loop.
 bench_bin=$(cargo bench --locked --bench pools --no-run --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     message = json.loads(line)
     if message.get("reason") == "compiler-artifact" and message.get("executable") and message["target"]["name"] == "pools":
         print(message["executable"])')
-[ -n "$bench_bin" ] || { echo "bench_c_loop: cargo did not name the pools benchmark binary" >&2; exit 1; }
+[ -n "$bench_bin" ] || { echo "bench-c-loop: cargo did not name the pools benchmark binary" >&2; exit 1; }
 # (CRITERION_HOME: criterion keeps this run's slowed figures apart from the suite's own.)
 AES5_BENCH_SUITE=0 CRITERION_HOME="$out/criterion-under-callgrind" \
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-bench-malloc.out" \
-  "$bench_bin" --bench pair/glibc_malloc_free > "$out/callgrind-bench-malloc.log" 2>&1 ||
+  "$bench_bin" --bench pair/malloc > "$out/callgrind-bench-malloc.log" 2>&1 ||
   { tail -20 "$out/callgrind-bench-malloc.log" >&2; exit 1; }
 callgrind_annotate --tree=caller --inclusive=yes "$out/callgrind-bench-malloc.out" | awk '
   /^$/ { ir = 0; calls = 0; next }

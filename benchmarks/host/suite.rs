@@ -1,7 +1,7 @@
 //! The interleaved suite: each round runs every contender once, in an order rotated by the
 //! round number, so that whatever else runs on the machine disturbs all contenders alike.
 //! Raw per-round figures and latency quantiles are written as JSON for
-//! `scripts/bench_report.py`.
+//! `scripts/bench-report.py`.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::contenders::{Pool, BUFFERS, PAYLOAD_BYTES};
 use crate::timer::{counter_name, cycle_clock_ns, ticks, Calibration};
 use crate::{pair, Contenders};
+use criterion::Bencher;
 
 /// How long each part runs.
 struct Plan {
@@ -201,22 +202,58 @@ type Single<'a> = Box<dyn Fn(usize) -> f64 + 'a>;
 type Cold<'a> = Box<dyn Fn() -> u64 + 'a>;
 type Contended<'a> = Box<dyn Fn(Duration) -> [Share; 2] + 'a>;
 type Latency<'a> = Box<dyn Fn(usize, &mut Vec<u64>, &mut Vec<u64>) + 'a>;
+/// A criterion benchmark body (monomorphised for its pool or read: the loop inside
+/// `Bencher::iter` makes no dynamic call).
+pub type Bench<'a> = Box<dyn Fn(&mut Bencher<'_>) + 'a>;
 
-struct Contender<'a> {
-    id: &'static str,
+/// Which side of the comparison a contender is on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// This library.
+    Ours,
+    /// A pool a user would pick instead.
+    Peer,
+}
+
+/// Whether the latency part times a contender's single operations.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Timing {
+    Timed,
+    Untimed,
+}
+
+/// One contender: its names and its measurements, each monomorphised for its pool.
+pub struct Contender<'a> {
+    /// The contender's key: in the results JSON, in the report, and as criterion's benchmark
+    /// `pair/<id>`.
+    pub id: &'static str,
+    /// What the report calls it.
     label: &'static str,
+    side: Side,
+    /// Criterion's allocate+release pair.
+    pub bench: Bench<'a>,
     single: Single<'a>,
     cold: Cold<'a>,
     contended: Contended<'a>,
     latency: Option<Latency<'a>>,
 }
 
-fn contender<'a, P: Pool>(id: &'static str, label: &'static str, pool: &'a P, timed: bool) -> Contender<'a> {
-    let latency: Option<Latency<'a>> =
-        if timed { Some(Box::new(move |n, a: &mut Vec<u64>, r: &mut Vec<u64>| latency(pool, n, a, r))) } else { None };
+fn contender<'a, P: Pool>(
+    side: Side,
+    id: &'static str,
+    label: &'static str,
+    pool: &'a P,
+    timing: Timing,
+) -> Contender<'a> {
+    let latency: Option<Latency<'a>> = match timing {
+        Timing::Timed => Some(Box::new(move |n, a: &mut Vec<u64>, r: &mut Vec<u64>| latency(pool, n, a, r))),
+        Timing::Untimed => None,
+    };
     Contender {
         id,
         label,
+        side,
+        bench: Box::new(move |b: &mut Bencher<'_>| b.iter(|| pair(pool))),
         single: Box::new(move |n| single(pool, n)),
         cold: Box::new(move || cold_pair(pool)),
         contended: Box::new(move |window| contended(pool, window)),
@@ -224,25 +261,91 @@ fn contender<'a, P: Pool>(id: &'static str, label: &'static str, pool: &'a P, ti
     }
 }
 
-fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
+/// Every contender, in the order of the report's tables: the one list from which the
+/// criterion benchmarks (group `pair`), the interleaved suite and, through the results JSON,
+/// `scripts/bench-report.py` take their contenders.
+pub fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
+    use Side::{Ours, Peer};
+    use Timing::{Timed, Untimed};
     vec![
-        contender("aes5_c_abi_off", "aes5 C ABI, monitoring off", &set.ffi_off, true),
-        contender("aes5_c_abi_on", "aes5 C ABI, monitoring on", &set.ffi_on, true),
-        contender("aes5_c_abi_on_cycles", "aes5 C ABI, monitoring on, cycle-counter clock", &set.ffi_on_cycles, false),
+        contender(Ours, "aes5_c_abi_off", "aes5 C ABI, monitoring off", &set.ffi_off, Timed),
+        contender(Ours, "aes5_c_abi_on", "aes5 C ABI, monitoring on", &set.ffi_on, Timed),
         contender(
+            Ours,
+            "aes5_c_abi_on_cycles",
+            "aes5 C ABI, monitoring on, cycle-counter clock",
+            &set.ffi_on_cycles,
+            Untimed,
+        ),
+        contender(
+            Ours,
             "aes5_c_abi_on_fixed",
             "aes5 C ABI, monitoring on, fixed clock (bookkeeping only)",
             &set.ffi_on_fixed,
-            false,
+            Untimed,
         ),
-        contender("aes5_c_abi_unvalidated", "aes5 C ABI, monitoring off, validation off", &set.ffi_unvalidated, false),
-        contender("aes5_rust_off", "aes5 Rust API, monitoring off", &set.rust_off, true),
-        contender("aes5_rust_on", "aes5 Rust API, monitoring on", &set.rust_on, false),
-        contender("atomic_pool", "atomic-pool Box", &set.atomic_pool, true),
-        contender("heapless_pool", "heapless::pool BoxPool", &set.heapless, true),
-        contender("heapless_object", "heapless::pool ObjectPool", &set.heapless_objects, true),
-        contender("malloc", "glibc malloc+free", &set.malloc, false),
-        contender("spin_free_list", "spin::Mutex free list", &set.spin, false),
+        contender(
+            Ours,
+            "aes5_c_abi_unvalidated",
+            "aes5 C ABI, monitoring off, validation off",
+            &set.ffi_unvalidated,
+            Untimed,
+        ),
+        contender(Ours, "aes5_rust_off", "aes5 Rust API, monitoring off", &set.rust_off, Timed),
+        contender(Ours, "aes5_rust_on", "aes5 Rust API, monitoring on", &set.rust_on, Untimed),
+        contender(Peer, "atomic_pool", "atomic-pool Box", &set.atomic_pool, Timed),
+        contender(Peer, "heapless_pool", "heapless::pool BoxPool", &set.heapless, Timed),
+        contender(Peer, "heapless_object", "heapless::pool ObjectPool", &set.heapless_objects, Timed),
+        contender(Peer, "malloc", "glibc malloc+free", &set.malloc, Untimed),
+        contender(Peer, "spin_free_list", "spin::Mutex free list", &set.spin, Untimed),
+    ]
+}
+
+/// One read whose cost is measured: a statistics call of the C ABI on the monitored manager,
+/// or a clock read it is compared with.
+pub struct Read<'a> {
+    /// The read's key: in the results JSON, in the report, and as criterion's benchmark
+    /// `stats_read/<id>`.
+    pub id: &'static str,
+    /// What the report calls it (Markdown).
+    label: &'static str,
+    /// Criterion's read.
+    pub bench: Bench<'a>,
+    /// One read, through a dynamic call (the suite times many in a row).
+    once: Box<dyn Fn() + 'a>,
+}
+
+fn read<'a, T>(id: &'static str, label: &'static str, f: impl Fn() -> T + Copy + 'a) -> Read<'a> {
+    Read {
+        id,
+        label,
+        bench: Box::new(move |b: &mut Bencher<'_>| b.iter(f)),
+        once: Box::new(move || {
+            black_box(f());
+        }),
+    }
+}
+
+/// Every read, in the order of the report's table: the one list from which the criterion
+/// benchmarks (group `stats_read`), the interleaved suite and the report take them.
+pub fn reads(set: &Contenders) -> Vec<Read<'_>> {
+    vec![
+        read("get_statistics", "`aes5_buffer_manager_get_statistics`", || set.ffi_on.statistics()),
+        read("get_metrics", "`aes5_buffer_manager_get_metrics`", || set.ffi_on.metrics()),
+        read(
+            "get_performance_report",
+            "`aes5_buffer_manager_get_performance_report` (whole history)",
+            || set.ffi_on.performance_report(),
+        ),
+        read(
+            "clock_gettime_monotonic",
+            "reference: `clock_gettime(CLOCK_MONOTONIC)` (the default clock)",
+            monotonic_ns,
+        ),
+        read("cycle_clock_callback", "reference: the cycle-counter clock callback", || {
+            // SAFETY: the callback ignores its context.
+            unsafe { cycle_clock_ns(std::ptr::null_mut()) }
+        }),
     ]
 }
 
@@ -372,46 +475,13 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     drop(sweep);
 
     eprintln!("  statistics reads: {} rounds x {} reads", plan.rounds_stats, plan.reads_stats);
-    type Read<'a> = Box<dyn Fn() + 'a>;
-    let reads: [(&str, Read<'_>); 5] = [
-        (
-            "get_statistics",
-            Box::new(|| {
-                black_box(set.ffi_on.statistics());
-            }),
-        ),
-        (
-            "get_metrics",
-            Box::new(|| {
-                black_box(set.ffi_on.metrics());
-            }),
-        ),
-        (
-            "get_performance_report",
-            Box::new(|| {
-                black_box(set.ffi_on.performance_report());
-            }),
-        ),
-        (
-            "clock_gettime_monotonic",
-            Box::new(|| {
-                black_box(monotonic_ns());
-            }),
-        ),
-        (
-            "cycle_clock_callback",
-            Box::new(|| {
-                // SAFETY: the callback ignores its context.
-                black_box(unsafe { cycle_clock_ns(std::ptr::null_mut()) });
-            }),
-        ),
-    ];
+    let reads = reads(set);
     let mut read_ns = vec![Vec::new(); reads.len()];
     for round in 0..plan.rounds_stats {
         rotated(reads.len(), round, |i| {
             let start = Instant::now();
             for _ in 0..plan.reads_stats {
-                (reads[i].1)();
+                (reads[i].once)();
             }
             read_ns[i].push(start.elapsed().as_nanos() as f64 / plan.reads_stats as f64);
         });
@@ -467,10 +537,11 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
             };
             let on_each_cpu: Vec<String> = per_cpu.iter().map(|rounds| json_numbers(&rounds[i])).collect();
             format!(
-                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_pair_1t\": {}, \"ns_per_pair_1t_per_cpu\": [{}], \
+                "  {{\"id\": {:?}, \"label\": {:?}, \"ours\": {}, \"ns_per_pair_1t\": {}, \"ns_per_pair_1t_per_cpu\": [{}], \
                  \"ns_per_pair_2t\": [{}, {}], \"cpu_ns_per_pair_2t\": [{}, {}], \"cold_ns_per_pair\": {}}}",
                 c.id,
                 c.label,
+                c.side == Side::Ours,
                 json_numbers(&one_thread[i]),
                 on_each_cpu.join(", "),
                 json_numbers(&column(0, false)),
@@ -513,7 +584,14 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
     let read_entries: Vec<String> = reads
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| format!("  {{\"id\": {name:?}, \"ns_per_read\": {}}}", json_numbers(&read_ns[i])))
+        .map(|(i, r)| {
+            format!(
+                "  {{\"id\": {:?}, \"label\": {:?}, \"ns_per_read\": {}}}",
+                r.id,
+                r.label,
+                json_numbers(&read_ns[i])
+            )
+        })
         .collect();
     json.push_str(&read_entries.join(",\n"));
     json.push_str("\n]\n}\n");
