@@ -332,11 +332,9 @@ pub fn reads(set: &Contenders) -> Vec<Read<'_>> {
     vec![
         read("get_statistics", "`aes5_buffer_manager_get_statistics`", || set.ffi_on.statistics()),
         read("get_metrics", "`aes5_buffer_manager_get_metrics`", || set.ffi_on.metrics()),
-        read(
-            "get_performance_report",
-            "`aes5_buffer_manager_get_performance_report` (whole history)",
-            || set.ffi_on.performance_report(),
-        ),
+        read("get_performance_report", "`aes5_buffer_manager_get_performance_report` (whole history)", || {
+            set.ffi_on.performance_report()
+        }),
         read(
             "clock_gettime_monotonic",
             "reference: `clock_gettime(CLOCK_MONOTONIC)` (the default clock)",
