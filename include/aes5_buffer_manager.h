@@ -171,15 +171,20 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_RATE_PULL_DOWN 2
 
 /**
+ * Magic number of an intact buffer header: ASCII "AES5".
+ */
+#define AES5_BUFFER_MAGIC 1095062325
+
+/**
  * A pool holds at most this many buffers: one bit each in the pool's free word, which makes
  * allocate and release one atomic step and O(1) on every target.
  */
 #define AES5_MAX_BUFFERS_PER_POOL 32
 
 /**
- * Magic number of an intact buffer header: ASCII "AES5".
+ * Number of buffer types (length of the per-type statistics array).
  */
-#define AES5_BUFFER_MAGIC 1095062325
+#define AES5_BUFFER_TYPE_COUNT 6
 
 /**
  * Warning flag: allocation success rate below 0.99.
@@ -225,11 +230,6 @@ void aes5_critical_section_exit(uint32_t state);
  * Utilisation above which `AES5_WARNING_HIGH_UTILIZATION` is set.
  */
 #define AES5_HIGH_UTILIZATION_THRESHOLD 0.90
-
-/**
- * Number of buffer types (length of the per-type statistics array).
- */
-#define AES5_BUFFER_TYPE_COUNT 6
 
 /**
  * Opaque handle to a manager (`aes5_buffer_manager_t`). It is the address of the storage the
@@ -890,80 +890,6 @@ typedef uint32_t aes5_format_problem_t;
 #define AES5_FORMAT_ABOVE_CAPACITY 11
 
 /**
- * Primary audio processing buffers.
- */
-#define AES5_BUFFER_TYPE_PRIMARY 0
-
-/**
- * Sampling-frequency conversion buffers.
- */
-#define AES5_BUFFER_TYPE_CONVERSION 1
-
-/**
- * Temporary processing buffers.
- */
-#define AES5_BUFFER_TYPE_SCRATCH 2
-
-/**
- * Input staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
- */
-#define AES5_BUFFER_TYPE_INPUT 3
-
-/**
- * Output staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
- */
-#define AES5_BUFFER_TYPE_OUTPUT 4
-
-/**
- * Control and metadata buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
- */
-#define AES5_BUFFER_TYPE_METADATA 5
-
-/**
- * Storage not initialised.
- */
-#define AES5_STATE_UNINITIALIZED 0
-
-/**
- * Initialisation in progress.
- */
-#define AES5_STATE_INITIALIZING 1
-
-/**
- * Ready; no buffer allocated yet since init or recovery.
- */
-#define AES5_STATE_READY 2
-
-/**
- * Managing buffers.
- */
-#define AES5_STATE_ACTIVE 3
-
-/**
- * Managing buffers under pressure. Entered from Active when an allocation leaves a pool above
- * 90 % full or is refused because a pool is empty (also checked for every pool at the first
- * allocation after Ready). Left for Active by itself as `min_success_rate` describes.
- */
-#define AES5_STATE_WARNING 4
-
-/**
- * Corruption detected; allocation refused until recovery (release still works).
- */
-#define AES5_STATE_ERROR 5
-
-/**
- * Shutdown requested; waits for the last held buffer to be released.
- */
-#define AES5_STATE_SHUTTING_DOWN 6
-
-/**
- * Shut down; the storage may be initialised again.
- */
-#define AES5_STATE_SHUTDOWN 7
-
-
-
-/**
  * Success.
  */
 #define AES5_OK 0
@@ -1038,6 +964,80 @@ typedef uint32_t aes5_format_problem_t;
  * for (a header from a build with another geometry).
  */
 #define AES5_ERR_STORAGE_SIZE_MISMATCH 14
+
+/**
+ * Primary audio processing buffers.
+ */
+#define AES5_BUFFER_TYPE_PRIMARY 0
+
+/**
+ * Sampling-frequency conversion buffers.
+ */
+#define AES5_BUFFER_TYPE_CONVERSION 1
+
+/**
+ * Temporary processing buffers.
+ */
+#define AES5_BUFFER_TYPE_SCRATCH 2
+
+/**
+ * Input staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
+ */
+#define AES5_BUFFER_TYPE_INPUT 3
+
+/**
+ * Output staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
+ */
+#define AES5_BUFFER_TYPE_OUTPUT 4
+
+/**
+ * Control and metadata buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
+ */
+#define AES5_BUFFER_TYPE_METADATA 5
+
+/**
+ * Storage not initialised.
+ */
+#define AES5_STATE_UNINITIALIZED 0
+
+/**
+ * Initialisation in progress.
+ */
+#define AES5_STATE_INITIALIZING 1
+
+/**
+ * Ready; no buffer allocated yet since init or recovery.
+ */
+#define AES5_STATE_READY 2
+
+/**
+ * Managing buffers.
+ */
+#define AES5_STATE_ACTIVE 3
+
+/**
+ * Managing buffers under pressure. Entered from Active when an allocation leaves a pool above
+ * 90 % full or is refused because a pool is empty (also checked for every pool at the first
+ * allocation after Ready). Left for Active by itself as `min_success_rate` describes.
+ */
+#define AES5_STATE_WARNING 4
+
+/**
+ * Corruption detected; allocation refused until recovery (release still works).
+ */
+#define AES5_STATE_ERROR 5
+
+/**
+ * Shutdown requested; waits for the last held buffer to be released.
+ */
+#define AES5_STATE_SHUTTING_DOWN 6
+
+/**
+ * Shut down; the storage may be initialised again.
+ */
+#define AES5_STATE_SHUTDOWN 7
+
+
 
 #ifdef __cplusplus
 extern "C" {

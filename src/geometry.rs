@@ -125,7 +125,7 @@ pub(crate) static SLOT_PLACES: [SlotPlace; TOTAL_SLOTS] = {
 /// A pool holds at most this many buffers: one bit each in the pool's free word, which makes
 /// allocate and release one atomic step and O(1) on every target.
 pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
-static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::pool::MAX_BUFFERS_PER_POOL);
+static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::manager::pool::MAX_BUFFERS_PER_POOL);
 
 static_assertions::const_assert!(
     POOL_BUFFER_COUNTS[0] >= 1 && POOL_BUFFER_COUNTS[0] <= AES5_MAX_BUFFERS_PER_POOL as usize

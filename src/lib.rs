@@ -20,64 +20,42 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
-mod api;
-mod clock;
-mod config;
-#[cfg(not(target_has_atomic = "32"))]
-mod critical_atomic;
-mod divide;
-pub mod ffi;
-mod format;
-mod format_check;
+mod types;
 mod geometry;
-mod header;
-mod history;
-mod in_place;
-mod layout;
-mod lifecycle;
+mod manager;
+mod observability;
+mod platform;
+pub mod c_api;
+mod rust_api;
 #[cfg(all(test, loom))]
 mod loom_models;
-mod manager;
-mod metrics;
-mod monitor;
-#[cfg(all(not(test), not(feature = "std")))]
-mod panic;
-mod pool;
-mod readout;
-mod report;
-mod state;
-mod stats;
-mod status;
-mod sync;
 #[cfg(all(test, not(loom)))]
 mod test_fixture;
-mod warning;
-mod wide_sum;
 
-pub use api::{Buffer, Manager};
-pub use clock::Aes5ClockFn;
-pub use config::{
-    Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
-    AES5_DEFAULT_TREND_INTERVAL_NS, AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,
-    AES5_MIN_TREND_INTERVAL_NS,
-};
-pub use format::*;
-pub use format_check::*;
 pub use geometry::{
     AES5_CONVERSION_BUFFER_BYTES, AES5_CONVERSION_BUFFER_COUNT, AES5_DATA_ALIGNMENT, AES5_GEOMETRY_IS_DEFAULT,
     AES5_HISTORY_CAPACITY, AES5_MAX_BUFFERS_PER_POOL, AES5_MONITORING, AES5_PRIMARY_BUFFER_BYTES,
     AES5_PRIMARY_BUFFER_COUNT, AES5_SCRATCH_BUFFER_BYTES, AES5_SCRATCH_BUFFER_COUNT, AES5_STORAGE_BYTES,
     AES5_STORAGE_WORDS,
 };
-pub use header::{AudioBuffer, AES5_BUFFER_MAGIC};
-pub use layout::{BufferManager, BufferManagerStorage, StorageLayout};
-pub use metrics::RealtimeMetrics;
-pub use readout::ManagerStatistics;
-pub use report::{
+pub use manager::readers::ManagerStatistics;
+pub use manager::state_machine::*;
+pub use manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
+pub use observability::metrics::RealtimeMetrics;
+pub use observability::report::{
     PerformanceReport, TrendAnalysis, AES5_HIGH_LATENCY_THRESHOLD_NS, AES5_HIGH_UTILIZATION_THRESHOLD,
     AES5_LOW_SUCCESS_RATE_THRESHOLD, AES5_WARNING_CORRUPTION, AES5_WARNING_HIGH_LATENCY, AES5_WARNING_HIGH_UTILIZATION,
     AES5_WARNING_LOW_SUCCESS_RATE, AES5_WARNING_NOT_MONITORED, AES5_WARNING_TIMEOUTS,
 };
-pub use state::*;
-pub use stats::PoolStatistics;
-pub use status::*;
+pub use observability::statistics::PoolStatistics;
+pub use platform::clock::Aes5ClockFn;
+pub use rust_api::{Buffer, Manager};
+pub use types::config::{
+    Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
+    AES5_DEFAULT_TREND_INTERVAL_NS, AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,
+    AES5_MIN_TREND_INTERVAL_NS,
+};
+pub use types::format::*;
+pub use types::format_problem::*;
+pub use types::header::{AudioBuffer, AES5_BUFFER_MAGIC};
+pub use types::status::*;

@@ -12,16 +12,19 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::config::RuntimeConfig;
-use crate::format::AudioFormat;
 use crate::geometry::POOL_FIRST_SLOT;
-use crate::header::AudioBuffer;
-use crate::layout::{BufferManagerStorage, ManagerCore};
-use crate::pool::PoolWords;
-use crate::state::{BufferType, AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN};
-use crate::status::Status;
-use crate::sync::Ordering;
-use crate::wide_sum::{SplitSum, WideStamp};
+use crate::manager::pool::PoolWords;
+use crate::manager::state_machine::{
+    BufferType, AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN,
+};
+use crate::manager::storage::BufferManagerStorage;
+use crate::manager::ManagerCore;
+use crate::platform::atomics::Ordering;
+use crate::platform::wide_sum::{SplitSum, WideStamp};
+use crate::types::config::RuntimeConfig;
+use crate::types::format::AudioFormat;
+use crate::types::header::AudioBuffer;
+use crate::types::status::Status;
 use std::boxed::Box;
 use std::vec::Vec;
 
@@ -331,7 +334,7 @@ fn manager_damaged_release_races_release() {
         let s = core.pool_statistics(primary());
         assert_eq!((s.allocated_buffers, s.quarantined_buffers, s.total_allocations, s.total_releases), (0, 1, 1, 0));
         assert_eq!(core.counters.corruption_detected.load(Ordering::Relaxed), 1);
-        assert_eq!(core.state(), crate::state::AES5_STATE_ERROR);
+        assert_eq!(core.state(), crate::manager::state_machine::AES5_STATE_ERROR);
         let slot = core.slot_of(buffer.0).expect("a header");
         assert!(!core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]), "a quarantined buffer back in the free set");
     });

@@ -1,15 +1,16 @@
 //! Shared by the unit tests of the manager modules: a manager in boxed storage, a default
 //! format, and the statistics a refused call must leave alone.
 
-pub(crate) use crate::config::RuntimeConfig;
-pub(crate) use crate::format::AudioFormat;
 pub(crate) use crate::geometry::{POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS};
-pub(crate) use crate::header::AudioBuffer;
-pub(crate) use crate::layout::{BufferManagerStorage, ManagerCore};
-pub(crate) use crate::readout::ManagerStatistics;
-pub(crate) use crate::state::*;
-pub(crate) use crate::status::Status;
-pub(crate) use crate::sync::Ordering;
+pub(crate) use crate::manager::readers::ManagerStatistics;
+pub(crate) use crate::manager::state_machine::*;
+pub(crate) use crate::manager::storage::BufferManagerStorage;
+use crate::manager::ManagerCore;
+pub(crate) use crate::platform::atomics::Ordering;
+pub(crate) use crate::types::config::RuntimeConfig;
+pub(crate) use crate::types::format::AudioFormat;
+pub(crate) use crate::types::header::AudioBuffer;
+pub(crate) use crate::types::status::Status;
 pub(crate) use std::boxed::Box;
 pub(crate) use std::vec::Vec;
 

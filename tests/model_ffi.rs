@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::mem::size_of;
 use std::ptr::{null, null_mut};
 
-use aes5_buffer_manager::ffi::*;
+use aes5_buffer_manager::c_api::*;
 use aes5_buffer_manager::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};

@@ -11,7 +11,7 @@ use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 use std::sync::Once;
 
-use aes5_buffer_manager::ffi::{
+use aes5_buffer_manager::c_api::{
     aes5_buffer_manager_allocate, aes5_buffer_manager_get_metrics, aes5_buffer_manager_get_performance_report,
     aes5_buffer_manager_get_statistics, aes5_buffer_manager_init, aes5_buffer_manager_release,
     aes5_runtime_config_default,

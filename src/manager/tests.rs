@@ -24,7 +24,7 @@ fn allocate_hands_out_distinct_aligned_buffers_inside_the_storage() {
             assert_eq!(h.buffer_capacity_bytes, POOL_BUFFER_BYTES[p]);
             assert_eq!(h.data_size_bytes, 2 * 256 * 2);
             assert_eq!(u32::from(h.buffer_type), ty);
-            assert_eq!(h.magic_number, crate::header::AES5_BUFFER_MAGIC);
+            assert_eq!(h.magic_number, crate::types::header::AES5_BUFFER_MAGIC);
             seen.push((data, h.buffer_capacity_bytes));
         }
     }
@@ -270,8 +270,11 @@ unsafe extern "C" fn hear_detail(_ctx: *mut c_void, status: u32, operation: *con
 }
 
 /// The reason `log_detail` gives for `problem`.
-fn reason(problem: crate::format_check::Aes5FormatProblem) -> String {
-    std::str::from_utf8(crate::format_check::describe_problem(problem)).unwrap().trim_end_matches('\0').to_owned()
+fn reason(problem: crate::types::format_problem::Aes5FormatProblem) -> String {
+    std::str::from_utf8(crate::types::format_problem::describe_problem(problem))
+        .unwrap()
+        .trim_end_matches('\0')
+        .to_owned()
 }
 
 /// A format that fills exactly the capacity of a pool's buffer (2 channels of 16 bits).
@@ -283,7 +286,7 @@ fn exactly(capacity: usize) -> AudioFormat {
 fn a_format_of_exactly_the_capacity_fits_and_one_frame_more_is_named_as_too_large() {
     let mut f = Fixture::new();
     let m = f.init(&RuntimeConfig::default()).unwrap();
-    use crate::format_check::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK, AES5_FORMAT_RATE_NOT_AES5};
+    use crate::types::format_problem::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK, AES5_FORMAT_RATE_NOT_AES5};
     for (pool, &capacity) in POOL_BUFFER_BYTES.iter().enumerate() {
         let fits = exactly(capacity);
         let above = AudioFormat { frame_size_samples: fits.frame_size_samples + 1, ..fits };
@@ -302,7 +305,7 @@ fn a_format_of_exactly_the_capacity_fits_and_one_frame_more_is_named_as_too_larg
 
 #[test]
 fn each_log_callback_alone_hears_a_refused_format_and_log_detail_names_the_problem() {
-    use crate::format_check::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_RATE_NOT_AES5};
+    use crate::types::format_problem::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_RATE_NOT_AES5};
     let capacity = POOL_BUFFER_BYTES[0];
     let above = AudioFormat { frame_size_samples: exactly(capacity).frame_size_samples + 1, ..pcm() };
     let odd_rate = AudioFormat { sample_rate_hz: 47_999, ..pcm() };

@@ -20,7 +20,7 @@ use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 
-use aes5_buffer_manager::ffi::{aes5_buffer_manager_allocate, aes5_buffer_manager_init, aes5_buffer_manager_release};
+use aes5_buffer_manager::c_api::{aes5_buffer_manager_allocate, aes5_buffer_manager_init, aes5_buffer_manager_release};
 use aes5_buffer_manager::{
     AudioBuffer, AudioFormat, Buffer, BufferManager, BufferManagerStorage, BufferType, Manager, RuntimeConfig,
     AES5_BUFFER_TYPE_PRIMARY, AES5_OK,

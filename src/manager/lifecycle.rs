@@ -4,23 +4,24 @@
 use core::mem::size_of;
 use core::ptr::{self, addr_of, addr_of_mut, NonNull};
 
-use crate::config::RuntimeConfig;
 use crate::geometry::{DATA_ALIGNMENT, POOL_BUFFER_COUNTS, SLOT_PLACES, TOTAL_SLOTS};
-use crate::header::{AudioBuffer, SlotIdentity};
-use crate::history::Snapshot;
-use crate::in_place::{write_initial, zero_words};
-use crate::layout::{BufferManager, BufferManagerStorage, CacheLineGap, ManagerCore, MetricCells, MANAGER_MAGIC};
-use crate::manager::Operation;
-use crate::metrics::TimingCells;
-use crate::pool::PoolWords;
-use crate::state::{
+use crate::manager::operations::Operation;
+use crate::manager::pool::PoolWords;
+use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTDOWN, AES5_STATE_SHUTTING_DOWN,
     AES5_STATE_WARNING,
 };
-use crate::stats::PoolCounters;
-use crate::status::Status;
-use crate::sync::{AtomicU32, Ordering};
-use crate::wide_sum::{WideStamp, WideSum};
+use crate::manager::storage::{BufferManager, BufferManagerStorage};
+use crate::manager::{CacheLineGap, ManagerCore, MetricCells, MANAGER_MAGIC};
+use crate::observability::history::Snapshot;
+use crate::observability::metrics::TimingCells;
+use crate::observability::statistics::PoolCounters;
+use crate::platform::atomics::{AtomicU32, Ordering};
+use crate::platform::in_place::{write_initial, zero_words};
+use crate::platform::wide_sum::{WideStamp, WideSum};
+use crate::types::config::RuntimeConfig;
+use crate::types::header::{AudioBuffer, SlotIdentity};
+use crate::types::status::Status;
 
 impl ManagerCore {
     /// True when `core` holds a live manager: magic, own address and identity check intact,
@@ -313,7 +314,7 @@ mod tests {
         // (none with monitoring compiled out).
         let report = m.performance_report(0);
         let intervals = u32::from(crate::geometry::MONITORING_BUILT);
-        let expected = crate::report::TrendAnalysis { sample_count: intervals, ..Default::default() };
+        let expected = crate::observability::report::TrendAnalysis { sample_count: intervals, ..Default::default() };
         assert_eq!(report.trend, expected);
         let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
         assert_eq!(m.validate(h.as_ptr()), Ok(()));

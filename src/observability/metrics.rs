@@ -1,8 +1,10 @@
 //! Real-time metrics (the seed's `RealtimeMetrics`): timing of allocate and release, peaks,
 //! and error counters.
 
-use crate::sync::{load_u64, lower_counter, raise_counter, to_counter, widen, AtomicCounter, CounterValue, Ordering};
-use crate::wide_sum::WideSum;
+use crate::platform::atomics::{
+    load_u64, lower_counter, raise_counter, to_counter, widen, AtomicCounter, CounterValue, Ordering,
+};
+use crate::platform::wide_sum::WideSum;
 
 /// Manager-wide real-time metrics, copied by value. Timing fields need performance monitoring
 /// and a clock; without them they stay 0 while the counts still work.
@@ -115,7 +117,7 @@ impl TimingCells {
 
 /// The mean of `count` values summing to `sum` (0 when there are none).
 pub(crate) fn average(sum: u64, count: u64) -> u64 {
-    crate::divide::divide(sum, count)
+    crate::platform::divide::divide(sum, count)
 }
 
 /// Ratio `num / den` as f32, with `empty` when `den` is 0.

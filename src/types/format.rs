@@ -1,8 +1,8 @@
 //! Audio formats: AES5-2018 sampling frequencies, sample containers, and the bytes a frame
 //! needs.
 
-use crate::divide::divide;
-use crate::status::Status;
+use crate::platform::divide::divide;
+use crate::types::status::Status;
 
 /// Largest channel count a format may describe.
 pub const AES5_MAX_CHANNELS: u32 = 8;

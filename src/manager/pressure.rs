@@ -2,9 +2,9 @@
 //! when it has ended (every pool at or below 90 % and the success rate of the current window
 //! of allocation attempts at least `min_success_rate`).
 
-use crate::layout::ManagerCore;
-use crate::state::{AES5_STATE_ACTIVE, AES5_STATE_WARNING};
-use crate::sync::{widen, CounterValue, Ordering};
+use crate::manager::state_machine::{AES5_STATE_ACTIVE, AES5_STATE_WARNING};
+use crate::manager::ManagerCore;
+use crate::platform::atomics::{widen, CounterValue, Ordering};
 
 /// Allocation attempts after which the Warning success-rate window restarts.
 pub(crate) const WARNING_WINDOW_ATTEMPTS: u64 = 1024;

@@ -1,11 +1,11 @@
 //! Per-type statistics (the seed's `BufferTypeStatistics`): the counters a pool keeps and the
 //! snapshot copied out to callers.
 
-use crate::in_place::{put, zero_words};
-use crate::pool::PoolWords;
-use crate::state::Aes5BufferType;
-use crate::sync::{load_u64, widen, AtomicCounter, CounterValue, Ordering};
-use crate::wide_sum::WideSum;
+use crate::manager::pool::PoolWords;
+use crate::manager::state_machine::Aes5BufferType;
+use crate::platform::atomics::{load_u64, widen, AtomicCounter, CounterValue, Ordering};
+use crate::platform::in_place::{put, zero_words};
+use crate::platform::wide_sum::WideSum;
 
 /// Statistics of one buffer type, copied by value.
 ///
@@ -93,12 +93,13 @@ pub(crate) fn allocation_counts(words: &PoolWords, generations: &[AtomicCounter]
     let free = words.free_set();
     // Each buffer that has been allocated and is not free has one allocation not released.
     let outstanding = last_allocated & !free;
-    counts.releases = counts.allocations.wrapping_sub(CounterValue::from(crate::pool::count_ones(outstanding)));
+    counts.releases =
+        counts.allocations.wrapping_sub(CounterValue::from(crate::manager::pool::count_ones(outstanding)));
     counts
 }
 
 // SAFETY: every field of new counters is a zero counter or sum (tested in `in_place`).
-unsafe impl crate::in_place::ZeroInitial for PoolCounters {
+unsafe impl crate::platform::in_place::ZeroInitial for PoolCounters {
     fn initial() -> Self {
         PoolCounters::new()
     }
@@ -161,7 +162,7 @@ impl PoolCounters {
         put!(out, allocation_failures, failures);
         put!(out, total_allocations, widen(counts.allocations));
         put!(out, total_releases, widen(counts.releases));
-        put!(out, average_hold_time_ns, crate::metrics::average(hold_sum, widen(holds)));
+        put!(out, average_hold_time_ns, crate::observability::metrics::average(hold_sum, widen(holds)));
         put!(
             out,
             average_utilization,

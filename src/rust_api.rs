@@ -4,16 +4,17 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::config::RuntimeConfig;
-use crate::format::AudioFormat;
-use crate::header::AudioBuffer;
-use crate::layout::{BufferManagerStorage, ManagerCore, StorageLayout};
-use crate::metrics::RealtimeMetrics;
-use crate::readout::ManagerStatistics;
-use crate::report::PerformanceReport;
-use crate::state::{BufferType, ManagerState};
-use crate::stats::PoolStatistics;
-use crate::status::Status;
+use crate::manager::readers::ManagerStatistics;
+use crate::manager::state_machine::{BufferType, ManagerState};
+use crate::manager::storage::{BufferManagerStorage, StorageLayout};
+use crate::manager::ManagerCore;
+use crate::observability::metrics::RealtimeMetrics;
+use crate::observability::report::PerformanceReport;
+use crate::observability::statistics::PoolStatistics;
+use crate::types::config::RuntimeConfig;
+use crate::types::format::AudioFormat;
+use crate::types::header::AudioBuffer;
+use crate::types::status::Status;
 
 /// A buffer manager living in borrowed storage. Share it between threads by reference; every
 /// method takes `&self` and is lock-free (statistics reads included).

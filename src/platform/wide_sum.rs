@@ -22,7 +22,7 @@
 //! an exact multiple of 2^32 (4.3 s of summed operation time, landing on the same 32-bit
 //! value) would pass the compare-and-swap with a stale view.
 
-use crate::sync::{fence, AtomicU32, Ordering};
+use crate::platform::atomics::{fence, AtomicU32, Ordering};
 
 #[cfg(any(test, not(target_has_atomic = "64")))]
 /// Largest value one `add` takes on the split sum (larger values saturate).
@@ -94,12 +94,12 @@ impl SplitSum {
 
 /// The 64-bit-atomics implementation.
 #[cfg(target_has_atomic = "64")]
-pub(crate) struct WideSum(crate::sync::AtomicCounter);
+pub(crate) struct WideSum(crate::platform::atomics::AtomicCounter);
 
 #[cfg(target_has_atomic = "64")]
 impl WideSum {
     pub(crate) fn new() -> Self {
-        WideSum(crate::sync::AtomicCounter::new(0))
+        WideSum(crate::platform::atomics::AtomicCounter::new(0))
     }
 
     /// Adds `value` (wrapping at 2^64).

@@ -14,7 +14,7 @@
 //! claimed by another writer drops its snapshot (counted) instead of waiting.
 
 use crate::geometry::HISTORY_CAPACITY;
-use crate::sync::{fence, AtomicU32, Ordering};
+use crate::platform::atomics::{fence, AtomicU32, Ordering};
 
 /// Snapshot times are compared in units of 2^`TIME_UNIT_SHIFT` ns (4,096 ns), as 32-bit
 /// values that wrap every 4.9 hours.
@@ -138,7 +138,7 @@ pub(crate) type HistoryRing = Ring<SNAPSHOT_WORDS>;
 const READ_ATTEMPTS: usize = 4;
 
 // SAFETY: every field of a new ring is a zero `AtomicU32` (tested in `in_place`).
-unsafe impl<const WORDS: usize> crate::in_place::ZeroInitial for Ring<WORDS> {
+unsafe impl<const WORDS: usize> crate::platform::in_place::ZeroInitial for Ring<WORDS> {
     fn initial() -> Self {
         Ring {
             last_taken: AtomicU32::new(0),
@@ -156,7 +156,7 @@ impl<const WORDS: usize> Ring<WORDS> {
     /// An empty ring (init writes it in place, as zero words).
     #[cfg(test)]
     pub(crate) fn new() -> Self {
-        <Self as crate::in_place::ZeroInitial>::initial()
+        <Self as crate::platform::in_place::ZeroInitial>::initial()
     }
 
     /// True when `interval` time units have passed since the last snapshot (the one check on
@@ -382,7 +382,7 @@ mod tests {
         assert!(!ring.claim(start + step - 4096, interval), "a reading from the past");
         assert!(ring.claim(start + 2 * step, interval));
         assert_eq!((interval_units(0), interval_units(1), interval_units(4097), interval_units(8192)), (1, 1, 1, 2));
-        assert!(interval_units(crate::config::AES5_MAX_TREND_INTERVAL_NS) < 1 << 31);
+        assert!(interval_units(crate::types::config::AES5_MAX_TREND_INTERVAL_NS) < 1 << 31);
     }
 
     #[test]

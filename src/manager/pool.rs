@@ -14,7 +14,7 @@
 //! words; nothing else counts them. Hence a pool holds at most 32 buffers
 //! ([`MAX_BUFFERS_PER_POOL`]), on every target.
 
-use crate::sync::{AtomicU32, Ordering};
+use crate::platform::atomics::{AtomicU32, Ordering};
 
 /// Buffers one pool may hold: the bits of its free word.
 pub(crate) const MAX_BUFFERS_PER_POOL: usize = 32;

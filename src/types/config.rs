@@ -1,15 +1,15 @@
 //! Runtime configuration (the seed's `RuntimeConfiguration`): defaults, validation, and the
 //! validated form a manager keeps.
 
-use crate::in_place::put;
+use crate::platform::in_place::put;
 use core::ffi::{c_char, c_void};
 
-use crate::clock::Clock;
-use crate::format::{
+use crate::geometry::MONITORING_BUILT;
+use crate::platform::clock::Clock;
+use crate::types::format::{
     FormatLimits, AES5_MAX_CHANNELS, AES5_MAX_FRAME_SIZE_SAMPLES, AES5_MAX_SAMPLE_RATE_HZ, AES5_MIN_SAMPLE_RATE_HZ,
 };
-use crate::geometry::MONITORING_BUILT;
-use crate::status::{Aes5Status, Status};
+use crate::types::status::{Aes5Status, Status};
 
 /// Debug-logging callback: called when `enable_debug_logging` is 1 for every refused
 /// allocate, release, validate_buffer, shutdown and transition_state call on an initialised
@@ -191,7 +191,7 @@ impl RuntimeConfig {
                 max_frame_size_samples: self.max_frame_size_samples,
             },
             allocation_timeout_ns: self.allocation_timeout_ns,
-            trend_interval_units: crate::history::interval_units(self.trend_interval_ns),
+            trend_interval_units: crate::observability::history::interval_units(self.trend_interval_ns),
             min_success_ppm: (rate * 1_000_000.0 + 0.5) as u32,
             monitoring,
             validation,

@@ -8,16 +8,16 @@
 
 use core::ptr::NonNull;
 
-use crate::format::AudioFormat;
 use crate::geometry::{SlotPlace, POOL_BUFFER_BYTES, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
-use crate::header::{AudioBuffer, FormatWords, SlotIdentity};
-use crate::layout::ManagerCore;
-use crate::monitor::SampleKind;
-use crate::state::{
+use crate::manager::monitoring::SampleKind;
+use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
 };
-use crate::status::Status;
-use crate::sync::{low_u32, Ordering};
+use crate::manager::ManagerCore;
+use crate::platform::atomics::{low_u32, Ordering};
+use crate::types::format::AudioFormat;
+use crate::types::header::{AudioBuffer, FormatWords, SlotIdentity};
+use crate::types::status::Status;
 
 /// Which call refused, for the debug log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ const VALIDATE_ATTEMPTS: usize = 4;
 
 impl ManagerCore {
     fn log(&self, operation: Operation, status: Status) {
-        self.log_with(operation, status, crate::status::describe(status.code()));
+        self.log_with(operation, status, crate::types::status::describe(status.code()));
     }
 
     /// Logs a refusal with `detail`, a static NUL-terminated text, for `log_detail`.
@@ -71,7 +71,7 @@ impl ManagerCore {
         self.count_validation(status);
         if self.config.log.is_some() || self.config.log_detail.is_some() {
             let problem = self.format_problem_for(format, pool);
-            self.log_with(Operation::Allocate, status, crate::format_check::describe_problem(problem));
+            self.log_with(Operation::Allocate, status, crate::types::format_problem::describe_problem(problem));
         }
         status
     }
@@ -81,8 +81,8 @@ impl ManagerCore {
         &self,
         format: &AudioFormat,
         pool: usize,
-    ) -> crate::format_check::Aes5FormatProblem {
-        use crate::format_check::{format_problem, AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK};
+    ) -> crate::types::format_problem::Aes5FormatProblem {
+        use crate::types::format_problem::{format_problem, AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK};
         match format_problem(format, &self.config.limits) {
             AES5_FORMAT_OK => match (format.validate(&self.config.limits), POOL_BUFFER_BYTES.get(pool)) {
                 (Ok(bytes), Some(&capacity)) if bytes as usize > capacity => AES5_FORMAT_ABOVE_CAPACITY,
@@ -196,7 +196,7 @@ impl ManagerCore {
     /// The refusal for a buffer type without a pool: a named type or an invalid number.
     #[cold]
     fn no_pool_status(raw_type: u32) -> Status {
-        match crate::state::BufferType::from_raw(raw_type) {
+        match crate::manager::state_machine::BufferType::from_raw(raw_type) {
             Some(_) => Status::NoPoolForType,
             None => Status::InvalidArgument,
         }
@@ -253,7 +253,7 @@ impl ManagerCore {
 
     /// Buffers held from pool `pool` now.
     pub(crate) fn held_in(&self, pool: usize) -> u32 {
-        self.pools.get(pool).map_or(0, crate::pool::PoolWords::held)
+        self.pools.get(pool).map_or(0, crate::manager::pool::PoolWords::held)
     }
 
     /// Releases `buffer`, which must be a header this manager handed out and still held.
@@ -373,9 +373,6 @@ impl ManagerCore {
 
 // Allocate indexes the pools by the raw buffer type: the pooled types are numbered 0, 1, 2.
 static_assertions::const_assert!(POOL_COUNT == 3);
-static_assertions::const_assert!(matches!(crate::state::BufferType::Scratch.pool(), Some(2)));
-static_assertions::const_assert!(matches!(crate::state::BufferType::Conversion.pool(), Some(1)));
-static_assertions::const_assert!(matches!(crate::state::BufferType::Primary.pool(), Some(0)));
-
-#[cfg(all(test, not(loom)))]
-mod tests;
+static_assertions::const_assert!(matches!(crate::manager::state_machine::BufferType::Scratch.pool(), Some(2)));
+static_assertions::const_assert!(matches!(crate::manager::state_machine::BufferType::Conversion.pool(), Some(1)));
+static_assertions::const_assert!(matches!(crate::manager::state_machine::BufferType::Primary.pool(), Some(0)));

@@ -2,7 +2,7 @@
 //! `AES5_ERR_FORMAT_TOO_LARGE`, for diagnostics. Cold code: the hot path validates with
 //! `AudioFormat::validate` and only a refused call asks for the reason.
 
-use crate::format::{
+use crate::types::format::{
     is_aes5_frequency, AudioFormat, FormatLimits, AES5_ENCODING_FLOAT, AES5_ENCODING_INTEGER, AES5_PACKING_DEFAULT,
     AES5_PACKING_PACKED_24, AES5_RATE_PULL_DOWN,
 };
@@ -89,7 +89,7 @@ pub(crate) fn describe_problem(problem: Aes5FormatProblem) -> &'static [u8] {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::status::Status;
+    use crate::types::status::Status;
 
     #[test]
     fn the_reason_agrees_with_validation_over_every_boundary_combination() {

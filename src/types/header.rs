@@ -1,8 +1,8 @@
 //! The buffer header handed to callers: identity, format, data pointer, timing, and the
 //! magic number and checksum that detect damage.
 
-use crate::format::AudioFormat;
-use crate::in_place::put;
+use crate::platform::in_place::put;
+use crate::types::format::AudioFormat;
 
 /// Magic number of an intact buffer header: ASCII "AES5".
 pub const AES5_BUFFER_MAGIC: u32 = 0x4145_5335;

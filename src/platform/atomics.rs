@@ -5,7 +5,7 @@
 //! Loom is a test-only dependency: the switch applies to the crate's own test build
 //! (`RUSTFLAGS="--cfg loom" cargo test --release --lib`); other builds keep core's atomics.
 //!
-//! Cores without compare-and-swap (ARMv6-M) get [`crate::critical_atomic::AtomicU32`], whose
+//! Cores without compare-and-swap (ARMv6-M) get [`crate::platform::critical_section::AtomicU32`], whose
 //! read-modify-write operations run in a short critical section.
 //!
 //! Counter width: statistics counters are 64-bit where the target has 64-bit atomics (x86-64,
@@ -14,7 +14,7 @@
 //! as long as fewer than 2^32 operations separate the two reads.
 
 #[cfg(all(not(all(loom, test)), not(target_has_atomic = "32")))]
-pub(crate) use crate::critical_atomic::AtomicU32;
+pub(crate) use crate::platform::critical_section::AtomicU32;
 #[cfg(all(not(all(loom, test)), target_has_atomic = "32"))]
 pub(crate) use core::sync::atomic::AtomicU32;
 #[cfg(not(all(loom, test)))]

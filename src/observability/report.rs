@@ -1,9 +1,9 @@
 //! The performance report: metrics, trend analysis over the history's snapshots, the
 //! requirements verdict and warning flags (never strings).
 
-use crate::divide::divide;
-use crate::history::{Snapshot, SQUARE_UNIT_SHIFT};
-use crate::metrics::RealtimeMetrics;
+use crate::observability::history::{Snapshot, SQUARE_UNIT_SHIFT};
+use crate::observability::metrics::RealtimeMetrics;
+use crate::platform::divide::divide;
 
 /// Warning flag: allocation success rate below 0.99.
 pub const AES5_WARNING_LOW_SUCCESS_RATE: u32 = 1 << 0;
@@ -221,7 +221,7 @@ pub(crate) fn warnings(m: &RealtimeMetrics, timed: bool) -> u32 {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::history::square_units;
+    use crate::observability::history::square_units;
 
     /// The cumulative snapshot after `times` more allocations (and `failures` refusals), with
     /// `held` bytes held and `peak` the interval's peak.

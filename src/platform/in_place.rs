@@ -98,19 +98,19 @@ mod tests {
 
     #[test]
     fn every_zero_initial_type_starts_as_zero_bytes() {
-        use crate::history::HistoryRing;
-        use crate::layout::{ManagerCounters, WarningWindow};
-        use crate::stats::PoolCounters;
+        use crate::manager::{ManagerCounters, WarningWindow};
+        use crate::observability::history::HistoryRing;
+        use crate::observability::statistics::PoolCounters;
         assert!(initial_is_all_zero::<HistoryRing>());
         assert!(initial_is_all_zero::<ManagerCounters>());
         assert!(initial_is_all_zero::<WarningWindow>());
         assert!(initial_is_all_zero::<PoolCounters>());
-        assert!(initial_is_all_zero::<[crate::sync::AtomicCounter; crate::geometry::TOTAL_SLOTS]>());
+        assert!(initial_is_all_zero::<[crate::platform::atomics::AtomicCounter; crate::geometry::TOTAL_SLOTS]>());
     }
 
     #[test]
     fn write_initial_overwrites_every_byte() {
-        use crate::layout::ManagerCounters;
+        use crate::manager::ManagerCounters;
         let mut storage = core::mem::MaybeUninit::<ManagerCounters>::uninit();
         // SAFETY: the storage is a ManagerCounters' size; filling it with bytes is allowed.
         unsafe { storage.as_mut_ptr().cast::<u8>().write_bytes(0xA5, core::mem::size_of::<ManagerCounters>()) };

@@ -2,9 +2,9 @@
 //! trend history's snapshots. Runs only when monitoring is on.
 
 use crate::geometry::{POOL_BUFFER_BYTES, POOL_COUNT};
-use crate::history::{square_units, Snapshot};
-use crate::layout::ManagerCore;
-use crate::sync::{load_u64, raise_to_u32, widen, Ordering};
+use crate::manager::ManagerCore;
+use crate::observability::history::{square_units, Snapshot};
+use crate::platform::atomics::{load_u64, raise_to_u32, widen, Ordering};
 
 /// Which operation is monitored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(reads.load(Ordering::SeqCst), 0);
         let metrics = m.metrics();
         assert_eq!((metrics.allocation_count, metrics.release_count, metrics.timed_allocations), (50, 50, 0));
-        assert_ne!(m.performance_report(0).warnings & crate::report::AES5_WARNING_NOT_MONITORED, 0);
+        assert_ne!(m.performance_report(0).warnings & crate::observability::report::AES5_WARNING_NOT_MONITORED, 0);
     }
 
     #[test]

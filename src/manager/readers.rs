@@ -1,14 +1,17 @@
 //! Copying statistics, metrics and the performance report out of a live manager.
 
 use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_FIRST_SLOT, TOTAL_CAPACITY_BYTES};
-use crate::history::Snapshot;
-use crate::in_place::put;
-use crate::layout::{ManagerCore, REQUIRED_BYTES};
-use crate::metrics::{ratio, RealtimeMetrics};
-use crate::report::{analyze, warnings, PerformanceReport};
-use crate::state::{Aes5ManagerState, BufferType, AES5_BUFFER_TYPE_COUNT};
-use crate::stats::{allocation_counts, write_empty_statistics, AllocationCounts, Monitoring, PoolStatistics};
-use crate::sync::{load_u64, widen, AtomicCounter, Ordering};
+use crate::manager::state_machine::{Aes5ManagerState, BufferType, AES5_BUFFER_TYPE_COUNT};
+use crate::manager::storage::REQUIRED_BYTES;
+use crate::manager::ManagerCore;
+use crate::observability::history::Snapshot;
+use crate::observability::metrics::{ratio, RealtimeMetrics};
+use crate::observability::report::{analyze, warnings, PerformanceReport};
+use crate::observability::statistics::{
+    allocation_counts, write_empty_statistics, AllocationCounts, Monitoring, PoolStatistics,
+};
+use crate::platform::atomics::{load_u64, widen, AtomicCounter, Ordering};
+use crate::platform::in_place::put;
 
 /// Manager-wide statistics (the seed's `ManagerStatistics`), with a fixed array of per-type
 /// statistics indexed by `aes5_buffer_type_t`.

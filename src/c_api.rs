@@ -8,17 +8,18 @@
 use core::ffi::c_char;
 use core::mem::align_of;
 
-use crate::config::RuntimeConfig;
-use crate::format::{is_aes5_frequency, AudioFormat, FormatLimits};
-use crate::format_check::{describe_problem, format_problem, Aes5FormatProblem};
-use crate::header::AudioBuffer;
-use crate::layout::{BufferManager, BufferManagerStorage, ManagerCore, StorageLayout};
-use crate::metrics::RealtimeMetrics;
-use crate::readout::ManagerStatistics;
-use crate::report::{warning_name, PerformanceReport};
-use crate::state::{buffer_type_name, state_name, Aes5BufferType, Aes5ManagerState, BufferType};
-use crate::stats::PoolStatistics;
-use crate::status::{describe, Aes5Status, Status, AES5_OK};
+use crate::manager::readers::ManagerStatistics;
+use crate::manager::state_machine::{buffer_type_name, state_name, Aes5BufferType, Aes5ManagerState, BufferType};
+use crate::manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
+use crate::manager::ManagerCore;
+use crate::observability::metrics::RealtimeMetrics;
+use crate::observability::report::{warning_name, PerformanceReport};
+use crate::observability::statistics::PoolStatistics;
+use crate::types::config::RuntimeConfig;
+use crate::types::format::{is_aes5_frequency, AudioFormat, FormatLimits};
+use crate::types::format_problem::{describe_problem, format_problem, Aes5FormatProblem};
+use crate::types::header::AudioBuffer;
+use crate::types::status::{describe, Aes5Status, Status, AES5_OK};
 
 /// Writes `value` to `out` and returns `AES5_OK`.
 ///
@@ -325,7 +326,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
         Err(e) => return e.code(),
     };
     if buffer.is_null() {
-        return core.refuse_other(crate::manager::Operation::Validate, Status::NullPointer).code();
+        return core.refuse_other(crate::manager::operations::Operation::Validate, Status::NullPointer).code();
     }
     status(core.validate(buffer))
 }
@@ -698,8 +699,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_check_format(
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::state::{AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_READY};
-    use crate::status::*;
+    use crate::manager::state_machine::{AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_READY};
+    use crate::types::status::*;
     use core::ptr::{null, null_mut};
     use std::boxed::Box;
 
@@ -763,7 +764,10 @@ mod tests {
 
     #[test]
     fn format_helpers_and_status_strings() {
-        let f = AudioFormat { rate_pull: crate::format::AES5_RATE_PULL_DOWN, ..AudioFormat::pcm(48_000, 2, 24, 480) };
+        let f = AudioFormat {
+            rate_pull: crate::types::format::AES5_RATE_PULL_DOWN,
+            ..AudioFormat::pcm(48_000, 2, 24, 480)
+        };
         let (mut bytes, mut num, mut den, mut ns) = (0u32, 0u64, 0u64, 0u64);
         // SAFETY: all pointers point to live locals.
         unsafe {
