@@ -215,12 +215,12 @@ impl Pool for AtomicPool {
     }
 }
 
-/// Where the plugin reads its count: called between the measured parts (never inlined, never
-/// merged with another function).
-#[inline(never)]
 /// What the report calls the C ABI with monitoring off, the contender every other is compared with.
 const C_ABI_LABEL: &str = "aes5 C ABI (validation on, monitoring off)";
 
+/// Where the plugin reads its count: called between the measured parts (never inlined, never
+/// merged with another function).
+#[inline(never)]
 #[no_mangle]
 pub extern "C" fn insn_mark() {
     black_box(());
