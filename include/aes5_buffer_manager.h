@@ -85,6 +85,11 @@ void aes5_critical_section_exit(uint32_t state);
 
 
 /**
+ * Number of buffer types (length of the per-type statistics array).
+ */
+#define AES5_BUFFER_TYPE_COUNT 6
+
+/**
  * Default `allocation_timeout_ns`: 100 µs.
  */
 #define AES5_DEFAULT_ALLOCATION_TIMEOUT_NS 100000
@@ -180,11 +185,6 @@ void aes5_critical_section_exit(uint32_t state);
  * allocate and release one atomic step and O(1) on every target.
  */
 #define AES5_MAX_BUFFERS_PER_POOL 32
-
-/**
- * Number of buffer types (length of the per-type statistics array).
- */
-#define AES5_BUFFER_TYPE_COUNT 6
 
 /**
  * Warning flag: allocation success rate below 0.99.
@@ -385,7 +385,8 @@ typedef struct {
 } aes5_audio_format_t;
 
 /**
- * Header of one audio buffer (the seed's `AudioBufferHeader`).
+ * Header of one audio buffer: its identity, format, data pointer and timing, and the magic
+ * number and checksum that detect damage.
  *
  * The library owns and checksums the identity (`buffer_id`, `buffer_type`,
  * `sequence_number`), the format fields, `buffer_capacity_bytes`, `data_pointer` and
@@ -481,7 +482,7 @@ typedef struct {
 } aes5_audio_buffer_t;
 
 /**
- * Manager state as passed through the C API (`aes5_manager_state_t`), in the seed's order.
+ * Manager state as passed through the C API (`aes5_manager_state_t`), numbered in life-cycle order.
  */
 typedef uint32_t aes5_manager_state_t;
 
@@ -542,7 +543,7 @@ typedef struct {
 } aes5_pool_statistics_t;
 
 /**
- * Manager-wide statistics (the seed's `ManagerStatistics`), with a fixed array of per-type
+ * Manager-wide statistics, with a fixed array of per-type
  * statistics indexed by `aes5_buffer_type_t`.
  */
 typedef struct {
@@ -740,7 +741,8 @@ typedef struct {
 } aes5_trend_analysis_t;
 
 /**
- * The seed's `PerformanceReport`, without strings: warnings are `AES5_WARNING_*` flags.
+ * The performance report: the metrics, the trend over the history, the verdict against the
+ * configured requirements, and warnings as `AES5_WARNING_*` flags (no strings).
  */
 typedef struct {
     /**
@@ -825,6 +827,36 @@ typedef struct {
  * What is wrong with a format (`aes5_format_problem_t`), or `AES5_FORMAT_OK`.
  */
 typedef uint32_t aes5_format_problem_t;
+
+/**
+ * Primary audio processing buffers.
+ */
+#define AES5_BUFFER_TYPE_PRIMARY 0
+
+/**
+ * Sampling-frequency conversion buffers.
+ */
+#define AES5_BUFFER_TYPE_CONVERSION 1
+
+/**
+ * Temporary processing buffers.
+ */
+#define AES5_BUFFER_TYPE_SCRATCH 2
+
+/**
+ * Input staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
+ */
+#define AES5_BUFFER_TYPE_INPUT 3
+
+/**
+ * Output staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
+ */
+#define AES5_BUFFER_TYPE_OUTPUT 4
+
+/**
+ * Control and metadata buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
+ */
+#define AES5_BUFFER_TYPE_METADATA 5
 
 
 
@@ -966,36 +998,6 @@ typedef uint32_t aes5_format_problem_t;
 #define AES5_ERR_STORAGE_SIZE_MISMATCH 14
 
 /**
- * Primary audio processing buffers.
- */
-#define AES5_BUFFER_TYPE_PRIMARY 0
-
-/**
- * Sampling-frequency conversion buffers.
- */
-#define AES5_BUFFER_TYPE_CONVERSION 1
-
-/**
- * Temporary processing buffers.
- */
-#define AES5_BUFFER_TYPE_SCRATCH 2
-
-/**
- * Input staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
- */
-#define AES5_BUFFER_TYPE_INPUT 3
-
-/**
- * Output staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
- */
-#define AES5_BUFFER_TYPE_OUTPUT 4
-
-/**
- * Control and metadata buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
- */
-#define AES5_BUFFER_TYPE_METADATA 5
-
-/**
  * Storage not initialised.
  */
 #define AES5_STATE_UNINITIALIZED 0
@@ -1016,9 +1018,8 @@ typedef uint32_t aes5_format_problem_t;
 #define AES5_STATE_ACTIVE 3
 
 /**
- * Managing buffers under pressure. Entered from Active when an allocation leaves a pool above
- * 90 % full or is refused because a pool is empty (also checked for every pool at the first
- * allocation after Ready). Left for Active by itself as `min_success_rate` describes.
+ * Managing buffers under pressure: a pool is nearly full or was found empty. The manager
+ * enters and leaves it by itself (the rule is in docs/DESIGN.md §2.3).
  */
 #define AES5_STATE_WARNING 4
 
@@ -1036,8 +1037,6 @@ typedef uint32_t aes5_format_problem_t;
  * Shut down; the storage may be initialised again.
  */
 #define AES5_STATE_SHUTDOWN 7
-
-
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,13 +8,14 @@
 use core::ffi::c_char;
 use core::mem::align_of;
 
-use crate::manager::readers::ManagerStatistics;
-use crate::manager::state_machine::{buffer_type_name, state_name, Aes5BufferType, Aes5ManagerState, BufferType};
+use crate::manager::state_machine::{state_name, Aes5ManagerState};
 use crate::manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
 use crate::observability::metrics::RealtimeMetrics;
 use crate::observability::report::{warning_name, PerformanceReport};
+use crate::observability::statistics::ManagerStatistics;
 use crate::observability::statistics::PoolStatistics;
+use crate::types::buffer_type::{buffer_type_name, Aes5BufferType, BufferType};
 use crate::types::config::RuntimeConfig;
 use crate::types::format::{is_aes5_frequency, AudioFormat, FormatLimits};
 use crate::types::format_problem::{describe_problem, format_problem, Aes5FormatProblem};
@@ -699,7 +700,8 @@ pub unsafe extern "C" fn aes5_buffer_manager_check_format(
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::manager::state_machine::{AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_READY};
+    use crate::manager::state_machine::AES5_STATE_READY;
+    use crate::types::buffer_type::AES5_BUFFER_TYPE_PRIMARY;
     use crate::types::status::*;
     use core::ptr::{null, null_mut};
     use std::boxed::Box;
@@ -742,7 +744,8 @@ mod tests {
             assert_eq!(aes5_buffer_manager_storage_layout(null_mut()), AES5_ERR_NULL_POINTER);
             let report = aes5_buffer_manager_get_statistics(manager, &mut ManagerStatistics::default());
             assert_eq!(report, AES5_OK);
-            // Two refused allocations and two refused releases/validations were counted.
+            // Failed operations count allocate and release calls only: the two refused
+            // allocations and the refused release (validate is neither).
             let mut s = ManagerStatistics::default();
             aes5_buffer_manager_get_statistics(manager, &mut s);
             assert_eq!(s.failed_operations, 3);

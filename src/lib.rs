@@ -38,7 +38,6 @@ pub use geometry::{
     AES5_PRIMARY_BUFFER_COUNT, AES5_SCRATCH_BUFFER_BYTES, AES5_SCRATCH_BUFFER_COUNT, AES5_STORAGE_BYTES,
     AES5_STORAGE_WORDS,
 };
-pub use manager::readers::ManagerStatistics;
 pub use manager::state_machine::*;
 pub use manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
 pub use observability::metrics::RealtimeMetrics;
@@ -47,9 +46,11 @@ pub use observability::report::{
     AES5_LOW_SUCCESS_RATE_THRESHOLD, AES5_WARNING_CORRUPTION, AES5_WARNING_HIGH_LATENCY, AES5_WARNING_HIGH_UTILIZATION,
     AES5_WARNING_LOW_SUCCESS_RATE, AES5_WARNING_NOT_MONITORED, AES5_WARNING_TIMEOUTS,
 };
+pub use observability::statistics::ManagerStatistics;
 pub use observability::statistics::PoolStatistics;
 pub use platform::clock::Aes5ClockFn;
 pub use rust_api::{Buffer, Manager};
+pub use types::buffer_type::*;
 pub use types::config::{
     Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
     AES5_DEFAULT_TREND_INTERVAL_NS, AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,

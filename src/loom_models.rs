@@ -14,13 +14,12 @@ use loom::thread;
 
 use crate::geometry::POOL_FIRST_SLOT;
 use crate::manager::pool::PoolWords;
-use crate::manager::state_machine::{
-    BufferType, AES5_BUFFER_TYPE_PRIMARY, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN,
-};
+use crate::manager::state_machine::{AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN};
 use crate::manager::storage::BufferManagerStorage;
 use crate::manager::ManagerCore;
 use crate::platform::atomics::Ordering;
 use crate::platform::wide_sum::{SplitSum, WideStamp};
+use crate::types::buffer_type::{BufferType, AES5_BUFFER_TYPE_PRIMARY};
 use crate::types::config::RuntimeConfig;
 use crate::types::format::AudioFormat;
 use crate::types::header::AudioBuffer;

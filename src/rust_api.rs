@@ -4,13 +4,14 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::manager::readers::ManagerStatistics;
-use crate::manager::state_machine::{BufferType, ManagerState};
+use crate::manager::state_machine::ManagerState;
 use crate::manager::storage::{BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
 use crate::observability::metrics::RealtimeMetrics;
 use crate::observability::report::PerformanceReport;
+use crate::observability::statistics::ManagerStatistics;
 use crate::observability::statistics::PoolStatistics;
+use crate::types::buffer_type::BufferType;
 use crate::types::config::RuntimeConfig;
 use crate::types::format::AudioFormat;
 use crate::types::header::AudioBuffer;
@@ -137,7 +138,8 @@ impl Buffer<'_> {
         unsafe { self.header.as_ref() }
     }
 
-    /// The caller-writable metadata: timestamp, flags, processing fields.
+    /// Sets the header's `timestamp_ns`, the caller's time stamp of the audio in the buffer
+    /// (the library never reads or changes it while the buffer is held).
     pub fn set_timestamp_ns(&mut self, timestamp_ns: u64) {
         // SAFETY: as in `header`; the handle is borrowed mutably.
         unsafe { self.header.as_mut().timestamp_ns = timestamp_ns };

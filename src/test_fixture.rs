@@ -2,11 +2,12 @@
 //! format, and the statistics a refused call must leave alone.
 
 pub(crate) use crate::geometry::{POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS};
-pub(crate) use crate::manager::readers::ManagerStatistics;
 pub(crate) use crate::manager::state_machine::*;
 pub(crate) use crate::manager::storage::BufferManagerStorage;
 use crate::manager::ManagerCore;
+pub(crate) use crate::observability::statistics::ManagerStatistics;
 pub(crate) use crate::platform::atomics::Ordering;
+pub(crate) use crate::types::buffer_type::*;
 pub(crate) use crate::types::config::RuntimeConfig;
 pub(crate) use crate::types::format::AudioFormat;
 pub(crate) use crate::types::header::AudioBuffer;

@@ -154,6 +154,7 @@ impl ManagerCore {
 
     /// Moves `from → to` if the manager is in `from`; counts and timestamps the change.
     pub(crate) fn change_state(&self, from: u32, to: u32) -> bool {
+        debug_assert!(ManagerState::is_legal_transition(from, to), "state change {from} -> {to} is not an edge");
         if self.state.compare_exchange(from, to, Ordering::SeqCst, Ordering::Acquire).is_err() {
             return false;
         }

@@ -196,7 +196,7 @@ impl ManagerCore {
     /// The refusal for a buffer type without a pool: a named type or an invalid number.
     #[cold]
     fn no_pool_status(raw_type: u32) -> Status {
-        match crate::manager::state_machine::BufferType::from_raw(raw_type) {
+        match crate::types::buffer_type::BufferType::from_raw(raw_type) {
             Some(_) => Status::NoPoolForType,
             None => Status::InvalidArgument,
         }
@@ -373,6 +373,6 @@ impl ManagerCore {
 
 // Allocate indexes the pools by the raw buffer type: the pooled types are numbered 0, 1, 2.
 static_assertions::const_assert!(POOL_COUNT == 3);
-static_assertions::const_assert!(matches!(crate::manager::state_machine::BufferType::Scratch.pool(), Some(2)));
-static_assertions::const_assert!(matches!(crate::manager::state_machine::BufferType::Conversion.pool(), Some(1)));
-static_assertions::const_assert!(matches!(crate::manager::state_machine::BufferType::Primary.pool(), Some(0)));
+static_assertions::const_assert!(matches!(crate::types::buffer_type::BufferType::Scratch.pool(), Some(2)));
+static_assertions::const_assert!(matches!(crate::types::buffer_type::BufferType::Conversion.pool(), Some(1)));
+static_assertions::const_assert!(matches!(crate::types::buffer_type::BufferType::Primary.pool(), Some(0)));

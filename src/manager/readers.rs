@@ -1,48 +1,17 @@
 //! Copying statistics, metrics and the performance report out of a live manager.
 
 use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_FIRST_SLOT, TOTAL_CAPACITY_BYTES};
-use crate::manager::state_machine::{Aes5ManagerState, BufferType, AES5_BUFFER_TYPE_COUNT};
 use crate::manager::storage::REQUIRED_BYTES;
 use crate::manager::ManagerCore;
 use crate::observability::history::Snapshot;
 use crate::observability::metrics::{ratio, RealtimeMetrics};
 use crate::observability::report::{analyze, warnings, PerformanceReport};
 use crate::observability::statistics::{
-    allocation_counts, write_empty_statistics, AllocationCounts, Monitoring, PoolStatistics,
+    allocation_counts, write_empty_statistics, AllocationCounts, ManagerStatistics, Monitoring, PoolStatistics,
 };
 use crate::platform::atomics::{load_u64, widen, AtomicCounter, Ordering};
 use crate::platform::in_place::put;
-
-/// Manager-wide statistics (the seed's `ManagerStatistics`), with a fixed array of per-type
-/// statistics indexed by `aes5_buffer_type_t`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ManagerStatistics {
-    /// The state at the time of the read.
-    pub current_state: Aes5ManagerState,
-    /// State changes since init (init itself counts two: → Initializing → Ready).
-    pub state_change_count: u32,
-    /// Clock reading at the last state change (0 without monitoring or clock).
-    pub state_change_timestamp_ns: u64,
-    /// Allocate and release calls made on this manager since init: successes + refusals.
-    pub total_operations: u64,
-    /// Allocate and release calls that were refused, for any reason (statistics stay
-    /// readable after Shutdown; calls refused there are counted too).
-    pub failed_operations: u64,
-    /// Allocations refused because the pool was empty.
-    pub allocation_failures: u64,
-    /// Allocate and release calls refused for invalid caller input (as `validation_errors`
-    /// of the metrics).
-    pub validation_failures: u64,
-    /// Corrupted buffers detected (and quarantined) by release.
-    pub memory_corruption_count: u64,
-    /// (total_operations - failed_operations) / total_operations; 1.0 before any call.
-    pub operation_success_rate: f32,
-    /// Bytes of the storage the manager's layout uses.
-    pub total_memory_usage_bytes: u32,
-    /// Per-type statistics; Input, Output and Metadata have no pool and stay zero.
-    pub buffer_type_stats: [PoolStatistics; AES5_BUFFER_TYPE_COUNT],
-}
+use crate::types::buffer_type::{BufferType, AES5_BUFFER_TYPE_COUNT};
 
 impl ManagerCore {
     /// The allocation counts of each buffer of pool `pool`.

@@ -1,24 +1,9 @@
-//! The manager state machine (DESIGN.md §2) and the buffer types.
+//! The manager state machine of docs/DESIGN.md §2: the states, which calls each allows, and
+//! the legal edges.
 
-/// Buffer type as passed through the C API (`aes5_buffer_type_t`); validated, never
-/// transmuted.
-pub type Aes5BufferType = u32;
-/// Primary audio processing buffers.
-pub const AES5_BUFFER_TYPE_PRIMARY: Aes5BufferType = 0;
-/// Sampling-frequency conversion buffers.
-pub const AES5_BUFFER_TYPE_CONVERSION: Aes5BufferType = 1;
-/// Temporary processing buffers.
-pub const AES5_BUFFER_TYPE_SCRATCH: Aes5BufferType = 2;
-/// Input staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
-pub const AES5_BUFFER_TYPE_INPUT: Aes5BufferType = 3;
-/// Output staging buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
-pub const AES5_BUFFER_TYPE_OUTPUT: Aes5BufferType = 4;
-/// Control and metadata buffers (no pool by default: `AES5_ERR_NO_POOL_FOR_TYPE`).
-pub const AES5_BUFFER_TYPE_METADATA: Aes5BufferType = 5;
-/// Number of buffer types (length of the per-type statistics array).
-pub const AES5_BUFFER_TYPE_COUNT: usize = 6;
+use crate::types::c_enum::c_enum;
 
-/// Manager state as passed through the C API (`aes5_manager_state_t`), in the seed's order.
+/// Manager state as passed through the C API (`aes5_manager_state_t`), numbered in life-cycle order.
 pub type Aes5ManagerState = u32;
 /// Storage not initialised.
 pub const AES5_STATE_UNINITIALIZED: Aes5ManagerState = 0;
@@ -28,9 +13,8 @@ pub const AES5_STATE_INITIALIZING: Aes5ManagerState = 1;
 pub const AES5_STATE_READY: Aes5ManagerState = 2;
 /// Managing buffers.
 pub const AES5_STATE_ACTIVE: Aes5ManagerState = 3;
-/// Managing buffers under pressure. Entered from Active when an allocation leaves a pool above
-/// 90 % full or is refused because a pool is empty (also checked for every pool at the first
-/// allocation after Ready). Left for Active by itself as `min_success_rate` describes.
+/// Managing buffers under pressure: a pool is nearly full or was found empty. The manager
+/// enters and leaves it by itself (the rule is in docs/DESIGN.md §2.3).
 pub const AES5_STATE_WARNING: Aes5ManagerState = 4;
 /// Corruption detected; allocation refused until recovery (release still works).
 pub const AES5_STATE_ERROR: Aes5ManagerState = 5;
@@ -39,128 +23,37 @@ pub const AES5_STATE_SHUTTING_DOWN: Aes5ManagerState = 6;
 /// Shut down; the storage may be initialised again.
 pub const AES5_STATE_SHUTDOWN: Aes5ManagerState = 7;
 
-/// A buffer type of the Rust API.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BufferType {
-    /// Primary audio processing buffers.
-    Primary = AES5_BUFFER_TYPE_PRIMARY,
-    /// Sampling-frequency conversion buffers.
-    Conversion = AES5_BUFFER_TYPE_CONVERSION,
-    /// Temporary processing buffers.
-    Scratch = AES5_BUFFER_TYPE_SCRATCH,
-    /// Input staging (no pool).
-    Input = AES5_BUFFER_TYPE_INPUT,
-    /// Output staging (no pool).
-    Output = AES5_BUFFER_TYPE_OUTPUT,
-    /// Metadata (no pool).
-    Metadata = AES5_BUFFER_TYPE_METADATA,
-}
-
-impl BufferType {
-    /// Every buffer type, in numbering order.
-    pub const ALL: [BufferType; 6] = [
-        BufferType::Primary,
-        BufferType::Conversion,
-        BufferType::Scratch,
-        BufferType::Input,
-        BufferType::Output,
-        BufferType::Metadata,
-    ];
-
-    /// Maps a C integer to a buffer type; `None` for values out of range.
-    #[inline(always)]
-    pub const fn from_raw(raw: u32) -> Option<BufferType> {
-        match raw {
-            AES5_BUFFER_TYPE_PRIMARY => Some(BufferType::Primary),
-            AES5_BUFFER_TYPE_CONVERSION => Some(BufferType::Conversion),
-            AES5_BUFFER_TYPE_SCRATCH => Some(BufferType::Scratch),
-            AES5_BUFFER_TYPE_INPUT => Some(BufferType::Input),
-            AES5_BUFFER_TYPE_OUTPUT => Some(BufferType::Output),
-            AES5_BUFFER_TYPE_METADATA => Some(BufferType::Metadata),
-            _ => None,
-        }
-    }
-
-    /// The pool serving this type, if it has one.
-    #[inline(always)]
-    pub const fn pool(self) -> Option<usize> {
-        match self {
-            BufferType::Primary => Some(0),
-            BufferType::Conversion => Some(1),
-            BufferType::Scratch => Some(2),
-            _ => None,
-        }
-    }
-}
-
-/// Static, NUL-terminated name of a buffer type ("Primary", ...; "unknown" out of range).
-pub(crate) fn buffer_type_name(raw: Aes5BufferType) -> &'static [u8] {
-    match BufferType::from_raw(raw) {
-        Some(BufferType::Primary) => b"Primary\0",
-        Some(BufferType::Conversion) => b"Conversion\0",
-        Some(BufferType::Scratch) => b"Scratch\0",
-        Some(BufferType::Input) => b"Input\0",
-        Some(BufferType::Output) => b"Output\0",
-        Some(BufferType::Metadata) => b"Metadata\0",
-        None => b"unknown\0",
+c_enum! {
+    /// A manager state of the Rust API. Its text is the name `aes5_state_string` returns.
+    pub enum ManagerState {
+        /// See [`AES5_STATE_UNINITIALIZED`].
+        Uninitialized = AES5_STATE_UNINITIALIZED => "Uninitialized",
+        /// See [`AES5_STATE_INITIALIZING`].
+        Initializing = AES5_STATE_INITIALIZING => "Initializing",
+        /// See [`AES5_STATE_READY`].
+        Ready = AES5_STATE_READY => "Ready",
+        /// See [`AES5_STATE_ACTIVE`].
+        Active = AES5_STATE_ACTIVE => "Active",
+        /// See [`AES5_STATE_WARNING`].
+        Warning = AES5_STATE_WARNING => "Warning",
+        /// See [`AES5_STATE_ERROR`].
+        Error = AES5_STATE_ERROR => "Error",
+        /// See [`AES5_STATE_SHUTTING_DOWN`].
+        ShuttingDown = AES5_STATE_SHUTTING_DOWN => "ShuttingDown",
+        /// See [`AES5_STATE_SHUTDOWN`].
+        Shutdown = AES5_STATE_SHUTDOWN => "Shutdown",
     }
 }
 
 /// Static, NUL-terminated name of a manager state ("Ready", ...; "unknown" out of range).
 pub(crate) fn state_name(raw: Aes5ManagerState) -> &'static [u8] {
     match ManagerState::from_raw(raw) {
-        Some(ManagerState::Uninitialized) => b"Uninitialized\0",
-        Some(ManagerState::Initializing) => b"Initializing\0",
-        Some(ManagerState::Ready) => b"Ready\0",
-        Some(ManagerState::Active) => b"Active\0",
-        Some(ManagerState::Warning) => b"Warning\0",
-        Some(ManagerState::Error) => b"Error\0",
-        Some(ManagerState::ShuttingDown) => b"ShuttingDown\0",
-        Some(ManagerState::Shutdown) => b"Shutdown\0",
+        Some(state) => state.text(),
         None => b"unknown\0",
     }
 }
 
-/// A manager state of the Rust API.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ManagerState {
-    /// See [`AES5_STATE_UNINITIALIZED`].
-    Uninitialized = AES5_STATE_UNINITIALIZED,
-    /// See [`AES5_STATE_INITIALIZING`].
-    Initializing = AES5_STATE_INITIALIZING,
-    /// See [`AES5_STATE_READY`].
-    Ready = AES5_STATE_READY,
-    /// See [`AES5_STATE_ACTIVE`].
-    Active = AES5_STATE_ACTIVE,
-    /// See [`AES5_STATE_WARNING`].
-    Warning = AES5_STATE_WARNING,
-    /// See [`AES5_STATE_ERROR`].
-    Error = AES5_STATE_ERROR,
-    /// See [`AES5_STATE_SHUTTING_DOWN`].
-    ShuttingDown = AES5_STATE_SHUTTING_DOWN,
-    /// See [`AES5_STATE_SHUTDOWN`].
-    Shutdown = AES5_STATE_SHUTDOWN,
-}
-
 impl ManagerState {
-    /// Maps a C integer to a state; `None` for values out of range.
-    #[inline(always)]
-    pub const fn from_raw(raw: u32) -> Option<ManagerState> {
-        match raw {
-            AES5_STATE_UNINITIALIZED => Some(ManagerState::Uninitialized),
-            AES5_STATE_INITIALIZING => Some(ManagerState::Initializing),
-            AES5_STATE_READY => Some(ManagerState::Ready),
-            AES5_STATE_ACTIVE => Some(ManagerState::Active),
-            AES5_STATE_WARNING => Some(ManagerState::Warning),
-            AES5_STATE_ERROR => Some(ManagerState::Error),
-            AES5_STATE_SHUTTING_DOWN => Some(ManagerState::ShuttingDown),
-            AES5_STATE_SHUTDOWN => Some(ManagerState::Shutdown),
-            _ => None,
-        }
-    }
-
     /// Allocation is allowed in Ready, Active and Warning.
     #[inline(always)]
     pub const fn allows_allocation(raw: u32) -> bool {
@@ -176,20 +69,23 @@ impl ManagerState {
         )
     }
 
-    /// The transition table of DESIGN.md §2: true when `from → to` is a legal edge.
-    pub const fn is_legal_transition(from: ManagerState, to: ManagerState) -> bool {
-        use ManagerState::*;
+    /// The edge table of docs/DESIGN.md §2.2: true when `from → to` is a legal edge. Every
+    /// state change goes through `ManagerCore::change_state`, which checks it in debug builds.
+    pub const fn is_legal_transition(from: u32, to: u32) -> bool {
         matches!(
             (from, to),
-            (Uninitialized | Shutdown, Initializing)
-                | (Initializing, Ready | Error)
-                | (Ready, Active)
-                | (Active, Warning)
-                | (Warning, Active)
-                | (Ready | Active | Warning, Error)
-                | (Error, Ready)
-                | (Ready | Active | Warning | Error, ShuttingDown)
-                | (ShuttingDown, Shutdown)
+            (AES5_STATE_UNINITIALIZED | AES5_STATE_SHUTDOWN, AES5_STATE_INITIALIZING)
+                | (AES5_STATE_INITIALIZING, AES5_STATE_READY | AES5_STATE_ERROR)
+                | (AES5_STATE_READY, AES5_STATE_ACTIVE)
+                | (AES5_STATE_ACTIVE, AES5_STATE_WARNING)
+                | (AES5_STATE_WARNING, AES5_STATE_ACTIVE)
+                | (AES5_STATE_READY | AES5_STATE_ACTIVE | AES5_STATE_WARNING, AES5_STATE_ERROR)
+                | (AES5_STATE_ERROR, AES5_STATE_READY)
+                | (
+                    AES5_STATE_READY | AES5_STATE_ACTIVE | AES5_STATE_WARNING | AES5_STATE_ERROR,
+                    AES5_STATE_SHUTTING_DOWN
+                )
+                | (AES5_STATE_SHUTTING_DOWN, AES5_STATE_SHUTDOWN)
         )
     }
 }
@@ -200,29 +96,16 @@ mod tests {
 
     #[test]
     fn raw_values_round_trip_and_out_of_range_is_refused() {
-        for raw in 0..6 {
-            assert_eq!(BufferType::from_raw(raw).map(|t| t as u32), Some(raw));
-        }
         for raw in 0..8 {
             assert_eq!(ManagerState::from_raw(raw).map(|s| s as u32), Some(raw));
-        }
-        for bad in [6, 7, 0xFFFF_FFFF] {
-            assert_eq!(BufferType::from_raw(bad), None);
         }
         assert_eq!(ManagerState::from_raw(8), None);
         assert_eq!(ManagerState::from_raw(0xFFFF_FFFF), None);
     }
 
     #[test]
-    fn only_three_types_have_pools() {
-        let pooled: std::vec::Vec<_> = BufferType::ALL.iter().filter_map(|t| t.pool()).collect();
-        assert_eq!(pooled, [0, 1, 2]);
-    }
-
-    #[test]
     fn transition_table_has_exactly_the_designed_edges() {
         use ManagerState::*;
-        let all = [Uninitialized, Initializing, Ready, Active, Warning, Error, ShuttingDown, Shutdown];
         let legal = [
             (Uninitialized, Initializing),
             (Shutdown, Initializing),
@@ -241,10 +124,10 @@ mod tests {
             (Error, ShuttingDown),
             (ShuttingDown, Shutdown),
         ];
-        for from in all {
-            for to in all {
+        for from in ManagerState::ALL {
+            for to in ManagerState::ALL {
                 assert_eq!(
-                    ManagerState::is_legal_transition(from, to),
+                    ManagerState::is_legal_transition(from as u32, to as u32),
                     legal.contains(&(from, to)),
                     "{from:?} -> {to:?}"
                 );
@@ -260,5 +143,13 @@ mod tests {
             assert_eq!(alloc, (2..=4).contains(&raw), "alloc {raw}");
             assert_eq!(release, (2..=6).contains(&raw), "release {raw}");
         }
+    }
+
+    #[test]
+    fn names_are_the_variant_names() {
+        for state in ManagerState::ALL {
+            assert_eq!(state_name(state as u32), std::format!("{state:?}\0").as_bytes());
+        }
+        assert_eq!(state_name(8), b"unknown\0");
     }
 }

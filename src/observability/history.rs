@@ -1,5 +1,5 @@
 //! The trend history: a lock-free ring of periodic snapshots of the manager's cumulative
-//! figures (the seed's `PerformanceHistory`, sized at build time).
+//! figures, sized at build time.
 //!
 //! A monitored allocate or release that finds `trend_interval_ns` elapsed since the last
 //! snapshot takes the next one (one comparison on every other call); the report's trend is

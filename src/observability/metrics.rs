@@ -1,4 +1,4 @@
-//! Real-time metrics (the seed's `RealtimeMetrics`): timing of allocate and release, peaks,
+//! Real-time metrics: timing of allocate and release, peaks,
 //! and error counters.
 
 use crate::platform::atomics::{

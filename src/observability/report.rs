@@ -67,7 +67,8 @@ pub struct TrendAnalysis {
     pub dropped_samples: u32,
 }
 
-/// The seed's `PerformanceReport`, without strings: warnings are `AES5_WARNING_*` flags.
+/// The performance report: the metrics, the trend over the history, the verdict against the
+/// configured requirements, and warnings as `AES5_WARNING_*` flags (no strings).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PerformanceReport {

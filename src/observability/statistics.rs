@@ -1,11 +1,12 @@
-//! Per-type statistics (the seed's `BufferTypeStatistics`): the counters a pool keeps and the
-//! snapshot copied out to callers.
+//! Statistics: the counters a pool keeps, the per-type snapshot copied out to callers, and the
+//! manager-wide statistics around them.
 
 use crate::manager::pool::PoolWords;
-use crate::manager::state_machine::Aes5BufferType;
+use crate::manager::state_machine::Aes5ManagerState;
 use crate::platform::atomics::{load_u64, widen, AtomicCounter, CounterValue, Ordering};
 use crate::platform::in_place::{put, zero_words};
 use crate::platform::wide_sum::WideSum;
+use crate::types::buffer_type::{Aes5BufferType, AES5_BUFFER_TYPE_COUNT};
 
 /// Statistics of one buffer type, copied by value.
 ///
@@ -39,6 +40,37 @@ pub struct PoolStatistics {
     /// Mean fraction of the pool in use, sampled at every allocate and release (monitoring on;
     /// else 0), 0.0..=1.0.
     pub average_utilization: f32,
+}
+
+/// Manager-wide statistics, with a fixed array of per-type
+/// statistics indexed by `aes5_buffer_type_t`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ManagerStatistics {
+    /// The state at the time of the read.
+    pub current_state: Aes5ManagerState,
+    /// State changes since init (init itself counts two: → Initializing → Ready).
+    pub state_change_count: u32,
+    /// Clock reading at the last state change (0 without monitoring or clock).
+    pub state_change_timestamp_ns: u64,
+    /// Allocate and release calls made on this manager since init: successes + refusals.
+    pub total_operations: u64,
+    /// Allocate and release calls that were refused, for any reason (statistics stay
+    /// readable after Shutdown; calls refused there are counted too).
+    pub failed_operations: u64,
+    /// Allocations refused because the pool was empty.
+    pub allocation_failures: u64,
+    /// Allocate and release calls refused for invalid caller input (as `validation_errors`
+    /// of the metrics).
+    pub validation_failures: u64,
+    /// Corrupted buffers detected (and quarantined) by release.
+    pub memory_corruption_count: u64,
+    /// (total_operations - failed_operations) / total_operations; 1.0 before any call.
+    pub operation_success_rate: f32,
+    /// Bytes of the storage the manager's layout uses.
+    pub total_memory_usage_bytes: u32,
+    /// Per-type statistics; Input, Output and Metadata have no pool and stay zero.
+    pub buffer_type_stats: [PoolStatistics; AES5_BUFFER_TYPE_COUNT],
 }
 
 /// The counters of one pool that allocate and release do not need: pool-empty refusals and

@@ -1,4 +1,4 @@
-//! Runtime configuration (the seed's `RuntimeConfiguration`): defaults, validation, and the
+//! Runtime configuration: defaults, validation, and the
 //! validated form a manager keeps.
 
 use crate::platform::in_place::put;

@@ -7,7 +7,8 @@ use crate::types::format::AudioFormat;
 /// Magic number of an intact buffer header: ASCII "AES5".
 pub const AES5_BUFFER_MAGIC: u32 = 0x4145_5335;
 
-/// Header of one audio buffer (the seed's `AudioBufferHeader`).
+/// Header of one audio buffer: its identity, format, data pointer and timing, and the magic
+/// number and checksum that detect damage.
 ///
 /// The library owns and checksums the identity (`buffer_id`, `buffer_type`,
 /// `sequence_number`), the format fields, `buffer_capacity_bytes`, `data_pointer` and

@@ -1,6 +1,9 @@
 //! The value types callers pass in and get back: status codes, audio formats and why one is
-//! refused, the buffer header, and the runtime configuration.
+//! refused, buffer types, the buffer header, and the runtime configuration (`c_enum!` declares
+//! the C-numbered enums).
 
+pub(crate) mod c_enum;
+pub(crate) mod buffer_type;
 pub(crate) mod config;
 pub(crate) mod format;
 pub(crate) mod format_problem;

@@ -1,4 +1,6 @@
-//! Status codes: the fixed numbering of DESIGN.md §4 and their static descriptions.
+//! Status codes: the fixed numbering of docs/DESIGN.md §4 and their static descriptions.
+
+use super::c_enum::c_enum;
 
 /// Result code of every fallible C API function. `AES5_OK` (0) is success; values are never
 /// renumbered or reused.
@@ -36,38 +38,48 @@ pub const AES5_ERR_ALREADY_INITIALIZED: Aes5Status = 13;
 /// for (a header from a build with another geometry).
 pub const AES5_ERR_STORAGE_SIZE_MISMATCH: Aes5Status = 14;
 
-/// The failure reasons of the Rust API; `Status as u32` is the C status code.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// See [`AES5_ERR_NULL_POINTER`].
-    NullPointer = AES5_ERR_NULL_POINTER,
-    /// See [`AES5_ERR_INVALID_ARGUMENT`].
-    InvalidArgument = AES5_ERR_INVALID_ARGUMENT,
-    /// See [`AES5_ERR_MISALIGNED_STORAGE`].
-    MisalignedStorage = AES5_ERR_MISALIGNED_STORAGE,
-    /// See [`AES5_ERR_INVALID_STATE`].
-    InvalidState = AES5_ERR_INVALID_STATE,
-    /// See [`AES5_ERR_UNSUPPORTED_FORMAT`].
-    UnsupportedFormat = AES5_ERR_UNSUPPORTED_FORMAT,
-    /// See [`AES5_ERR_FORMAT_TOO_LARGE`].
-    FormatTooLarge = AES5_ERR_FORMAT_TOO_LARGE,
-    /// See [`AES5_ERR_POOL_EXHAUSTED`].
-    PoolExhausted = AES5_ERR_POOL_EXHAUSTED,
-    /// See [`AES5_ERR_NO_POOL_FOR_TYPE`].
-    NoPoolForType = AES5_ERR_NO_POOL_FOR_TYPE,
-    /// See [`AES5_ERR_FOREIGN_BUFFER`].
-    ForeignBuffer = AES5_ERR_FOREIGN_BUFFER,
-    /// See [`AES5_ERR_DOUBLE_RELEASE`].
-    DoubleRelease = AES5_ERR_DOUBLE_RELEASE,
-    /// See [`AES5_ERR_CORRUPTED`].
-    Corrupted = AES5_ERR_CORRUPTED,
-    /// See [`AES5_ERR_BUFFERS_OUTSTANDING`].
-    BuffersOutstanding = AES5_ERR_BUFFERS_OUTSTANDING,
-    /// See [`AES5_ERR_ALREADY_INITIALIZED`].
-    AlreadyInitialized = AES5_ERR_ALREADY_INITIALIZED,
-    /// See [`AES5_ERR_STORAGE_SIZE_MISMATCH`].
-    StorageSizeMismatch = AES5_ERR_STORAGE_SIZE_MISMATCH,
+c_enum! {
+    /// The failure reasons of the Rust API; `Status as u32` is the C status code. Each text
+    /// is what `aes5_status_string` returns: the code's name, then what it means.
+    pub enum Status {
+        /// See [`AES5_ERR_NULL_POINTER`].
+        NullPointer = AES5_ERR_NULL_POINTER => "AES5_ERR_NULL_POINTER: a required pointer is NULL",
+        /// See [`AES5_ERR_INVALID_ARGUMENT`].
+        InvalidArgument = AES5_ERR_INVALID_ARGUMENT
+            => "AES5_ERR_INVALID_ARGUMENT: an enum or configuration value is out of range",
+        /// See [`AES5_ERR_MISALIGNED_STORAGE`].
+        MisalignedStorage = AES5_ERR_MISALIGNED_STORAGE
+            => "AES5_ERR_MISALIGNED_STORAGE: storage is not aligned as the header requires",
+        /// See [`AES5_ERR_INVALID_STATE`].
+        InvalidState = AES5_ERR_INVALID_STATE
+            => "AES5_ERR_INVALID_STATE: the call is not allowed in the current manager state",
+        /// See [`AES5_ERR_UNSUPPORTED_FORMAT`].
+        UnsupportedFormat = AES5_ERR_UNSUPPORTED_FORMAT
+            => "AES5_ERR_UNSUPPORTED_FORMAT: the audio format is not supported",
+        /// See [`AES5_ERR_FORMAT_TOO_LARGE`].
+        FormatTooLarge = AES5_ERR_FORMAT_TOO_LARGE
+            => "AES5_ERR_FORMAT_TOO_LARGE: the format needs more bytes than a buffer holds",
+        /// See [`AES5_ERR_POOL_EXHAUSTED`].
+        PoolExhausted = AES5_ERR_POOL_EXHAUSTED => "AES5_ERR_POOL_EXHAUSTED: every buffer of the pool is held",
+        /// See [`AES5_ERR_NO_POOL_FOR_TYPE`].
+        NoPoolForType = AES5_ERR_NO_POOL_FOR_TYPE => "AES5_ERR_NO_POOL_FOR_TYPE: the buffer type has no pool",
+        /// See [`AES5_ERR_FOREIGN_BUFFER`].
+        ForeignBuffer = AES5_ERR_FOREIGN_BUFFER
+            => "AES5_ERR_FOREIGN_BUFFER: the pointer is not a buffer of this manager",
+        /// See [`AES5_ERR_DOUBLE_RELEASE`].
+        DoubleRelease = AES5_ERR_DOUBLE_RELEASE => "AES5_ERR_DOUBLE_RELEASE: the buffer is already free",
+        /// See [`AES5_ERR_CORRUPTED`].
+        Corrupted = AES5_ERR_CORRUPTED => "AES5_ERR_CORRUPTED: the buffer header is damaged or quarantined",
+        /// See [`AES5_ERR_BUFFERS_OUTSTANDING`].
+        BuffersOutstanding = AES5_ERR_BUFFERS_OUTSTANDING
+            => "AES5_ERR_BUFFERS_OUTSTANDING: buffers are still held; the last release completes shutdown",
+        /// See [`AES5_ERR_ALREADY_INITIALIZED`].
+        AlreadyInitialized = AES5_ERR_ALREADY_INITIALIZED
+            => "AES5_ERR_ALREADY_INITIALIZED: the storage holds a live manager",
+        /// See [`AES5_ERR_STORAGE_SIZE_MISMATCH`].
+        StorageSizeMismatch = AES5_ERR_STORAGE_SIZE_MISMATCH
+            => "AES5_ERR_STORAGE_SIZE_MISMATCH: the header and the library were built for different geometries",
+    }
 }
 
 impl Status {
@@ -101,27 +113,10 @@ impl Status {
 
 /// Static NUL-terminated description of a status code; unknown codes get a fixed text.
 pub fn describe(code: Aes5Status) -> &'static [u8] {
-    match code {
-        AES5_OK => b"AES5_OK: success\0",
-        AES5_ERR_NULL_POINTER => b"AES5_ERR_NULL_POINTER: a required pointer is NULL\0",
-        AES5_ERR_INVALID_ARGUMENT => b"AES5_ERR_INVALID_ARGUMENT: an enum or configuration value is out of range\0",
-        AES5_ERR_MISALIGNED_STORAGE => b"AES5_ERR_MISALIGNED_STORAGE: storage is not aligned as the header requires\0",
-        AES5_ERR_INVALID_STATE => b"AES5_ERR_INVALID_STATE: the call is not allowed in the current manager state\0",
-        AES5_ERR_UNSUPPORTED_FORMAT => b"AES5_ERR_UNSUPPORTED_FORMAT: the audio format is not supported\0",
-        AES5_ERR_FORMAT_TOO_LARGE => b"AES5_ERR_FORMAT_TOO_LARGE: the format needs more bytes than a buffer holds\0",
-        AES5_ERR_POOL_EXHAUSTED => b"AES5_ERR_POOL_EXHAUSTED: every buffer of the pool is held\0",
-        AES5_ERR_NO_POOL_FOR_TYPE => b"AES5_ERR_NO_POOL_FOR_TYPE: the buffer type has no pool\0",
-        AES5_ERR_FOREIGN_BUFFER => b"AES5_ERR_FOREIGN_BUFFER: the pointer is not a buffer of this manager\0",
-        AES5_ERR_DOUBLE_RELEASE => b"AES5_ERR_DOUBLE_RELEASE: the buffer is already free\0",
-        AES5_ERR_CORRUPTED => b"AES5_ERR_CORRUPTED: the buffer header is damaged or quarantined\0",
-        AES5_ERR_BUFFERS_OUTSTANDING => {
-            b"AES5_ERR_BUFFERS_OUTSTANDING: buffers are still held; the last release completes shutdown\0"
-        }
-        AES5_ERR_ALREADY_INITIALIZED => b"AES5_ERR_ALREADY_INITIALIZED: the storage holds a live manager\0",
-        AES5_ERR_STORAGE_SIZE_MISMATCH => {
-            b"AES5_ERR_STORAGE_SIZE_MISMATCH: the header and the library were built for different geometries\0"
-        }
-        _ => b"AES5_ERR_UNKNOWN: not a status code of this library\0",
+    match Status::from_raw(code) {
+        Some(status) => status.text(),
+        None if code == AES5_OK => b"AES5_OK: success\0",
+        None => b"AES5_ERR_UNKNOWN: not a status code of this library\0",
     }
 }
 
@@ -131,21 +126,20 @@ mod tests {
 
     #[test]
     fn codes_keep_their_fixed_values() {
+        // The numbering is part of the ABI: success is 0, the failures are 1, 2, ... in order.
         assert_eq!(AES5_OK, 0);
-        assert_eq!(Status::NullPointer.code(), 1);
-        assert_eq!(Status::InvalidArgument.code(), 2);
-        assert_eq!(Status::MisalignedStorage.code(), 3);
-        assert_eq!(Status::InvalidState.code(), 4);
-        assert_eq!(Status::UnsupportedFormat.code(), 5);
-        assert_eq!(Status::FormatTooLarge.code(), 6);
-        assert_eq!(Status::PoolExhausted.code(), 7);
-        assert_eq!(Status::NoPoolForType.code(), 8);
-        assert_eq!(Status::ForeignBuffer.code(), 9);
-        assert_eq!(Status::DoubleRelease.code(), 10);
-        assert_eq!(Status::Corrupted.code(), 11);
-        assert_eq!(Status::BuffersOutstanding.code(), 12);
-        assert_eq!(Status::AlreadyInitialized.code(), 13);
-        assert_eq!(Status::StorageSizeMismatch.code(), 14);
+        for (index, status) in Status::ALL.into_iter().enumerate() {
+            assert_eq!(status.code(), index as u32 + 1, "{status:?}");
+        }
+        assert_eq!(Status::ALL.len(), 14);
+    }
+
+    #[test]
+    fn every_text_starts_with_its_own_code_name() {
+        for status in Status::ALL {
+            let prefix = std::format!("{}: ", status.code_name());
+            assert!(status.text().starts_with(prefix.as_bytes()), "{status:?}");
+        }
     }
 
     #[test]
