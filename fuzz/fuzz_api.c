@@ -7,7 +7,7 @@
  * the data, unreadable addresses, the stack, NULL), header damage, state transitions,
  * shutdown and re-init, bogus manager handles, statistics/metrics/report reads and the
  * format helpers. The target keeps its own account of what it holds and aborts (a crash for
- * libFuzzer) on any broken promise of DESIGN.md: a status outside the documented set, an
+ * libFuzzer) on any broken promise of docs/DESIGN.md: a status outside the documented set, an
  * out-parameter written on failure, a release of something not held that succeeds, a
  * buffer handed out twice, a count that does not reconcile, damage that goes undetected.
  *

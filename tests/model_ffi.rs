@@ -3,7 +3,7 @@
 //! Random sequences of every C API call — with invalid arguments, NULLs, bogus manager
 //! handles, damaged headers and hostile buffer pointers (inside and outside the storage) —
 //! run against the real library and against a small reference model of the manager written
-//! from DESIGN.md. After every step the status, the out-parameters and the statistics must
+//! from docs/DESIGN.md. After every step the status, the out-parameters and the statistics must
 //! equal the model's. Shrunk counterexamples are kept in `proptest-regressions/model_ffi.txt`
 //! and replayed first on every run.
 //!
@@ -199,7 +199,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The reference model (DESIGN.md §2–§4), independent of the library's code
+// The reference model (docs/DESIGN.md §2–§4), independent of the library's code
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Clone, Debug, Default)]
@@ -343,7 +343,7 @@ fn is_validation(status: u32) -> bool {
     )
 }
 
-/// The bytes a format needs, or UNSUPPORTED_FORMAT: DESIGN.md §2 and §4, written out again.
+/// The bytes a format needs, or UNSUPPORTED_FORMAT: docs/DESIGN.md §2 and §4, written out again.
 fn reference_bytes(f: &AudioFormat) -> Result<u32, u32> {
     let container = match (f.sample_size_bits, f.sample_packing, f.sample_encoding) {
         (16, 0, 0) => 2,

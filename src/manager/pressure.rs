@@ -1,6 +1,5 @@
-//! The Warning state: when pressure starts (a pool above 90 %, or a pool-empty refusal) and
-//! when it has ended (every pool at or below 90 % and the success rate of the current window
-//! of allocation attempts at least `min_success_rate`).
+//! The Warning rule: when pressure starts and when it has ended. docs/DESIGN.md §2.3 states
+//! the rule; this module is its only implementation.
 
 use crate::manager::state_machine::{AES5_STATE_ACTIVE, AES5_STATE_WARNING};
 use crate::manager::ManagerCore;
@@ -43,10 +42,9 @@ impl ManagerCore {
         self.pools.iter().any(|words| words.crowded_with(words.held()))
     }
 
-    /// Warning → Active once the pressure has ended: every pool at or below 90 % and the
-    /// success rate of the current window of allocation attempts at least
-    /// `min_success_rate`. The window starts when Warning begins and restarts every
-    /// `WARNING_WINDOW_ATTEMPTS` attempts, so failures older than one window stop counting.
+    /// Warning → Active once the pressure has ended (docs/DESIGN.md §2.3). The success-rate
+    /// window starts when Warning begins and restarts every `WARNING_WINDOW_ATTEMPTS`
+    /// attempts.
     #[cold]
     pub(crate) fn maybe_leave_warning(&self) {
         let (attempts, failures) = self.allocation_attempts();

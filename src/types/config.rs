@@ -51,12 +51,9 @@ pub struct RuntimeConfig {
     /// Highest nominal rate accepted, 32000..=384000 (default 384000).
     pub max_sample_rate_hz: u32,
     /// Lowest acceptable allocation success rate, 0.95..=1.0 (default 0.999). Drives the
-    /// report's `meets_performance_requirements` and the end of Warning: Warning ends, at an
-    /// allocate or release, once every pool is at or below 90 % and the success rate of the
-    /// allocation attempts in the current window is at least this. The window starts when
-    /// Warning begins and restarts every 1024 attempts, so older failures stop counting
-    /// (with 1.0, Warning ends after a full window without a refused allocation). Only
-    /// allocations refused because a pool was empty count as failures.
+    /// report's `meets_performance_requirements` and when the Warning state ends: the
+    /// success rate of the allocation attempts since Warning began must reach it (the whole
+    /// rule, with its window of attempts, is in docs/DESIGN.md §2.3).
     pub min_success_rate: f32,
     /// An allocation slower than this is counted in `timeout_errors` (it still succeeds).
     /// At least 1000 ns (default 100000).

@@ -1,5 +1,5 @@
 /*
- * test_bad_buffers.c: DESIGN.md §4 for buffer pointers and states: foreign pointers (another
+ * test_bad_buffers.c: docs/DESIGN.md §4 for buffer pointers and states: foreign pointers (another
  * manager's buffer, the stack, inside a header, inside data, just past the last header, ...),
  * double release, damaged headers (checksum, magic, data_pointer, data_size_bytes above the
  * capacity, a format field, the id, the capacity; any other non-caller field) and their quarantine, release after shutdown, shutdown

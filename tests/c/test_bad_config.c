@@ -1,5 +1,5 @@
 /*
- * test_bad_config.c: DESIGN.md §4 for init: misaligned storage and every invalid
+ * test_bad_config.c: docs/DESIGN.md §4 for init: misaligned storage and every invalid
  * configuration field (each range end just outside, the flags 2 and 255, a min_success_rate
  * of 0.94, 1.01, NaN, ...) give their status, leave out_manager untouched and the storage
  * uninitialised, and do not disturb a live manager; both ends of every range are accepted.

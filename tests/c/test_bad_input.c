@@ -1,5 +1,5 @@
 /*
- * test_bad_input.c: DESIGN.md §4 for arguments: NULL pointers (each one separately), enum
+ * test_bad_input.c: docs/DESIGN.md §4 for arguments: NULL pointers (each one separately), enum
  * values out of range, every invalid format field, formats larger than a slot, and types
  * without a pool.
  *

@@ -1,5 +1,5 @@
 /*
- * test_lifecycle.c: the state machine of DESIGN.md §2 through the C API.
+ * test_lifecycle.c: the state machine of docs/DESIGN.md §2 through the C API.
  *
  * Shutdown with and without buffers held, draining in ShuttingDown, re-init of the same
  * storage (three full cycles, statistics start over), every explicit transition from every
