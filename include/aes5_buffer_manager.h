@@ -12,6 +12,10 @@
  *   out-of-range value is refused with a status, never trusted.
  * - A refused call changes no buffer and no count other than its own failure counters.
  * - Nothing allocates memory. Every manager lives in caller-owned storage.
+ * - Pointers: a `manager` argument is NULL or a handle returned by aes5_buffer_manager_init
+ *   whose storage still exists; every other non-NULL pointer points to a live object of its
+ *   type; a buffer pointer may point anywhere (it is proved by address before it is read).
+ *   A function with a further requirement says so under "Safety".
  */
 
 #ifndef AES5_BUFFER_MANAGER_H
@@ -244,6 +248,33 @@ typedef struct aes5_buffer_manager_t aes5_buffer_manager_t;
 typedef uint32_t aes5_status_t;
 
 /**
+ * Clock callback: returns a monotonic time in nanoseconds. `context` is the configuration's
+ * `clock_context`, passed through untouched. It must be callable from every context that
+ * calls the library (threads and interrupt handlers) and must not call back into the library.
+ * NULL (`None`) means no callback.
+ */
+typedef uint64_t (*aes5_clock_fn)(void *context);
+
+/**
+ * Debug-logging callback: called when `enable_debug_logging` is 1 for every refused
+ * allocate, release, validate_buffer, shutdown and transition_state call on an initialised
+ * manager. `operation` is a static NUL-terminated name: "allocate", "release",
+ * "validate_buffer", "shutdown" or "transition_state". It runs in the caller's context
+ * (possibly an interrupt handler) and must not call back into the library. NULL (`None`)
+ * means no callback.
+ */
+typedef void (*aes5_log_fn)(void *context, aes5_status_t status, const char *operation);
+
+/**
+ * Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with one more static
+ * NUL-terminated text, the exact reason. NULL (`None`) means no callback.
+ */
+typedef void (*aes5_log_detail_fn)(void *context,
+                                   aes5_status_t status,
+                                   const char *operation,
+                                   const char *detail);
+
+/**
  * Runtime configuration. Fill it with `aes5_runtime_config_default`, change what you need,
  * and pass it to `aes5_buffer_manager_init` (which copies it).
  */
@@ -300,7 +331,7 @@ typedef struct {
      * Clock callback; NULL = the host's monotonic clock (Linux, macOS) or no timing
      * (bare metal: timing metrics stay 0, counts still work).
      */
-    uint64_t (*now_ns)(void *context);
+    aes5_clock_fn now_ns;
     /**
      * Passed to `now_ns`.
      */
@@ -308,7 +339,7 @@ typedef struct {
     /**
      * Debug-logging callback, or NULL.
      */
-    void (*log)(void *context, aes5_status_t status, const char *operation);
+    aes5_log_fn log;
     /**
      * Passed to `log` and `log_detail`.
      */
@@ -319,10 +350,7 @@ typedef struct {
      * was refused. For a refused format it names the field and the rule
      * (`aes5_format_problem_string`); otherwise it is the status's text.
      */
-    void (*log_detail)(void *context,
-                       aes5_status_t status,
-                       const char *operation,
-                       const char *detail);
+    aes5_log_detail_fn log_detail;
 } aes5_runtime_config_t;
 
 /**
@@ -1048,9 +1076,6 @@ extern "C" {
  * @param out_config  where to write the defaults.
  * @return AES5_OK, or AES5_ERR_NULL_POINTER if `out_config` is NULL.
  * Thread/ISR safety: reentrant; touches only `*out_config`.
- *
- * # Safety
- * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_runtime_config_default(aes5_runtime_config_t *out_config);
 
@@ -1111,11 +1136,6 @@ aes5_status_t aes5_buffer_manager_init_checked(aes5_buffer_manager_storage_t *st
  *         `manager` was never initialised).
  * Thread/ISR safety: not concurrent with init; safe against concurrent allocate/release
  * (no buffer is handed out once shutdown has begun).
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_shutdown(aes5_buffer_manager_t *manager);
 
@@ -1134,11 +1154,6 @@ aes5_status_t aes5_buffer_manager_shutdown(aes5_buffer_manager_t *manager);
  *         AES5_ERR_INVALID_STATE (not Ready/Active/Warning); AES5_ERR_NO_POOL_FOR_TYPE;
  *         AES5_ERR_UNSUPPORTED_FORMAT; AES5_ERR_FORMAT_TOO_LARGE; AES5_ERR_POOL_EXHAUSTED.
  * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_allocate(aes5_buffer_manager_t *manager,
                                            aes5_buffer_type_t type,
@@ -1160,11 +1175,6 @@ aes5_status_t aes5_buffer_manager_allocate(aes5_buffer_manager_t *manager,
  *         AES5_ERR_DOUBLE_RELEASE (already free); AES5_ERR_CORRUPTED (damaged, now
  *         quarantined, or quarantined before).
  * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_release(aes5_buffer_manager_t *manager,
                                           aes5_audio_buffer_t *buffer);
@@ -1178,11 +1188,6 @@ aes5_status_t aes5_buffer_manager_release(aes5_buffer_manager_t *manager,
  *         AES5_ERR_CORRUPTED (damaged or quarantined); AES5_ERR_FOREIGN_BUFFER;
  *         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_validate_buffer(const aes5_buffer_manager_t *manager,
                                                   const aes5_audio_buffer_t *buffer);
@@ -1194,11 +1199,6 @@ aes5_status_t aes5_buffer_manager_validate_buffer(const aes5_buffer_manager_t *m
  * @param out_state  receives an AES5_STATE_* value.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_get_state(const aes5_buffer_manager_t *manager,
                                             aes5_manager_state_t *out_state);
@@ -1217,11 +1217,6 @@ aes5_status_t aes5_buffer_manager_get_state(const aes5_buffer_manager_t *manager
  *         accepted transition, or `manager` was never initialised);
  *         AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers held); AES5_ERR_NULL_POINTER.
  * Thread/ISR safety: callable concurrently with allocate/release; not with init.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_transition_state(aes5_buffer_manager_t *manager,
                                                    aes5_manager_state_t to);
@@ -1234,11 +1229,6 @@ aes5_status_t aes5_buffer_manager_transition_state(aes5_buffer_manager_t *manage
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt
  * handler. Each field is read without tearing.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_get_statistics(const aes5_buffer_manager_t *manager,
                                                  aes5_manager_statistics_t *out);
@@ -1252,11 +1242,6 @@ aes5_status_t aes5_buffer_manager_get_statistics(const aes5_buffer_manager_t *ma
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (type > 5);
  *         AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_get_pool_statistics(const aes5_buffer_manager_t *manager,
                                                       aes5_buffer_type_t type,
@@ -1269,11 +1254,6 @@ aes5_status_t aes5_buffer_manager_get_pool_statistics(const aes5_buffer_manager_
  * @param out      receives the metrics.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_get_metrics(const aes5_buffer_manager_t *manager,
                                               aes5_realtime_metrics_t *out);
@@ -1289,11 +1269,6 @@ aes5_status_t aes5_buffer_manager_get_metrics(const aes5_buffer_manager_t *manag
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
  * Thread/ISR safety: lock-free; callable concurrently from any thread. It walks the whole
  * history ring (AES5_HISTORY_CAPACITY entries), so prefer a thread over an interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type; buffer
- * pointers are checked by address before use and may point anywhere.
  */
 aes5_status_t aes5_buffer_manager_get_performance_report(const aes5_buffer_manager_t *manager,
                                                          uint64_t analysis_period_ns,
@@ -1306,9 +1281,6 @@ aes5_status_t aes5_buffer_manager_get_performance_report(const aes5_buffer_manag
  * @param out  receives the layout.
  * @return AES5_OK, or AES5_ERR_NULL_POINTER.
  * Thread/ISR safety: reentrant.
- *
- * # Safety
- * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_buffer_manager_storage_layout(aes5_storage_layout_t *out);
 
@@ -1320,9 +1292,6 @@ aes5_status_t aes5_buffer_manager_storage_layout(aes5_storage_layout_t *out);
  * @param out_bytes  receives the byte count.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
  * Thread/ISR safety: reentrant.
- *
- * # Safety
- * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_audio_format_bytes(const aes5_audio_format_t *format, uint32_t *out_bytes);
 
@@ -1335,9 +1304,6 @@ aes5_status_t aes5_audio_format_bytes(const aes5_audio_format_t *format, uint32_
  * @param out_denominator  receives the denominator.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
  * Thread/ISR safety: reentrant.
- *
- * # Safety
- * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_audio_format_effective_rate(const aes5_audio_format_t *format,
                                                uint64_t *out_numerator,
@@ -1351,9 +1317,6 @@ aes5_status_t aes5_audio_format_effective_rate(const aes5_audio_format_t *format
  * @param out_ns  receives the duration, ns.
  * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
  * Thread/ISR safety: reentrant.
- *
- * # Safety
- * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_audio_format_frame_duration_ns(const aes5_audio_format_t *format,
                                                   uint64_t *out_ns);
@@ -1418,9 +1381,6 @@ const char *aes5_format_problem_string(aes5_format_problem_t problem);
  * @param out_problem  receives an `AES5_FORMAT_*` value.
  * @return AES5_OK (the check ran; the verdict is in `*out_problem`); AES5_ERR_NULL_POINTER.
  * Thread/ISR safety: reentrant.
- *
- * # Safety
- * Non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_audio_format_check(const aes5_audio_format_t *format,
                                       aes5_format_problem_t *out_problem);
@@ -1440,10 +1400,6 @@ aes5_status_t aes5_audio_format_check(const aes5_audio_format_t *format,
  *         AES5_ERR_INVALID_STATE (`manager` was never initialised); AES5_ERR_INVALID_ARGUMENT
  *         (not a buffer type); AES5_ERR_NO_POOL_FOR_TYPE.
  * Thread/ISR safety: lock-free; callable from any thread and interrupt handler.
- *
- * # Safety
- * `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
- * still exists. Other non-NULL pointers must point to live objects of their type.
  */
 aes5_status_t aes5_buffer_manager_check_format(const aes5_buffer_manager_t *manager,
                                                aes5_buffer_type_t buffer_type,

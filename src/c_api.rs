@@ -3,7 +3,17 @@
 //! Rules of this module: pointers are checked for NULL before use, integers from C are mapped
 //! to enums with checked conversions, out-parameters are written only on success, and there is
 //! no panic path (the lints below enforce it).
+//!
+//! The pointer contract of every exported function, stated once here and in the header's
+//! conventions rather than on each function: a `manager` argument is NULL or a handle
+//! returned by `aes5_buffer_manager_init` whose storage still exists; every other non-NULL
+//! pointer points to a live object of its type; a buffer pointer may point anywhere (it is
+//! proved by address before it is read). Functions with a further requirement say so in a
+//! `# Safety` section of their own.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+// The shared pointer contract is in the module documentation above, once, instead of an
+// identical `# Safety` section on every function.
+#![allow(clippy::missing_safety_doc)]
 
 use core::ffi::c_char;
 use core::mem::align_of;
@@ -112,9 +122,6 @@ unsafe fn format_query<T>(
 /// @param out_config  where to write the defaults.
 /// @return AES5_OK, or AES5_ERR_NULL_POINTER if `out_config` is NULL.
 /// Thread/ISR safety: reentrant; touches only `*out_config`.
-///
-/// # Safety
-/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_runtime_config_default(out_config: *mut RuntimeConfig) -> Aes5Status {
     if out_config.is_null() {
@@ -209,11 +216,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_init_checked(
 ///         `manager` was never initialised).
 /// Thread/ISR safety: not concurrent with init; safe against concurrent allocate/release
 /// (no buffer is handed out once shutdown has begun).
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_shutdown(manager: *mut BufferManager) -> Aes5Status {
     // SAFETY: a non-null handle comes from init (documented contract).
@@ -237,11 +239,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_shutdown(manager: *mut BufferManage
 ///         AES5_ERR_INVALID_STATE (not Ready/Active/Warning); AES5_ERR_NO_POOL_FOR_TYPE;
 ///         AES5_ERR_UNSUPPORTED_FORMAT; AES5_ERR_FORMAT_TOO_LARGE; AES5_ERR_POOL_EXHAUSTED.
 /// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_allocate(
     manager: *mut BufferManager,
@@ -282,11 +279,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_allocate(
 ///         AES5_ERR_DOUBLE_RELEASE (already free); AES5_ERR_CORRUPTED (damaged, now
 ///         quarantined, or quarantined before).
 /// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_release(
     manager: *mut BufferManager,
@@ -311,11 +303,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_release(
 ///         AES5_ERR_CORRUPTED (damaged or quarantined); AES5_ERR_FOREIGN_BUFFER;
 ///         AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
     manager: *const BufferManager,
@@ -338,11 +325,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
 /// @param out_state  receives an AES5_STATE_* value.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_get_state(
     manager: *const BufferManager,
@@ -365,11 +347,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_state(
 ///         accepted transition, or `manager` was never initialised);
 ///         AES5_ERR_BUFFERS_OUTSTANDING (ShuttingDown with buffers held); AES5_ERR_NULL_POINTER.
 /// Thread/ISR safety: callable concurrently with allocate/release; not with init.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_transition_state(
     manager: *mut BufferManager,
@@ -389,11 +366,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_transition_state(
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt
 /// handler. Each field is read without tearing.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_get_statistics(
     manager: *const BufferManager,
@@ -418,11 +390,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_statistics(
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (type > 5);
 ///         AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_get_pool_statistics(
     manager: *const BufferManager,
@@ -447,11 +414,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_pool_statistics(
 /// @param out      receives the metrics.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_get_metrics(
     manager: *const BufferManager,
@@ -477,11 +439,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_metrics(
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never initialised).
 /// Thread/ISR safety: lock-free; callable concurrently from any thread. It walks the whole
 /// history ring (AES5_HISTORY_CAPACITY entries), so prefer a thread over an interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type; buffer
-/// pointers are checked by address before use and may point anywhere.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_get_performance_report(
     manager: *const BufferManager,
@@ -504,9 +461,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_get_performance_report(
 /// @param out  receives the layout.
 /// @return AES5_OK, or AES5_ERR_NULL_POINTER.
 /// Thread/ISR safety: reentrant.
-///
-/// # Safety
-/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_storage_layout(out: *mut StorageLayout) -> Aes5Status {
     if out.is_null() {
@@ -523,9 +477,6 @@ pub unsafe extern "C" fn aes5_buffer_manager_storage_layout(out: *mut StorageLay
 /// @param out_bytes  receives the byte count.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
 /// Thread/ISR safety: reentrant.
-///
-/// # Safety
-/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_audio_format_bytes(format: *const AudioFormat, out_bytes: *mut u32) -> Aes5Status {
     // SAFETY: forwarded caller contract.
@@ -540,9 +491,6 @@ pub unsafe extern "C" fn aes5_audio_format_bytes(format: *const AudioFormat, out
 /// @param out_denominator  receives the denominator.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
 /// Thread/ISR safety: reentrant.
-///
-/// # Safety
-/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_audio_format_effective_rate(
     format: *const AudioFormat,
@@ -569,9 +517,6 @@ pub unsafe extern "C" fn aes5_audio_format_effective_rate(
 /// @param out_ns  receives the duration, ns.
 /// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_UNSUPPORTED_FORMAT.
 /// Thread/ISR safety: reentrant.
-///
-/// # Safety
-/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_audio_format_frame_duration_ns(
     format: *const AudioFormat,
@@ -646,9 +591,6 @@ pub extern "C" fn aes5_format_problem_string(problem: Aes5FormatProblem) -> *con
 /// @param out_problem  receives an `AES5_FORMAT_*` value.
 /// @return AES5_OK (the check ran; the verdict is in `*out_problem`); AES5_ERR_NULL_POINTER.
 /// Thread/ISR safety: reentrant.
-///
-/// # Safety
-/// Non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_audio_format_check(
     format: *const AudioFormat,
@@ -672,10 +614,6 @@ pub unsafe extern "C" fn aes5_audio_format_check(
 ///         AES5_ERR_INVALID_STATE (`manager` was never initialised); AES5_ERR_INVALID_ARGUMENT
 ///         (not a buffer type); AES5_ERR_NO_POOL_FOR_TYPE.
 /// Thread/ISR safety: lock-free; callable from any thread and interrupt handler.
-///
-/// # Safety
-/// `manager` must be NULL or a handle returned by `aes5_buffer_manager_init` whose storage
-/// still exists. Other non-NULL pointers must point to live objects of their type.
 #[no_mangle]
 pub unsafe extern "C" fn aes5_buffer_manager_check_format(
     manager: *const BufferManager,

@@ -52,7 +52,7 @@ pub use platform::clock::Aes5ClockFn;
 pub use rust_api::{Buffer, Manager};
 pub use types::buffer_type::*;
 pub use types::config::{
-    Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
+    Aes5LogDetailFn, Aes5LogFn, RuntimeConfig, AES5_DEFAULT_ALLOCATION_TIMEOUT_NS, AES5_DEFAULT_MIN_SUCCESS_RATE,
     AES5_DEFAULT_TREND_INTERVAL_NS, AES5_MIN_ALLOCATION_TIMEOUT_NS, AES5_MIN_SUCCESS_RATE_FLOOR,
     AES5_MIN_TREND_INTERVAL_NS,
 };

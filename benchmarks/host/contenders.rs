@@ -73,7 +73,7 @@ impl OursFfi {
 
     /// A manager in leaked storage with monitoring and memory validation as given, reading
     /// `clock` (`None`: the default clock).
-    pub fn with_config(monitoring: bool, validation: bool, clock: Option<Aes5ClockFn>) -> Self {
+    pub fn with_config(monitoring: bool, validation: bool, clock: Aes5ClockFn) -> Self {
         let storage: &'static mut BufferManagerStorage = Box::leak(Box::new(BufferManagerStorage::new()));
         let mut config = MaybeUninit::<RuntimeConfig>::uninit();
         let mut manager = ptr::null_mut();

@@ -1,10 +1,10 @@
 //! Performance monitoring after an allocate or release: timing, peaks, utilisation and the
 //! trend history's snapshots. Runs only when monitoring is on.
 
-use crate::geometry::{POOL_BUFFER_BYTES, POOL_COUNT};
+use crate::geometry::POOL_BUFFER_BYTES;
 use crate::manager::ManagerCore;
 use crate::observability::history::{square_units, Snapshot};
-use crate::platform::atomics::{load_u64, raise_to_u32, widen, Ordering};
+use crate::platform::atomics::{raise_to_u32, widen, Ordering};
 
 /// Which operation is monitored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,13 +86,10 @@ impl ManagerCore {
     /// The cumulative figures at `now_ns`. With `restart_interval`, the interval's peak starts
     /// again from the bytes held now (a snapshot); without, it is only read (a report).
     pub(crate) fn cumulative(&self, now_ns: u64, restart_interval: bool) -> Snapshot {
-        let (mut allocations, mut failures) = (0u64, 0u64);
-        for pool in 0..POOL_COUNT {
-            allocations += widen(self.pool_counts(pool).allocations);
-            if let Some(p) = self.pool_counters.get(pool) {
-                failures += load_u64(&p.allocation_failures, Ordering::Relaxed);
-            }
-        }
+        // The same sum over the pools as the Warning window's (attempts = allocations +
+        // pool-empty refusals); the snapshot keeps 32 bits of each, so wrapping is exact.
+        let (attempts, failures) = self.allocation_attempts();
+        let allocations = attempts.wrapping_sub(failures);
         let (_, held_bytes) = self.usage();
         let peak = if restart_interval {
             self.metrics.interval_peak_bytes.swap(held_bytes, Ordering::Relaxed)
@@ -101,8 +98,8 @@ impl ManagerCore {
         };
         Snapshot {
             timestamp_ns: now_ns,
-            allocations: allocations as u32,
-            failures: failures as u32,
+            allocations: widen(allocations) as u32,
+            failures: widen(failures) as u32,
             allocate_ns: self.metrics.allocate.total(),
             allocate_squares: self.metrics.allocate_squares.read(),
             held_bytes,

@@ -5,12 +5,13 @@ use core::ffi::c_void;
 /// Clock callback: returns a monotonic time in nanoseconds. `context` is the configuration's
 /// `clock_context`, passed through untouched. It must be callable from every context that
 /// calls the library (threads and interrupt handlers) and must not call back into the library.
-pub type Aes5ClockFn = unsafe extern "C" fn(context: *mut c_void) -> u64;
+/// NULL (`None`) means no callback.
+pub type Aes5ClockFn = Option<unsafe extern "C" fn(context: *mut c_void) -> u64>;
 
 /// The clock a manager reads when performance monitoring is on.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Clock {
-    pub now_ns: Option<Aes5ClockFn>,
+    pub now_ns: Aes5ClockFn,
     pub context: *mut c_void,
 }
 

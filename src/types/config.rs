@@ -5,7 +5,7 @@ use crate::platform::in_place::put;
 use core::ffi::{c_char, c_void};
 
 use crate::geometry::MONITORING_BUILT;
-use crate::platform::clock::Clock;
+use crate::platform::clock::{Aes5ClockFn, Clock};
 use crate::types::format::{
     FormatLimits, AES5_MAX_CHANNELS, AES5_MAX_FRAME_SIZE_SAMPLES, AES5_MAX_SAMPLE_RATE_HZ, AES5_MIN_SAMPLE_RATE_HZ,
 };
@@ -15,12 +15,15 @@ use crate::types::status::{Aes5Status, Status};
 /// allocate, release, validate_buffer, shutdown and transition_state call on an initialised
 /// manager. `operation` is a static NUL-terminated name: "allocate", "release",
 /// "validate_buffer", "shutdown" or "transition_state". It runs in the caller's context
-/// (possibly an interrupt handler) and must not call back into the library.
-pub type Aes5LogFn = unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char);
+/// (possibly an interrupt handler) and must not call back into the library. NULL (`None`)
+/// means no callback.
+pub type Aes5LogFn = Option<unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char)>;
 
-/// Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with the exact reason.
-pub type Aes5LogDetailFn =
-    unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char, detail: *const c_char);
+/// Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with one more static
+/// NUL-terminated text, the exact reason. NULL (`None`) means no callback.
+pub type Aes5LogDetailFn = Option<
+    unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char, detail: *const c_char),
+>;
 
 /// Default `allocation_timeout_ns`: 100 µs.
 pub const AES5_DEFAULT_ALLOCATION_TIMEOUT_NS: u64 = 100_000;
@@ -76,20 +79,18 @@ pub struct RuntimeConfig {
     pub enable_debug_logging: u8,
     /// Clock callback; NULL = the host's monotonic clock (Linux, macOS) or no timing
     /// (bare metal: timing metrics stay 0, counts still work).
-    pub now_ns: Option<unsafe extern "C" fn(context: *mut c_void) -> u64>,
+    pub now_ns: Aes5ClockFn,
     /// Passed to `now_ns`.
     pub clock_context: *mut c_void,
     /// Debug-logging callback, or NULL.
-    pub log: Option<unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char)>,
+    pub log: Aes5LogFn,
     /// Passed to `log` and `log_detail`.
     pub log_context: *mut c_void,
     /// Detailed debug-logging callback, or NULL: called like `log` (and besides it, when both
     /// are set) with one more static NUL-terminated text, `detail`, saying exactly why the call
     /// was refused. For a refused format it names the field and the rule
     /// (`aes5_format_problem_string`); otherwise it is the status's text.
-    pub log_detail: Option<
-        unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char, detail: *const c_char),
-    >,
+    pub log_detail: Aes5LogDetailFn,
 }
 
 impl Default for RuntimeConfig {
@@ -149,8 +150,8 @@ pub(crate) struct ActiveConfig {
     pub monitoring: bool,
     pub validation: bool,
     pub clock: Clock,
-    pub log: Option<Aes5LogFn>,
-    pub log_detail: Option<Aes5LogDetailFn>,
+    pub log: Aes5LogFn,
+    pub log_detail: Aes5LogDetailFn,
     pub log_context: *mut c_void,
 }
 
