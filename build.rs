@@ -11,26 +11,45 @@ use std::path::{Path, PathBuf};
 
 /// One build-time setting: environment variable, default, allowed range.
 struct Setting {
-    name: &'static str,
+    name: String,
     default: u64,
     min: u64,
     max: u64,
 }
 
-const SETTINGS: &[Setting] = &[
-    Setting { name: "AES5_PRIMARY_BUFFER_COUNT", default: 8, min: 1, max: 32 },
-    Setting { name: "AES5_CONVERSION_BUFFER_COUNT", default: 4, min: 1, max: 32 },
-    Setting { name: "AES5_SCRATCH_BUFFER_COUNT", default: 2, min: 1, max: 32 },
-    Setting { name: "AES5_PRIMARY_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
-    Setting { name: "AES5_CONVERSION_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
-    Setting { name: "AES5_SCRATCH_BUFFER_BYTES", default: 2048, min: 4, max: 1 << 20 },
-    Setting { name: "AES5_DATA_ALIGNMENT", default: 32, min: 8, max: 4096 },
-    Setting { name: "AES5_HISTORY_CAPACITY", default: 32, min: 2, max: 1024 },
-];
+impl Setting {
+    fn new(name: impl Into<String>, default: u64, min: u64, max: u64) -> Self {
+        Setting { name: name.into(), default, min, max }
+    }
+}
+
+/// The pools, in pool order (the buffer types numbered 0, 1, 2), each with its default
+/// number of buffers. Every per-pool setting, constant and `#define` is derived from this list.
+const POOLS: [(&str, u64); 3] = [("PRIMARY", 8), ("CONVERSION", 4), ("SCRATCH", 2)];
+/// Default capacity in bytes of every buffer.
+const DEFAULT_BUFFER_BYTES: u64 = 2048;
+
+fn count_setting(pool: &str) -> String {
+    format!("AES5_{pool}_BUFFER_COUNT")
+}
+
+fn bytes_setting(pool: &str) -> String {
+    format!("AES5_{pool}_BUFFER_BYTES")
+}
+
+/// Every geometry setting: each pool's count, each pool's buffer bytes, alignment, history.
+fn settings() -> Vec<Setting> {
+    let counts = POOLS.iter().map(|&(pool, default)| Setting::new(count_setting(pool), default, 1, 32));
+    let bytes = POOLS.iter().map(|&(pool, _)| Setting::new(bytes_setting(pool), DEFAULT_BUFFER_BYTES, 4, 1 << 20));
+    counts
+        .chain(bytes)
+        .chain([Setting::new("AES5_DATA_ALIGNMENT", 32, 8, 4096), Setting::new("AES5_HISTORY_CAPACITY", 32, 2, 1024)])
+        .collect()
+}
 
 /// Whether performance monitoring is compiled in (1, the default) or out (0). Not part of the
 /// geometry: the storage layout is the same either way, so the storage size does not change.
-const MONITORING: Setting = Setting { name: "AES5_MONITORING", default: 1, min: 0, max: 1 };
+const MONITORING: &str = "AES5_MONITORING";
 
 /// `AES5_BUFFER_BYTES` sets all three buffer sizes at once (a per-pool setting still wins).
 const ALL_BUFFER_BYTES: &str = "AES5_BUFFER_BYTES";
@@ -105,51 +124,63 @@ fn read_u64(name: &str) -> Option<u64> {
     Some(value)
 }
 
-fn resolve_geometry() -> (Vec<(&'static str, u64)>, bool) {
+/// The resolved settings, by name, in the order they are emitted.
+struct Geometry {
+    values: Vec<(String, u64)>,
+    /// True when every setting has its default value.
+    is_default: bool,
+}
+
+impl Geometry {
+    fn get(&self, name: &str) -> u64 {
+        self.values.iter().find(|(k, _)| k == name).map_or(0, |(_, v)| *v)
+    }
+}
+
+fn resolve_geometry() -> Geometry {
     let all_bytes = read_u64(ALL_BUFFER_BYTES);
-    let mut values = Vec::new();
-    let mut is_default = all_bytes.is_none();
-    for s in SETTINGS {
-        let explicit = read_u64(s.name);
+    let mut geometry = Geometry { values: Vec::new(), is_default: all_bytes.is_none() };
+    for s in settings() {
+        let explicit = read_u64(&s.name);
         let fallback = if s.name.ends_with("_BUFFER_BYTES") { all_bytes.unwrap_or(s.default) } else { s.default };
         let value = explicit.unwrap_or(fallback);
         assert!((s.min..=s.max).contains(&value), "{}={} is outside {}..={}", s.name, value, s.min, s.max);
-        is_default &= value == s.default;
-        values.push((s.name, value));
+        geometry.is_default &= value == s.default;
+        geometry.values.push((s.name, value));
     }
-    let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).unwrap_or(0);
-    let align = get("AES5_DATA_ALIGNMENT");
+    let align = geometry.get("AES5_DATA_ALIGNMENT");
     assert!(align.is_power_of_two(), "AES5_DATA_ALIGNMENT={align} is not a power of two");
-    let history = get("AES5_HISTORY_CAPACITY");
+    let history = geometry.get("AES5_HISTORY_CAPACITY");
     assert!(history.is_power_of_two(), "AES5_HISTORY_CAPACITY={history} is not a power of two");
-    for pool in ["PRIMARY", "CONVERSION", "SCRATCH"] {
-        let bytes = get(&format!("AES5_{pool}_BUFFER_BYTES"));
-        assert!(bytes % 4 == 0, "AES5_{pool}_BUFFER_BYTES={bytes} is not a multiple of 4");
+    for (pool, _) in POOLS {
+        let name = bytes_setting(pool);
+        let bytes = geometry.get(&name);
+        assert!(bytes % 4 == 0, "{name}={bytes} is not a multiple of 4");
     }
 
     let storage = match read_u64(STORAGE_BYTES) {
         Some(bytes) => {
-            is_default &= bytes == DEFAULT_STORAGE_BYTES;
+            geometry.is_default &= bytes == DEFAULT_STORAGE_BYTES;
             bytes
         }
-        None if is_default => DEFAULT_STORAGE_BYTES,
-        None => estimate_storage_bytes(&get, align, history),
+        None if geometry.is_default => DEFAULT_STORAGE_BYTES,
+        None => estimate_storage_bytes(&geometry, align, history),
     };
     assert!(storage % 8 == 0, "{STORAGE_BYTES}={storage} is not a multiple of 8");
-    values.push(("AES5_STORAGE_BYTES", storage));
-    (values, is_default)
+    geometry.values.push((STORAGE_BYTES.to_string(), storage));
+    geometry
 }
 
 /// A generous estimate of the storage a custom geometry needs. The crate proves at compile time
 /// that the real layout fits; set `AES5_STORAGE_BYTES` to trim it.
-fn estimate_storage_bytes(get: &dyn Fn(&str) -> u64, align: u64, history: u64) -> u64 {
+fn estimate_storage_bytes(geometry: &Geometry, align: u64, history: u64) -> u64 {
     let round = |v: u64, to: u64| v.div_ceil(to) * to;
     let mut slots = 0;
     let mut data = 0;
-    for pool in ["PRIMARY", "CONVERSION", "SCRATCH"] {
-        let count = get(&format!("AES5_{pool}_BUFFER_COUNT"));
+    for (pool, _) in POOLS {
+        let count = geometry.get(&count_setting(pool));
         slots += count;
-        data += count * round(get(&format!("AES5_{pool}_BUFFER_BYTES")), align);
+        data += count * round(geometry.get(&bytes_setting(pool)), align);
     }
     let per_slot = 96 + 12; // header + slot control, 64-bit worst case
     let fixed = 1536; // control block, statistics, metrics
@@ -176,14 +207,10 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(loom)");
     println!("cargo::rustc-check-cfg=cfg(aes5_no_monitoring)");
 
-    let (mut geometry, is_default) = resolve_geometry();
-    let monitoring = read_u64(MONITORING.name).unwrap_or(MONITORING.default);
-    assert!(
-        (MONITORING.min..=MONITORING.max).contains(&monitoring),
-        "{}={monitoring} is neither 0 nor 1",
-        MONITORING.name
-    );
-    geometry.push((MONITORING.name, monitoring));
+    let mut geometry = resolve_geometry();
+    let monitoring = read_u64(MONITORING).unwrap_or(1);
+    assert!(monitoring <= 1, "{MONITORING}={monitoring} is neither 0 nor 1");
+    geometry.values.push((MONITORING.to_string(), monitoring));
     if monitoring == 0 {
         // For the tests of monitoring itself, which such a build cannot run.
         println!("cargo::rustc-cfg=aes5_no_monitoring");
@@ -192,16 +219,25 @@ fn main() {
     let mut rust = String::from("// Generated by build.rs from the build-time geometry settings.\n");
     let mut defines =
         String::from("/* Build-time settings: generated by build.rs, see README \"Choosing the geometry\". */\n");
-    for (name, value) in &geometry {
+    for (name, value) in &geometry.values {
         let _ = writeln!(rust, "/// Build-time setting `{name}`.\npub const {name}: u32 = {value};");
         let _ = writeln!(defines, "#define {name} {value}");
     }
-    let storage = geometry.iter().find(|(k, _)| *k == "AES5_STORAGE_BYTES").map(|(_, v)| *v).unwrap_or(0);
+    let storage = geometry.get(STORAGE_BYTES);
     let _ = writeln!(defines, "#define AES5_STORAGE_WORDS {}", storage / 8);
     let _ = writeln!(rust, "/// Storage size in 64-bit words.\npub const AES5_STORAGE_WORDS: usize = {};", storage / 8);
     let _ = writeln!(
         rust,
-        "/// True when every geometry setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {is_default};"
+        "/// True when every geometry setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {};",
+        geometry.is_default
+    );
+    let pools: Vec<String> =
+        POOLS.iter().map(|(pool, _)| format!("({}, {})", count_setting(pool), bytes_setting(pool))).collect();
+    let _ = writeln!(
+        rust,
+        "/// Each pool's (buffers, bytes per buffer), in pool order.\npub(crate) const POOL_SETTINGS: [(u32, u32); {}] = [{}];",
+        POOLS.len(),
+        pools.join(", ")
     );
     write_if_changed(&out_dir.join("geometry.rs"), &rust);
     defines.push_str(HEADER_EXTRAS);
@@ -227,7 +263,7 @@ fn main() {
         }
     }
     // The committed header describes the default build; only that build refreshes it.
-    if is_default && monitoring == MONITORING.default {
+    if geometry.is_default && monitoring == 1 {
         write_if_changed(&manifest_dir.join("include").join("aes5_buffer_manager.h"), &header);
     }
 }

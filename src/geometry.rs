@@ -1,21 +1,14 @@
-//! Build-time geometry: pool sizes, data alignment, history capacity and storage size; and
-//! whether performance monitoring is compiled in.
+//! Build-time geometry: the pools' shapes, data alignment, history capacity and storage size;
+//! and whether performance monitoring is compiled in.
 //!
 //! The values come from environment variables read by `build.rs` (README, "Choosing the
-//! geometry"); the generated header carries the same numbers as `#define`s.
+//! geometry"); the generated header carries the same numbers as `#define`s. Everything per
+//! pool is derived here, once, into [`POOLS`]; everything per buffer into [`SLOT_PLACES`].
 
 include!(concat!(env!("OUT_DIR"), "/geometry.rs"));
 
 /// Number of buffer types that have a pool (Primary, Conversion, Scratch).
-pub(crate) const POOL_COUNT: usize = 3;
-
-/// Buffers in each pool, in pool order.
-pub(crate) const POOL_BUFFER_COUNTS: [usize; POOL_COUNT] =
-    [AES5_PRIMARY_BUFFER_COUNT as usize, AES5_CONVERSION_BUFFER_COUNT as usize, AES5_SCRATCH_BUFFER_COUNT as usize];
-
-/// Capacity in bytes of one buffer of each pool.
-pub(crate) const POOL_BUFFER_BYTES: [usize; POOL_COUNT] =
-    [AES5_PRIMARY_BUFFER_BYTES as usize, AES5_CONVERSION_BUFFER_BYTES as usize, AES5_SCRATCH_BUFFER_BYTES as usize];
+pub(crate) const POOL_COUNT: usize = POOL_SETTINGS.len();
 
 /// Alignment of every buffer's audio data.
 pub(crate) const DATA_ALIGNMENT: usize = AES5_DATA_ALIGNMENT as usize;
@@ -36,60 +29,80 @@ pub(crate) const MONITORING_BUILT: bool = AES5_MONITORING != 0;
 /// Size in bytes of `aes5_buffer_manager_storage_t`.
 pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 
-/// Buffers in the largest pool.
-pub(crate) const LARGEST_POOL: usize = {
-    let [a, b, c] = POOL_BUFFER_COUNTS;
-    let ab = if a > b { a } else { b };
-    if ab > c {
-        ab
-    } else {
-        c
+/// A pool holds at most this many buffers: one bit each in the pool's free word, which makes
+/// allocate and release one atomic step and O(1) on every target.
+pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
+static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::manager::pool::MAX_BUFFERS_PER_POOL);
+
+/// One pool's shape, fixed at build time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PoolShape {
+    /// Buffers in the pool.
+    pub count: usize,
+    /// Capacity in bytes of each buffer.
+    pub capacity: usize,
+    /// Distance between two buffers' data: the capacity rounded up to the data alignment.
+    pub stride: usize,
+    /// Index of the pool's first buffer in the manager-wide slot arrays (headers, counts).
+    pub first_slot: usize,
+    /// Offset of the pool's first buffer's data from the start of the aligned data region.
+    pub data_start: usize,
+}
+
+impl PoolShape {
+    /// Bytes of the pool's part of the data region.
+    pub(crate) const fn data_bytes(&self) -> usize {
+        self.count * self.stride
     }
+}
+
+/// Every pool's shape, in pool order, laid out one after the other.
+pub(crate) const POOLS: [PoolShape; POOL_COUNT] = {
+    let mut pools = [PoolShape { count: 0, capacity: 0, stride: 0, first_slot: 0, data_start: 0 }; POOL_COUNT];
+    let (mut first_slot, mut data_start) = (0, 0);
+    let mut pool = 0;
+    while pool < POOL_COUNT {
+        let (count, capacity) = (POOL_SETTINGS[pool].0 as usize, POOL_SETTINGS[pool].1 as usize);
+        assert!(count >= 1 && count <= AES5_MAX_BUFFERS_PER_POOL as usize, "a pool holds 1 to 32 buffers");
+        let stride = capacity.div_ceil(DATA_ALIGNMENT) * DATA_ALIGNMENT;
+        pools[pool] = PoolShape { count, capacity, stride, first_slot, data_start };
+        first_slot += count;
+        data_start += count * stride;
+        pool += 1;
+    }
+    pools
 };
 
+/// The last pool, where the slot arrays and the data region end.
+const LAST_POOL: PoolShape = POOLS[POOL_COUNT - 1];
+
 /// Total buffers over all pools.
-pub(crate) const TOTAL_SLOTS: usize = POOL_BUFFER_COUNTS[0] + POOL_BUFFER_COUNTS[1] + POOL_BUFFER_COUNTS[2];
-
-const fn round_up(value: usize, to: usize) -> usize {
-    value.div_ceil(to) * to
-}
-
-/// Distance between two buffers' data in each pool (capacity rounded up to the alignment).
-pub(crate) const POOL_DATA_STRIDE: [usize; POOL_COUNT] = [
-    round_up(POOL_BUFFER_BYTES[0], DATA_ALIGNMENT),
-    round_up(POOL_BUFFER_BYTES[1], DATA_ALIGNMENT),
-    round_up(POOL_BUFFER_BYTES[2], DATA_ALIGNMENT),
-];
-
-/// Index of each pool's first slot in the manager-wide slot arrays.
-pub(crate) const POOL_FIRST_SLOT: [usize; POOL_COUNT] =
-    [0, POOL_BUFFER_COUNTS[0], POOL_BUFFER_COUNTS[0] + POOL_BUFFER_COUNTS[1]];
-
-/// Offset of each pool's data from the start of the (aligned) data region.
-pub(crate) const POOL_DATA_START: [usize; POOL_COUNT] = [
-    0,
-    POOL_BUFFER_COUNTS[0] * POOL_DATA_STRIDE[0],
-    POOL_BUFFER_COUNTS[0] * POOL_DATA_STRIDE[0] + POOL_BUFFER_COUNTS[1] * POOL_DATA_STRIDE[1],
-];
+pub(crate) const TOTAL_SLOTS: usize = LAST_POOL.first_slot + LAST_POOL.count;
 
 /// Bytes of the whole data region.
-pub(crate) const DATA_REGION_BYTES: usize = POOL_DATA_START[2] + POOL_BUFFER_COUNTS[2] * POOL_DATA_STRIDE[2];
+pub(crate) const DATA_REGION_BYTES: usize = LAST_POOL.data_start + LAST_POOL.data_bytes();
+
+/// Buffers in the largest pool.
+pub(crate) const LARGEST_POOL: usize = {
+    let (mut largest, mut pool) = (0, 0);
+    while pool < POOL_COUNT {
+        if POOLS[pool].count > largest {
+            largest = POOLS[pool].count;
+        }
+        pool += 1;
+    }
+    largest
+};
 
 /// Bytes of audio data the pools can hold (sum of capacities, without alignment padding).
-pub(crate) const TOTAL_CAPACITY_BYTES: usize = POOL_BUFFER_COUNTS[0] * POOL_BUFFER_BYTES[0]
-    + POOL_BUFFER_COUNTS[1] * POOL_BUFFER_BYTES[1]
-    + POOL_BUFFER_COUNTS[2] * POOL_BUFFER_BYTES[2];
-
-/// The pool that owns a manager-wide slot index.
-const fn pool_of_slot(slot: usize) -> usize {
-    if slot < POOL_FIRST_SLOT[1] {
-        0
-    } else if slot < POOL_FIRST_SLOT[2] {
-        1
-    } else {
-        2
+pub(crate) const TOTAL_CAPACITY_BYTES: usize = {
+    let (mut total, mut pool) = (0, 0);
+    while pool < POOL_COUNT {
+        total += POOLS[pool].count * POOLS[pool].capacity;
+        pool += 1;
     }
-}
+    total
+};
 
 /// Where one slot's buffer is: its pool, its index in that pool, the offset of its data from
 /// the start of the data region, and its capacity.
@@ -105,37 +118,26 @@ pub(crate) struct SlotPlace {
 /// pool, index and data address with one table load instead of a search over the pools.
 pub(crate) static SLOT_PLACES: [SlotPlace; TOTAL_SLOTS] = {
     let mut places = [SlotPlace { data_offset: 0, capacity: 0, pool: 0, local: 0 }; TOTAL_SLOTS];
-    let mut slot = 0;
-    while slot < TOTAL_SLOTS {
-        let pool = pool_of_slot(slot);
-        let local = slot - POOL_FIRST_SLOT[pool];
-        let data_offset = POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool];
-        assert!(data_offset <= u32::MAX as usize && POOL_BUFFER_BYTES[pool] <= u32::MAX as usize);
-        places[slot] = SlotPlace {
-            data_offset: data_offset as u32,
-            capacity: POOL_BUFFER_BYTES[pool] as u32,
-            pool: pool as u8,
-            local: local as u8,
-        };
-        slot += 1;
+    let mut pool = 0;
+    while pool < POOL_COUNT {
+        let shape = POOLS[pool];
+        let mut local = 0;
+        while local < shape.count {
+            let data_offset = shape.data_start + local * shape.stride;
+            assert!(data_offset <= u32::MAX as usize && shape.capacity <= u32::MAX as usize);
+            places[shape.first_slot + local] = SlotPlace {
+                data_offset: data_offset as u32,
+                capacity: shape.capacity as u32,
+                pool: pool as u8,
+                local: local as u8,
+            };
+            local += 1;
+        }
+        pool += 1;
     }
     places
 };
 
-/// A pool holds at most this many buffers: one bit each in the pool's free word, which makes
-/// allocate and release one atomic step and O(1) on every target.
-pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
-static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::manager::pool::MAX_BUFFERS_PER_POOL);
-
-static_assertions::const_assert!(
-    POOL_BUFFER_COUNTS[0] >= 1 && POOL_BUFFER_COUNTS[0] <= AES5_MAX_BUFFERS_PER_POOL as usize
-);
-static_assertions::const_assert!(
-    POOL_BUFFER_COUNTS[1] >= 1 && POOL_BUFFER_COUNTS[1] <= AES5_MAX_BUFFERS_PER_POOL as usize
-);
-static_assertions::const_assert!(
-    POOL_BUFFER_COUNTS[2] >= 1 && POOL_BUFFER_COUNTS[2] <= AES5_MAX_BUFFERS_PER_POOL as usize
-);
 static_assertions::const_assert!(DATA_ALIGNMENT.is_power_of_two() && DATA_ALIGNMENT >= 8);
 static_assertions::const_assert!(HISTORY_CAPACITY.is_power_of_two());
 static_assertions::const_assert!(STORAGE_BYTES % 8 == 0);
@@ -147,34 +149,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn derived_tables_agree_with_counts() {
-        assert_eq!(TOTAL_SLOTS, POOL_BUFFER_COUNTS.iter().sum::<usize>());
+    fn pools_follow_one_another() {
         let mut slot = 0;
-        for pool in 0..POOL_COUNT {
-            let first = POOL_FIRST_SLOT[pool];
-            assert_eq!(pool_of_slot(first), pool);
-            assert_eq!(pool_of_slot(first + POOL_BUFFER_COUNTS[pool] - 1), pool);
-            for local in 0..POOL_BUFFER_COUNTS[pool] {
+        let mut data = 0;
+        for (pool, shape) in POOLS.iter().enumerate() {
+            assert_eq!((shape.count, shape.capacity), (POOL_SETTINGS[pool].0 as usize, POOL_SETTINGS[pool].1 as usize));
+            assert_eq!((shape.first_slot, shape.data_start), (slot, data), "pool {pool}");
+            assert_eq!(shape.stride % DATA_ALIGNMENT, 0);
+            assert!(shape.stride >= shape.capacity && shape.stride < shape.capacity + DATA_ALIGNMENT);
+            for local in 0..shape.count {
                 let place = SLOT_PLACES[slot];
                 assert_eq!((place.pool as usize, place.local as usize), (pool, local), "slot {slot}");
-                assert_eq!(place.data_offset as usize, POOL_DATA_START[pool] + local * POOL_DATA_STRIDE[pool]);
-                assert_eq!(place.capacity as usize, POOL_BUFFER_BYTES[pool]);
+                assert_eq!(place.data_offset as usize, data + local * shape.stride);
+                assert_eq!(place.capacity as usize, shape.capacity);
                 slot += 1;
             }
-            assert_eq!(POOL_DATA_STRIDE[pool] % DATA_ALIGNMENT, 0);
-            assert!(POOL_DATA_STRIDE[pool] >= POOL_BUFFER_BYTES[pool]);
+            data += shape.count * shape.stride;
         }
-        assert_eq!(
-            DATA_REGION_BYTES,
-            (0..POOL_COUNT).map(|p| POOL_BUFFER_COUNTS[p] * POOL_DATA_STRIDE[p]).sum::<usize>()
-        );
+        assert_eq!((TOTAL_SLOTS, DATA_REGION_BYTES), (slot, data));
+        assert_eq!(LARGEST_POOL, POOLS.iter().map(|p| p.count).max().unwrap());
+        assert_eq!(TOTAL_CAPACITY_BYTES, POOLS.iter().map(|p| p.count * p.capacity).sum::<usize>());
     }
 
     #[test]
     fn default_geometry_is_the_documented_one() {
         if AES5_GEOMETRY_IS_DEFAULT {
-            assert_eq!(POOL_BUFFER_COUNTS, [8, 4, 2]);
-            assert_eq!(POOL_BUFFER_BYTES, [2048, 2048, 2048]);
+            assert_eq!(POOLS.map(|p| p.count), [8, 4, 2]);
+            assert_eq!(POOLS.map(|p| p.capacity), [2048, 2048, 2048]);
             assert_eq!(DATA_ALIGNMENT, 32);
             assert_eq!(HISTORY_CAPACITY, 32);
             assert_eq!(STORAGE_BYTES, 32_768);

@@ -12,7 +12,7 @@
 use loom::sync::Arc;
 use loom::thread;
 
-use crate::geometry::POOL_FIRST_SLOT;
+use crate::geometry::POOLS;
 use crate::manager::pool::PoolWords;
 use crate::manager::state_machine::{AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTDOWN};
 use crate::manager::storage::BufferManagerStorage;
@@ -307,7 +307,7 @@ fn manager_double_release_races_release() {
         assert_eq!(core.counters.rejected_releases.load(Ordering::Relaxed), 1);
         // The buffer is free again, and in the free set exactly once.
         let slot = core.slot_of(buffer.0).expect("a header");
-        assert!(core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]));
+        assert!(core.pools[0].is_free(slot - POOLS[0].first_slot));
     });
 }
 
@@ -335,7 +335,7 @@ fn manager_damaged_release_races_release() {
         assert_eq!(core.counters.corruption_detected.load(Ordering::Relaxed), 1);
         assert_eq!(core.state(), crate::manager::state_machine::AES5_STATE_ERROR);
         let slot = core.slot_of(buffer.0).expect("a header");
-        assert!(!core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]), "a quarantined buffer back in the free set");
+        assert!(!core.pools[0].is_free(slot - POOLS[0].first_slot), "a quarantined buffer back in the free set");
     });
 }
 
@@ -354,7 +354,7 @@ fn manager_allocate_races_shutdown() {
                         // While the buffer is held, shutdown cannot have completed.
                         assert_ne!(core.state(), AES5_STATE_SHUTDOWN, "buffer handed out after Shutdown");
                         let slot = core.slot_of(buffer.as_ptr()).unwrap();
-                        assert!(!core.pools[0].is_free(slot - POOL_FIRST_SLOT[0]), "a held buffer in the free set");
+                        assert!(!core.pools[0].is_free(slot - POOLS[0].first_slot), "a held buffer in the free set");
                         core.release(buffer.as_ptr()).expect("release while shutting down");
                         true
                     }

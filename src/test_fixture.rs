@@ -1,7 +1,7 @@
 //! Shared by the unit tests of the manager modules: a manager in boxed storage, a default
 //! format, and the statistics a refused call must leave alone.
 
-pub(crate) use crate::geometry::{POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS};
+pub(crate) use crate::geometry::POOLS;
 pub(crate) use crate::manager::state_machine::*;
 pub(crate) use crate::manager::storage::BufferManagerStorage;
 use crate::manager::ManagerCore;

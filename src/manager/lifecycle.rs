@@ -4,7 +4,7 @@
 use core::mem::size_of;
 use core::ptr::{self, addr_of, addr_of_mut, NonNull};
 
-use crate::geometry::{DATA_ALIGNMENT, POOL_BUFFER_COUNTS, SLOT_PLACES, TOTAL_SLOTS};
+use crate::geometry::{DATA_ALIGNMENT, POOLS, SLOT_PLACES, TOTAL_SLOTS};
 use crate::manager::operations::Operation;
 use crate::manager::pool::PoolWords;
 use crate::manager::state_machine::{
@@ -82,8 +82,8 @@ impl ManagerCore {
             addr_of_mut!((*core).gap).write(CacheLineGap::new());
             let pools = addr_of_mut!((*core).pools).cast::<PoolWords>();
             let pool_counters = addr_of_mut!((*core).pool_counters).cast::<PoolCounters>();
-            for (p, &count) in POOL_BUFFER_COUNTS.iter().enumerate() {
-                pools.add(p).write(PoolWords::new(count));
+            for (p, shape) in POOLS.iter().enumerate() {
+                pools.add(p).write(PoolWords::new(shape.count));
                 write_initial(pool_counters.add(p));
             }
             write_initial(addr_of_mut!((*core).generations));

@@ -1,7 +1,7 @@
 //! Performance monitoring after an allocate or release: timing, peaks, utilisation and the
 //! trend history's snapshots. Runs only when monitoring is on.
 
-use crate::geometry::POOL_BUFFER_BYTES;
+use crate::geometry::POOLS;
 use crate::manager::ManagerCore;
 use crate::observability::history::{square_units, Snapshot};
 use crate::platform::atomics::{raise_to_u32, widen, Ordering};
@@ -18,10 +18,10 @@ impl ManagerCore {
     pub(crate) fn usage(&self) -> (u32, u32) {
         let mut buffers = 0;
         let mut bytes = 0;
-        for (pool, &capacity) in POOL_BUFFER_BYTES.iter().enumerate() {
-            let held = self.held_in(pool);
+        for (words, shape) in self.pools.iter().zip(&POOLS) {
+            let held = words.held();
             buffers += held;
-            bytes += held * capacity as u32;
+            bytes += held * shape.capacity as u32;
         }
         (buffers, bytes)
     }
@@ -86,10 +86,8 @@ impl ManagerCore {
     /// The cumulative figures at `now_ns`. With `restart_interval`, the interval's peak starts
     /// again from the bytes held now (a snapshot); without, it is only read (a report).
     pub(crate) fn cumulative(&self, now_ns: u64, restart_interval: bool) -> Snapshot {
-        // The same sum over the pools as the Warning window's (attempts = allocations +
-        // pool-empty refusals); the snapshot keeps 32 bits of each, so wrapping is exact.
-        let (attempts, failures) = self.allocation_attempts();
-        let allocations = attempts.wrapping_sub(failures);
+        // The snapshot keeps 32 bits of each sum, so wrapping is exact.
+        let totals = self.pool_totals();
         let (_, held_bytes) = self.usage();
         let peak = if restart_interval {
             self.metrics.interval_peak_bytes.swap(held_bytes, Ordering::Relaxed)
@@ -98,8 +96,8 @@ impl ManagerCore {
         };
         Snapshot {
             timestamp_ns: now_ns,
-            allocations: widen(allocations) as u32,
-            failures: widen(failures) as u32,
+            allocations: widen(totals.allocations) as u32,
+            failures: widen(totals.failures) as u32,
             allocate_ns: self.metrics.allocate.total(),
             allocate_squares: self.metrics.allocate_squares.read(),
             held_bytes,
@@ -239,7 +237,7 @@ mod tests {
         // One Primary buffer stayed held throughout. Each snapshot was taken by an allocation
         // holding a second; the report's reading came after its release.
         let capacity = crate::geometry::TOTAL_CAPACITY_BYTES as f32;
-        let one = crate::geometry::POOL_BUFFER_BYTES[0] as f32 / capacity;
+        let one = crate::geometry::POOLS[0].capacity as f32 / capacity;
         let average = (2.0 * (HISTORY - 1) as f32 + 1.0) * one / HISTORY as f32;
         assert!((report.trend.average_memory_utilization - average).abs() < 1e-6, "{report:?}");
         assert!((report.trend.peak_memory_utilization - 2.0 * one).abs() < 1e-6, "{report:?}");
@@ -252,7 +250,7 @@ mod tests {
         let now = AtomicU64::new(0);
         let mut f = Fixture::new();
         let m = f.init(&millisecond_trend(&now)).unwrap();
-        let count = crate::geometry::POOL_BUFFER_COUNTS[2];
+        let count = crate::geometry::POOLS[2].count;
         // Two clean intervals, then two in which the Scratch pool runs dry once each.
         for failing in [false, false, true, true] {
             now.fetch_add(1_000_000, Ordering::SeqCst);

@@ -16,15 +16,9 @@ impl ManagerCore {
     }
 
     /// Allocation attempts (successes + pool-empty failures) and failures, all pools.
-    pub(crate) fn allocation_attempts(&self) -> (CounterValue, CounterValue) {
-        let mut attempts: CounterValue = 0;
-        let mut failures: CounterValue = 0;
-        for (pool, counters) in self.pool_counters.iter().enumerate() {
-            let f = counters.allocation_failures.load(Ordering::Relaxed);
-            attempts = attempts.wrapping_add(self.pool_counts(pool).allocations).wrapping_add(f);
-            failures = failures.wrapping_add(f);
-        }
-        (attempts, failures)
+    fn allocation_attempts(&self) -> (CounterValue, CounterValue) {
+        let totals = self.pool_totals();
+        (totals.attempts(), totals.failures)
     }
 
     /// Active → Warning, remembering where the success-rate window starts.
@@ -75,8 +69,7 @@ mod tests {
     /// Fills Scratch, has one allocation refused for an empty pool (Warning), and releases
     /// Scratch again: only the success rate keeps the manager in Warning.
     fn one_refusal_then_all_released(m: &ManagerCore) {
-        let held: Vec<_> =
-            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+        let held: Vec<_> = (0..POOLS[2].count).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
         assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
         for h in held {
             m.release(h.as_ptr()).unwrap();
@@ -89,7 +82,7 @@ mod tests {
         let mut f = Fixture::new();
         let config = RuntimeConfig { min_success_rate: 0.95, ..RuntimeConfig::default() };
         let m = f.init(&config).unwrap();
-        let cap = POOL_BUFFER_COUNTS[2];
+        let cap = POOLS[2].count;
         let held: Vec<_> = (0..cap).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
         assert_eq!(m.state(), AES5_STATE_WARNING);
         assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
@@ -140,7 +133,7 @@ mod tests {
         let mut f = Fixture::new();
         let m = f.init(&RuntimeConfig::default()).unwrap();
         let scratch: Vec<_> =
-            (0..POOL_BUFFER_COUNTS[2]).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+            (0..POOLS[2].count).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
         assert_eq!(m.state(), AES5_STATE_WARNING);
         let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
         // SAFETY: held by the test; damaged on purpose.
@@ -166,6 +159,6 @@ mod tests {
             successes += 1;
             assert!(successes <= 2 * WARNING_WINDOW_ATTEMPTS, "Warning never ended");
         }
-        assert!(successes + POOL_BUFFER_COUNTS[2] as u64 + 1 >= WARNING_WINDOW_ATTEMPTS, "{successes}");
+        assert!(successes + POOLS[2].count as u64 + 1 >= WARNING_WINDOW_ATTEMPTS, "{successes}");
     }
 }

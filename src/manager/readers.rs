@@ -1,6 +1,6 @@
 //! Copying statistics, metrics and the performance report out of a live manager.
 
-use crate::geometry::{HISTORY_CAPACITY, POOL_BUFFER_BYTES, POOL_BUFFER_COUNTS, POOL_FIRST_SLOT, TOTAL_CAPACITY_BYTES};
+use crate::geometry::{HISTORY_CAPACITY, POOLS, TOTAL_CAPACITY_BYTES};
 use crate::manager::storage::REQUIRED_BYTES;
 use crate::manager::ManagerCore;
 use crate::observability::history::Snapshot;
@@ -8,6 +8,7 @@ use crate::observability::metrics::{ratio, RealtimeMetrics};
 use crate::observability::report::{analyze, warnings, PerformanceReport};
 use crate::observability::statistics::{
     allocation_counts, write_empty_statistics, AllocationCounts, ManagerStatistics, Monitoring, PoolStatistics,
+    PoolTotals,
 };
 use crate::platform::atomics::{load_u64, widen, AtomicCounter, Ordering};
 use crate::platform::in_place::put;
@@ -16,10 +17,10 @@ use crate::types::buffer_type::{BufferType, AES5_BUFFER_TYPE_COUNT};
 impl ManagerCore {
     /// The allocation counts of each buffer of pool `pool`.
     pub(crate) fn pool_generations(&self, pool: usize) -> &[AtomicCounter] {
-        match (POOL_FIRST_SLOT.get(pool), POOL_BUFFER_COUNTS.get(pool)) {
-            (Some(&first), Some(&count)) => self.generations.get(first..first + count).unwrap_or(&[]),
-            _ => &[],
-        }
+        POOLS
+            .get(pool)
+            .and_then(|shape| self.generations.get(shape.first_slot..shape.first_slot + shape.count))
+            .unwrap_or(&[])
     }
 
     /// Allocations and releases of pool `pool`, derived.
@@ -30,6 +31,19 @@ impl ManagerCore {
         }
     }
 
+    /// The counts of every pool added up: the one sum over the pools behind the metrics, the
+    /// Warning window and the trend snapshots.
+    pub(crate) fn pool_totals(&self) -> PoolTotals {
+        let mut totals = PoolTotals::default();
+        for (pool, counters) in self.pool_counters.iter().enumerate() {
+            let counts = self.pool_counts(pool);
+            totals.allocations = totals.allocations.wrapping_add(counts.allocations);
+            totals.releases = totals.releases.wrapping_add(counts.releases);
+            totals.failures = totals.failures.wrapping_add(counters.allocation_failures.load(Ordering::Relaxed));
+        }
+        totals
+    }
+
     /// Writes the statistics of one buffer type into `out` (zeros with the type set, for types
     /// without a pool).
     ///
@@ -38,17 +52,16 @@ impl ManagerCore {
     pub(crate) unsafe fn write_pool_statistics(&self, buffer_type: BufferType, out: *mut PoolStatistics) {
         let raw = buffer_type as u32;
         let pool = buffer_type.pool();
-        let parts =
-            pool.and_then(|p| Some((self.pools.get(p)?, self.pool_counters.get(p)?, POOL_BUFFER_BYTES.get(p)?, p)));
+        let parts = pool.and_then(|p| Some((self.pools.get(p)?, self.pool_counters.get(p)?, POOLS.get(p)?, p)));
         match parts {
             // SAFETY: forwarded contract.
-            Some((words, counters, &bytes, p)) => unsafe {
+            Some((words, counters, shape, p)) => unsafe {
                 counters.write_snapshot(
                     out,
                     words,
                     self.pool_generations(p),
                     raw,
-                    bytes as u32,
+                    shape.capacity as u32,
                     Monitoring { sampled: self.is_monitored(), timed: self.is_timed() },
                 )
             },
@@ -98,13 +111,9 @@ impl ManagerCore {
     /// # Safety
     /// As [`Self::write_pool_statistics`].
     pub(crate) unsafe fn write_metrics(&self, out: *mut RealtimeMetrics) {
-        let (mut allocations, mut failures, mut releases) = (0u64, 0u64, 0u64);
-        for (pool, counters) in self.pool_counters.iter().enumerate() {
-            let counts = self.pool_counts(pool);
-            releases += widen(counts.releases);
-            allocations += widen(counts.allocations);
-            failures += load_u64(&counters.allocation_failures, Ordering::Relaxed);
-        }
+        let totals = self.pool_totals();
+        let (allocations, releases, failures) =
+            (widen(totals.allocations), widen(totals.releases), widen(totals.failures));
         // With a clock every successful allocation and release is timed (`monitor`).
         let timed = |count: u64| if self.is_timed() { count } else { 0 };
         let allocate = self.metrics.allocate.read(timed(allocations));

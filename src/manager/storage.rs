@@ -14,8 +14,7 @@ use core::mem::{align_of, size_of};
 use super::pool::PoolWords;
 use super::{ManagerCore, ManagerCounters, MetricCells, WarningWindow};
 use crate::geometry::{
-    AES5_STORAGE_WORDS, DATA_ALIGNMENT, DATA_REGION_BYTES, HISTORY_CAPACITY, POOL_BUFFER_COUNTS, POOL_COUNT,
-    STORAGE_BYTES, TOTAL_SLOTS,
+    AES5_STORAGE_WORDS, DATA_ALIGNMENT, DATA_REGION_BYTES, HISTORY_CAPACITY, POOL_COUNT, STORAGE_BYTES, TOTAL_SLOTS,
 };
 use crate::observability::history::HistoryRing;
 use crate::observability::statistics::PoolCounters;
@@ -116,7 +115,6 @@ static_assertions::const_assert!(size_of::<BufferManagerStorage>() == STORAGE_BY
 static_assertions::const_assert!(
     !crate::geometry::AES5_GEOMETRY_IS_DEFAULT || size_of::<BufferManagerStorage>() <= 32_768
 );
-static_assertions::const_assert!(POOL_BUFFER_COUNTS[0] + POOL_BUFFER_COUNTS[1] + POOL_BUFFER_COUNTS[2] == TOTAL_SLOTS);
 
 impl ManagerCore {
     /// Maps a pointer to the index of the header it is, if it is exactly one of this

@@ -14,14 +14,14 @@ fn allocate_hands_out_distinct_aligned_buffers_inside_the_storage() {
     let m = f.init(&RuntimeConfig::default()).unwrap();
     let mut seen = Vec::new();
     for (p, ty) in all_types().into_iter().enumerate() {
-        for _ in 0..POOL_BUFFER_COUNTS[p] {
+        for _ in 0..POOLS[p].count {
             let h = m.allocate(ty, &pcm()).unwrap();
             // SAFETY: the buffer is held by this test.
             let h = unsafe { h.as_ref() };
             let data = h.data_pointer as usize;
             assert_eq!(data % DATA_ALIGNMENT, 0);
             assert!(data >= start && data + h.buffer_capacity_bytes <= start + STORAGE_BYTES);
-            assert_eq!(h.buffer_capacity_bytes, POOL_BUFFER_BYTES[p]);
+            assert_eq!(h.buffer_capacity_bytes, POOLS[p].capacity);
             assert_eq!(h.data_size_bytes, 2 * 256 * 2);
             assert_eq!(u32::from(h.buffer_type), ty);
             assert_eq!(h.magic_number, crate::types::header::AES5_BUFFER_MAGIC);
@@ -40,13 +40,13 @@ fn every_pool_exhausts_and_recovers() {
     let mut f = Fixture::new();
     let m = f.init(&RuntimeConfig::default()).unwrap();
     for (p, ty) in all_types().into_iter().enumerate() {
-        let held: Vec<_> = (0..POOL_BUFFER_COUNTS[p]).map(|_| m.allocate(ty, &pcm()).unwrap()).collect();
+        let held: Vec<_> = (0..POOLS[p].count).map(|_| m.allocate(ty, &pcm()).unwrap()).collect();
         let before = stable_view(&m.statistics());
         assert_eq!(m.allocate(ty, &pcm()), Err(Status::PoolExhausted));
         assert_eq!(stable_view(&m.statistics()), before);
         let s = m.pool_statistics(BufferType::from_raw(ty).unwrap());
         assert_eq!(s.allocation_failures, 1);
-        assert_eq!(s.allocated_buffers as usize, POOL_BUFFER_COUNTS[p]);
+        assert_eq!(s.allocated_buffers as usize, POOLS[p].count);
         for h in held {
             m.release(h.as_ptr()).unwrap();
         }
@@ -162,7 +162,7 @@ fn data_size_above_capacity_counts_as_corruption() {
     let m = f.init(&RuntimeConfig::default()).unwrap();
     let h = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
     // SAFETY: held by the test; caller-owned field set out of range on purpose.
-    unsafe { (*h.as_ptr()).data_size_bytes = POOL_BUFFER_BYTES[0] + 1 };
+    unsafe { (*h.as_ptr()).data_size_bytes = POOLS[0].capacity + 1 };
     assert_eq!(m.release(h.as_ptr()), Err(Status::Corrupted));
 }
 
@@ -287,7 +287,7 @@ fn a_format_of_exactly_the_capacity_fits_and_one_frame_more_is_named_as_too_larg
     let mut f = Fixture::new();
     let m = f.init(&RuntimeConfig::default()).unwrap();
     use crate::types::format_problem::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_OK, AES5_FORMAT_RATE_NOT_AES5};
-    for (pool, &capacity) in POOL_BUFFER_BYTES.iter().enumerate() {
+    for (pool, capacity) in POOLS.iter().map(|shape| shape.capacity).enumerate() {
         let fits = exactly(capacity);
         let above = AudioFormat { frame_size_samples: fits.frame_size_samples + 1, ..fits };
         assert_eq!(m.format_problem_for(&fits, pool), AES5_FORMAT_OK, "pool {pool}");
@@ -306,7 +306,7 @@ fn a_format_of_exactly_the_capacity_fits_and_one_frame_more_is_named_as_too_larg
 #[test]
 fn each_log_callback_alone_hears_a_refused_format_and_log_detail_names_the_problem() {
     use crate::types::format_problem::{AES5_FORMAT_ABOVE_CAPACITY, AES5_FORMAT_RATE_NOT_AES5};
-    let capacity = POOL_BUFFER_BYTES[0];
+    let capacity = POOLS[0].capacity;
     let above = AudioFormat { frame_size_samples: exactly(capacity).frame_size_samples + 1, ..pcm() };
     let odd_rate = AudioFormat { sample_rate_hz: 47_999, ..pcm() };
     let only_log = RuntimeConfig { enable_debug_logging: 1, log: Some(hear), ..RuntimeConfig::default() };

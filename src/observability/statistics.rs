@@ -103,6 +103,22 @@ pub(crate) struct AllocationCounts {
     pub releases: CounterValue,
 }
 
+/// The counts of every pool added up (modulo the counter width, like each count).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PoolTotals {
+    pub allocations: CounterValue,
+    pub releases: CounterValue,
+    /// Allocations refused because the pool was empty.
+    pub failures: CounterValue,
+}
+
+impl PoolTotals {
+    /// Allocation attempts that reached a pool: successes and pool-empty refusals.
+    pub(crate) fn attempts(&self) -> CounterValue {
+        self.allocations.wrapping_add(self.failures)
+    }
+}
+
 /// Reads the allocations of each buffer of a pool and derives the releases: a buffer that is
 /// free has had every allocation released; one that is held or quarantined, all but its
 /// last. The counts are read before the free word, so an allocation that completes in between
