@@ -2,7 +2,14 @@
 # Prints what the library costs a Cortex-M firmware: the flash and RAM footprint tables and
 # the exact instruction counts of allocate/release, each budget with "met" or "missed".
 #
-#   scripts/cortex-m-costs.sh
+#   scripts/cortex-m-costs.sh                  the report
+#   scripts/cortex-m-costs.sh --readme update  the report, then README.md's figures rewritten from it
+#   scripts/cortex-m-costs.sh --readme check   the report, then exit 1 if README.md's figures differ
+#
+# README.md's Cortex-M footprint and instruction tables sit between
+# "<!-- cortex-m-costs: NAME begin -->" and "<!-- cortex-m-costs: NAME end -->" lines: this
+# script writes them, and the cortex-m test stage checks them, so they always describe the
+# revision they are in.
 #
 # Builds the cortex-m preset (build/cortex-m) if needed; `scripts/setup.sh test` (or bench)
 # installs the tools. For each board, the footprint is what the library contributes to
@@ -12,9 +19,16 @@
 # into their own output sections, whose bounds are read here. The instruction counts come from
 # cortex-m/images/insn_count.c run under QEMU with the TCG plugin
 # cortex-m/qemu-plugin/insn_count_plugin.c counting the instructions between its marks (see
-# that file).
+# that file). Both are deterministic: the same sources and tools give the same figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+readme_mode=
+case "${1:-}" in
+  "") ;;
+  --readme) readme_mode=${2:-}; [ "$readme_mode" = update ] || [ "$readme_mode" = check ] ||
+    { echo "usage: $0 [--readme update|check]" >&2; exit 2; } ;;
+  *) echo "usage: $0 [--readme update|check]" >&2; exit 2 ;;
+esac
 build=build/cortex-m   # the binaryDir of the cortex-m preset (CMakePresets.json)
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -22,11 +36,28 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 cmake --build --preset cortex-m >/dev/null
 
+# The flash budget on Cortex-M4F (.text + .rodata) and the storage budget, bytes.
+flash_budget=8192
+storage_budget=32768
+
 symbol() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print $1 }'; }
 span() { echo $(( 0x$(symbol "$1" "$3") - 0x$(symbol "$1" "$2") )); }
+storage_of() { echo $(( 0x$(arm-none-eabi-nm -S "$1" | awk '$4 == "storage" { print $2 }') )); }
+# thousands N: N with a comma every three digits, as the README writes figures.
+thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/' -e 'ta'; }
 
 boards="microbit:microbit:Cortex-M0:thumbv6m-none-eabi mps2-an385:an385:Cortex-M3:thumbv7m-none-eabi
         mps2-an386:an386:Cortex-M4F:thumbv7em-none-eabihf mps2-an505:an505:Cortex-M33:thumbv8m.main-none-eabihf"
+
+# What the library contributes to each image, by "<board id>_<image>": .text and .rodata.
+declare -A text_of rodata_of
+for elf in "$build"/*_footprint*.elf; do
+  key=$(basename "$elf" .elf)
+  text_of[$key]=$(span "$elf" __aes5_text_start __aes5_text_end)
+  rodata_of[$key]=$(span "$elf" __aes5_rodata_start __aes5_rodata_end)
+done
+flash_of() { echo $(( ${text_of[$1]} + ${rodata_of[$1]} )); }
+
 # footprint_table IMAGE: one row per board of what the library contributes to IMAGE.
 footprint_table() {
   echo "| board | core | Rust target | .text | .rodata | .text + .rodata | .data | .bss | sizeof(aes5_buffer_manager_storage_t) |"
@@ -35,38 +66,35 @@ footprint_table() {
     IFS=: read -r board id core triple <<<"$entry"
     elf="$build/${id}_$1.elf"
     [ -f "$elf" ] || continue
-    text=$(span "$elf" __aes5_text_start __aes5_text_end)
-    rodata=$(span "$elf" __aes5_rodata_start __aes5_rodata_end)
     data=$(span "$elf" __aes5_data_start __aes5_data_end)
     bss=$(span "$elf" __aes5_bss_start __aes5_bss_end)
-    storage=$(( 0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "storage" { print $2 }') ))
-    echo "| $board | $core | $triple | $text | $rodata | $((text + rodata)) | $data | $bss | $storage |"
+    echo "| $board | $core | $triple | ${text_of[${id}_$1]} | ${rodata_of[${id}_$1]} | $(flash_of "${id}_$1") | $data | $bss | $(storage_of "$elf") |"
   done
 }
 # verdict IMAGE: the flash budget line for thumbv7em-none-eabihf, met or missed.
 verdict() {
-  elf="$build/an386_$1.elf"
-  [ -f "$elf" ] || return 0
-  flash=$(( $(span "$elf" __aes5_text_start __aes5_text_end) + $(span "$elf" __aes5_rodata_start __aes5_rodata_end) ))
-  if [ "$flash" -le 8192 ]; then mark=met; else mark=missed; fi
-  echo "Flash budget, .text + .rodata on thumbv7em-none-eabihf <= 8192: $flash, $mark."
+  [ -n "${text_of[an386_$1]:-}" ] || return 0
+  flash=$(flash_of "an386_$1")
+  if [ "$flash" -le "$flash_budget" ]; then mark=met; else mark=missed; fi
+  echo "Flash budget, .text + .rodata on thumbv7em-none-eabihf <= $flash_budget: $flash, $mark."
 }
 # ram_verdicts: the RAM budget lines, met or missed: the library's own .data + .bss is 0 in
 # every footprint image, and the storage of the default geometry (every board but microbit,
 # which has the small one) is at most 32768 bytes.
+largest_statics=0 largest_storage=0
 ram_verdicts() {
-  local statics=0 storage=0 elf size
+  local elf size
   for elf in "$build"/*_footprint*.elf; do
     size=$(( $(span "$elf" __aes5_data_start __aes5_data_end) + $(span "$elf" __aes5_bss_start __aes5_bss_end) ))
-    [ "$size" -le "$statics" ] || statics=$size
+    [ "$size" -le "$largest_statics" ] || largest_statics=$size
     case "$elf" in */microbit_*) continue ;; esac
-    size=$(( 0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "storage" { print $2 }') ))
-    [ "$size" -le "$storage" ] || storage=$size
+    size=$(storage_of "$elf")
+    [ "$size" -le "$largest_storage" ] || largest_storage=$size
   done
-  if [ "$statics" -eq 0 ]; then mark=met; else mark=missed; fi
-  echo "RAM budget, library .data + .bss = 0 in every footprint image: largest $statics, $mark."
-  if [ "$storage" -le 32768 ]; then mark=met; else mark=missed; fi
-  echo "RAM budget, storage <= 32768 with the default geometry (all boards but microbit): largest $storage, $mark."
+  if [ "$largest_statics" -eq 0 ]; then mark=met; else mark=missed; fi
+  echo "RAM budget, library .data + .bss = 0 in every footprint image: largest $largest_statics, $mark."
+  if [ "$largest_storage" -le "$storage_budget" ]; then mark=met; else mark=missed; fi
+  echo "RAM budget, storage <= $storage_budget with the default geometry (all boards but microbit): largest $largest_storage, $mark."
 }
 
 # footprint_section IMAGE HEADING...: the heading lines, the table and the flash verdict of IMAGE.
@@ -79,6 +107,21 @@ footprint_section() {
   echo
   verdict "$image"
   echo
+}
+
+# largest_symbols COUNT: the library's COUNT largest symbols in the whole-API image of
+# mps2-an386, "size  name" per line.
+largest_symbols() {
+  local elf="$build/an386_footprint.elf" text_lo text_hi rodata_lo rodata_hi
+  [ -f "$elf" ] || return 0
+  in_library() { echo "$((0x$(symbol "$elf" __aes5_$1_start))) $((0x$(symbol "$elf" __aes5_$1_end)))"; }
+  read -r text_lo text_hi <<<"$(in_library text)"
+  read -r rodata_lo rodata_hi <<<"$(in_library rodata)"
+  arm-none-eabi-nm -S -C -t d "$elf" \
+    | awk -v tl="$text_lo" -v th="$text_hi" -v rl="$rodata_lo" -v rh="$rodata_hi" '
+      NF >= 4 && (($1 + 0 >= tl && $1 + 0 < th) || ($1 + 0 >= rl && $1 + 0 < rh)) {
+        size = $2 + 0; $1 = ""; $2 = ""; $3 = ""; sub(/^ +/, ""); printf "%6d  %s\n", size, $0 }' \
+    | sed -e 's/aes5_buffer_manager:://g' -e 's/<impl [^>]*ManagerCore>:://' | sort -rn | awk -v n="$1" 'NR <= n'
 }
 
 footprint_section footprint \
@@ -97,17 +140,7 @@ footprint_section footprint_lean_whole \
   "The whole C API (cortex-m/images/footprint.c) against the same library, monitoring compiled out, bytes:"
 echo "Where the flash goes on mps2-an386 (the whole-API image): the library's largest symbols, bytes."
 echo
-elf="$build/an386_footprint.elf"
-if [ -f "$elf" ]; then
-  in_library() { echo "$((0x$(symbol "$elf" __aes5_$1_start))) $((0x$(symbol "$elf" __aes5_$1_end)))"; }
-  read -r text_lo text_hi <<<"$(in_library text)"
-  read -r rodata_lo rodata_hi <<<"$(in_library rodata)"
-  arm-none-eabi-nm -S -C -t d "$elf" \
-    | awk -v tl="$text_lo" -v th="$text_hi" -v rl="$rodata_lo" -v rh="$rodata_hi" '
-      NF >= 4 && (($1 + 0 >= tl && $1 + 0 < th) || ($1 + 0 >= rl && $1 + 0 < rh)) {
-        size = $2 + 0; $1 = ""; $2 = ""; $3 = ""; sub(/^ +/, ""); printf "%6d  %s\n", size, $0 }' \
-    | sed -e 's/aes5_buffer_manager:://g' -e 's/<impl [^>]*ManagerCore>:://' | sort -rn | awk 'NR <= 20' 
-fi
+largest_symbols 20
 echo
 echo "Instructions per call, validation on, the call and every callee included, counted exactly by the"
 echo "TCG plugin cortex-m/qemu-plugin/insn_count_plugin.c around each call of"
@@ -117,19 +150,26 @@ echo "with that limit, met or missed."
 echo
 plugin="$build/libinsncount.so"
 gcc -O2 -shared -fPIC -o "$plugin" cortex-m/qemu-plugin/insn_count_plugin.c
+# The instruction budgets, allocate / release, by "<core> <monitoring off|on>".
+declare -A insn_budget=(["Cortex-M4F off"]="100 70" ["Cortex-M4F on"]="200 170" ["Cortex-M0 off"]="150 110")
 # judge CORE: appends "met" or "missed" to each count line that has a budget on CORE.
 judge() {
-  awk -v core="$1" '{
-    budget = ""
-    if (core == "Cortex-M4F" && $1 == "monitoring" && $2 == "off:") { a = 100; r = 70; budget = "<= 100 / 70" }
-    if (core == "Cortex-M4F" && $1 == "monitoring" && $2 == "on") { a = 200; r = 170; budget = "<= 200 / 170" }
-    if (core == "Cortex-M0" && $1 == "monitoring" && $2 == "off:") { a = 150; r = 110; budget = "<= 150 / 110" }
-    if (budget != "") {
-      match($0, /allocate [0-9.]+/); alloc = substr($0, RSTART + 9, RLENGTH - 9)
-      match($0, /release [0-9.]+/); release = substr($0, RSTART + 8, RLENGTH - 8)
-      $0 = $0 " (budget " budget ": " ((alloc + 0 <= a && release + 0 <= r) ? "met" : "missed") ")"
-    }
-    print "    " $0 }'
+  local line mode budget allocate release
+  while IFS= read -r line; do
+    mode=$(echo "$line" | awk '{ print $2 == "off:" ? "off" : "on" }')
+    budget=${insn_budget["$1 $mode"]:-}
+    if [ -n "$budget" ]; then
+      read -r allocate release <<<"$(echo "$line" | sed -n 's/.*allocate \([0-9.]*\), release \([0-9.]*\).*/\1 \2/p')"
+      read -r a r <<<"$budget"
+      if awk -v x="$allocate" -v y="$release" -v a="$a" -v r="$r" 'BEGIN { exit !(x <= a && y <= r) }'; then
+        mark=met
+      else
+        mark=missed
+      fi
+      line="$line (budget <= $a / $r: $mark)"
+    fi
+    echo "    $line"
+  done
 }
 # per_call ROUNDS < marks: allocate and release per call, monitoring off then on, from the
 # plugin's marks (4 per round: around nothing, around allocate, around release).
@@ -150,6 +190,8 @@ per_call() {
       }
     }'
 }
+# Counts per board, by "<board id> <off|on>": "allocate release".
+declare -A insn_of
 for entry in $boards; do
   IFS=: read -r board id core triple <<<"$entry"
   elf="$build/${id}_insn_count.elf"
@@ -162,5 +204,112 @@ for entry in $boards; do
     { echo "insn_count on $board failed: $layout" >&2; exit 1; }
   rounds=$(echo "$layout" | sed -n 's/^insn_count: \([0-9]*\) rounds of 4 marks.*/\1/p')
   [ -n "$rounds" ] || { echo "insn_count on $board: $layout" >&2; exit 1; }
-  per_call "$rounds" < "$marks" | judge "$core"
+  counts=$(per_call "$rounds" < "$marks")
+  echo "$counts" | judge "$core"
+  insn_of["$id off"]=$(echo "$counts" | sed -n '1s/.*allocate \([0-9.]*\), release \([0-9.]*\).*/\1 \2/p')
+  insn_of["$id on"]=$(echo "$counts" | sed -n '2s/.*allocate \([0-9.]*\), release \([0-9.]*\).*/\1 \2/p')
 done
+
+[ -n "$readme_mode" ] || exit 0
+
+# The README's blocks, from the figures above.
+# flash_cell KEY: "total (text + rodata)", or empty when the image was not built.
+flash_cell() {
+  [ -n "${text_of[$1]:-}" ] || return 0
+  printf '%s (%s + %s)' "$(thousands "$(flash_of "$1")")" "$(thousands "${text_of[$1]}")" "$(thousands "${rodata_of[$1]}")"
+}
+flash_only() { [ -z "${text_of[$1]:-}" ] || thousands "$(flash_of "$1")"; }
+# budget_phrase KEY: the image's flash against the budget, "N, met (M to spare)" or "N, missed by M".
+budget_phrase() {
+  local bytes
+  bytes=$(flash_of "$1")
+  if [ "$bytes" -le "$flash_budget" ]; then
+    echo "$(thousands "$bytes"), met ($(thousands $((flash_budget - bytes))) to spare)"
+  else
+    echo "$(thousands "$bytes"), missed by $(thousands $((bytes - flash_budget)))"
+  fi
+}
+footprint_block() {
+  local entry board id core triple lean storage
+  echo "| board (QEMU) | core | whole C API | life cycle only | monitoring compiled out: life cycle / whole C API | \`sizeof(aes5_buffer_manager_storage_t)\` |"
+  echo "|---|---|---:|---:|---:|---:|"
+  for entry in $boards; do
+    IFS=: read -r board id core triple <<<"$entry"
+    lean=
+    [ -z "${text_of[${id}_footprint_lean]:-}" ] ||
+      lean="$(flash_only "${id}_footprint_lean") / $(flash_only "${id}_footprint_lean_whole")"
+    storage=$(thousands "$(storage_of "$build/${id}_footprint.elf")")
+    [ "$id" != microbit ] || storage="$storage (small geometry)"
+    echo "| \`$board\` | $core | $(flash_cell "${id}_footprint") | $(flash_only "${id}_footprint_core") | $lean | $storage |"
+  done
+  echo
+  echo "- Flash on Cortex-M4F, budget $(thousands "$flash_budget") bytes: the whole C API $(budget_phrase an386_footprint);"
+  echo "  the life cycle only $(budget_phrase an386_footprint_core); with monitoring compiled out, the life cycle"
+  echo "  $(budget_phrase an386_footprint_lean) and the whole C API $(budget_phrase an386_footprint_lean_whole)."
+  echo "- RAM: the library's own \`.data + .bss\` is at most $largest_statics bytes in every image (budget 0,"
+  echo "  $( [ "$largest_statics" -eq 0 ] && echo met || echo missed )); the default geometry's storage is $(thousands "$largest_storage") bytes (budget $(thousands "$storage_budget"), $( [ "$largest_storage" -le "$storage_budget" ] && echo met || echo missed ))."
+  echo "- The library's largest symbols in the Cortex-M4F whole-API image, bytes:"
+  largest_symbols 10 | awk '{ size = $1; $1 = ""; sub(/^ +/, ""); printf "%s`%s` %s", (NR > 1 ? ", " : "  "), $0, size } END { print "." }' |
+    sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\([,.]\)/\1,\2\3/' -e 'ta'
+}
+# count_cell "ALLOCATE RELEASE": both rounded to whole instructions.
+count_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[1], x[2] }'; }
+instructions_block() {
+  local entry board id core triple budgets key a r mark
+  echo "| board | core | allocate / release, monitoring off | monitoring on | budget, monitoring off; on |"
+  echo "|---|---|---:|---:|---|"
+  for entry in $boards; do
+    IFS=: read -r board id core triple <<<"$entry"
+    [ -n "${insn_of[$id off]:-}" ] || continue
+    budgets=
+    for key in off on; do
+      [ -n "${insn_budget["$core $key"]:-}" ] || continue
+      read -r a r <<<"${insn_budget["$core $key"]}"
+      mark=$(awk -v p="${insn_of[$id $key]}" -v a="$a" -v r="$r" 'BEGIN { split(p, x, " "); print (x[1] <= a && x[2] <= r) ? "met" : "missed" }')
+      budgets="$budgets${budgets:+; }$key: $a / $r, $mark"
+    done
+    label=$core
+    [ "$id" != microbit ] || label="$core (\`single-core\`)"
+    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $budgets |"
+  done
+}
+
+# The revision the figures describe ("-modified" when tracked sources differ from it; README.md
+# itself does not count).
+revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain --untracked-files=no -- . ':!README.md' 2>/dev/null)" ] || revision="$revision-modified"
+
+# replace_block FILE NAME CONTENT: FILE with the lines between NAME's markers replaced.
+replace_block() {
+  content="$3" awk -v name="$2" '
+    $0 == "<!-- cortex-m-costs: " name " begin -->" { print; print ENVIRON["content"]; skip = 1; found = 1; next }
+    $0 == "<!-- cortex-m-costs: " name " end -->" { skip = 0 }
+    !skip { print }
+    END { if (!found) exit 3 }' "$1"
+}
+# The measured revision is written into the blocks but not compared: figures that still
+# match were measured on an earlier revision with the same figures.
+strip_revision() { sed -e 's/revision [0-9a-f]\{7,\}\(-modified\)\{0,1\}/revision REV/'; }
+footprint="Measured by \`scripts/cortex-m-costs.sh\` at revision $revision, \`.text + .rodata\` in bytes:
+
+$(footprint_block)"
+instructions="Measured by \`scripts/cortex-m-costs.sh\` at revision $revision:
+
+$(instructions_block)"
+new=$(mktemp)
+trap 'rm -f "$new"' EXIT
+{ replace_block README.md footprint "$footprint" > "$new.1" &&
+  replace_block "$new.1" instructions "$instructions" > "$new"; } ||
+  { rm -f "$new.1"; echo "README.md lacks the cortex-m-costs markers" >&2; exit 1; }
+rm -f "$new.1"
+echo
+if [ "$readme_mode" = update ]; then
+  cp "$new" README.md
+  echo "README.md: Cortex-M figures written (revision $revision)."
+elif diff <(strip_revision < README.md) <(strip_revision < "$new") >/dev/null; then
+  echo "README.md: the Cortex-M figures match this revision's."
+else
+  echo "README.md: the Cortex-M figures differ from this revision's (run scripts/cortex-m-costs.sh --readme update):"
+  diff <(strip_revision < README.md) <(strip_revision < "$new") || true
+  exit 1
+fi

@@ -5,7 +5,7 @@
 #   scripts/setup.sh demo     cmake, a C compiler and make (the demo preset builds no tests)
 #   scripts/setup.sh stress   the same and a C++ compiler (the release preset builds the tests)
 #   scripts/setup.sh fuzz     clang with its libFuzzer runtime (no CMake)
-#   scripts/setup.sh test     everything scripts/test.sh runs: the above, git, valgrind,
+#   scripts/setup.sh test     everything scripts/test.sh runs: the above, git, python3, valgrind,
 #                             pkg-config, JACK2 (jackd and libjack), the GNU Arm toolchain with
 #                             newlib, QEMU, the clippy/rustfmt components and the four Cortex-M
 #                             Rust targets
@@ -79,6 +79,8 @@ for purpose in "$@"; do
       needs_cmake_c
       needs_command c++ g++
       needs_command git git
+      # The docs stage's reference check.
+      needs_command python3 python3
       needs_command valgrind valgrind
       # pkg-config: the installed package's consumer test; it also finds libjack.
       needs_command pkg-config pkg-config

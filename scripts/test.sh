@@ -20,10 +20,11 @@ stages=(
   "rust-no-monitoring|clippy and the unit tests of the library with monitoring compiled out (AES5_MONITORING=0)"
   "cortex-m-rust|clippy for the four Cortex-M targets; the Rust benchmark firmware builds, runs under QEMU and reaches its own panic handler"
   "header|the committed include/aes5_buffer_manager.h equals a fresh generation"
+  "docs|every repository path that a tracked file names exists (scripts/check-references.py)"
   "host|preset host: C/C++ tests, header checks, demo, JACK client, installed package, stress test, each test also under valgrind"
   "small|preset small: the same C/C++ tests with the small geometry (4/2/2 buffers of 256 bytes, history 8)"
   "sanitize|preset sanitize: the same C/C++ tests under ASan + UBSan, the library with debug assertions"
-  "cortex-m|preset cortex-m: the C/C++ tests, interrupt stress and footprint images on four QEMU boards; the costs report"
+  "cortex-m|preset cortex-m: the C/C++ tests, interrupt stress and footprint images on four QEMU boards; the costs report, whose figures README.md must show"
   "cortex-m-lib|preset cortex-m-lib: the Cortex-M4F library alone builds and installs with no host libraries"
   "loom|loom models of the lock-free core (clippy and tests under --cfg loom)"
   "fuzz|libFuzzer on the C ABI: 1.5 million inputs, seed 1, reproducible"
@@ -74,6 +75,8 @@ stage_cortex_m_rust() {
     { echo "the Rust firmware's own panic handler did not run" >&2; return 1; }
 }
 
+stage_docs() { python3 scripts/check-references.py; }
+
 stage_header() {
   cargo build --locked --lib
   if [ -d .git ] && command -v git >/dev/null 2>&1; then
@@ -94,7 +97,8 @@ stage_sanitize() { preset sanitize; }
 stage_cortex_m() {
   local costs=build/test-logs/cortex-m-costs.txt unjudged
   preset cortex-m
-  scripts/cortex-m-costs.sh | tee "$costs"
+  # The report, then README.md's Cortex-M figures compared with it (they must be this revision's).
+  scripts/cortex-m-costs.sh --readme check | tee "$costs"
   # Every line that names a budget must also say whether it is met.
   unjudged=$(grep -i 'budget' "$costs" | grep -v -w -E 'met|missed' || true)
   [ -z "$unjudged" ] || { echo "budget lines without met/missed:"; echo "$unjudged"; return 1; } >&2

@@ -177,3 +177,116 @@ mod tests {
         assert_ne!(ManagerCore::identity_check_for(0x1000), ManagerCore::identity_check_for(0x1008));
     }
 }
+
+/// README.md ("Where the 32 KiB go") and docs/DESIGN.md (§3.3) publish the default geometry's
+/// layout on x86-64; these tests hold them to what this build lays out.
+#[cfg(all(test, not(loom), target_arch = "x86_64"))]
+mod published_layout {
+    use super::*;
+    use std::format;
+    use std::string::{String, ToString};
+
+    /// `n` with a comma every three digits, as the documents write figures.
+    fn grouped(n: u32) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn unitemised(l: &StorageLayout) -> u32 {
+        l.control_block_bytes
+            - (l.header_bytes + l.slot_control_bytes + l.statistics_bytes + l.metrics_bytes + l.history_bytes)
+    }
+
+    fn assert_published(document: &str, name: &str, table: &str) {
+        assert!(document.contains(table), "{name} should hold this build's layout:\n{table}");
+    }
+
+    #[test]
+    fn readme_storage_table_is_this_build() {
+        if !crate::geometry::AES5_GEOMETRY_IS_DEFAULT {
+            return;
+        }
+        let l = ManagerCore::layout();
+        let g = |n: u32| grouped(n);
+        let capacity = crate::geometry::POOLS[0].capacity as u32;
+        let table = format!(
+            "| part | bytes |\n|---|---|\n\
+             | audio data ({} × {}) | {} |\n\
+             | buffer headers ({} × {}) | {} |\n\
+             | pool words (free set, quarantine set, peak, size, Warning threshold) and each buffer's allocation count | {} |\n\
+             | pool-empty refusals, monitoring sums, failure counters | {} |\n\
+             | real-time metrics and the Warning window | {} |\n\
+             | trend history ({} snapshots, and the last snapshot's time) | {} |\n\
+             | identity, configuration, state; a cache-line gap before the pool words (hosted targets) | {} |\n\
+             | worst-case alignment padding | {} |\n\
+             | **required / storage** | **{} / {}** |\n",
+            l.total_buffers,
+            g(capacity),
+            g(l.data_bytes),
+            l.total_buffers,
+            size_of::<AudioBuffer>(),
+            g(l.header_bytes),
+            g(l.slot_control_bytes),
+            g(l.statistics_bytes),
+            g(l.metrics_bytes),
+            l.history_capacity,
+            g(l.history_bytes),
+            g(unitemised(&l)),
+            g(l.alignment_padding_bytes),
+            g(l.required_bytes),
+            g(l.storage_bytes),
+        );
+        assert_published(include_str!("../../README.md"), "README.md", &table);
+    }
+
+    #[test]
+    fn design_storage_table_is_this_build() {
+        if !crate::geometry::AES5_GEOMETRY_IS_DEFAULT {
+            return;
+        }
+        let l = ManagerCore::layout();
+        let g = |n: u32| grouped(n);
+        let pools = crate::geometry::POOL_COUNT;
+        let table = format!(
+            "| `StorageLayout` field | bytes | what |\n|---|---:|---|\n\
+             | `data_bytes` | {} | {} × {} |\n\
+             | `header_bytes` | {} | {} headers of {} bytes |\n\
+             | `slot_control_bytes` | {} | pool words ({} × {}) and allocation counts ({} × {}) |\n\
+             | `statistics_bytes` | {} | `pool_counters` and `counters` |\n\
+             | `metrics_bytes` | {} | `metrics` and `warning` |\n\
+             | `history_bytes` | {} | the trend ring |\n\
+             | (not itemised) | {} | identity, configuration, state, the gap, and padding between fields |\n\
+             | `control_block_bytes` | {} | `size_of::<ManagerCore>()` |\n\
+             | `alignment_padding_bytes` | {} | worst case |\n\
+             | `required_bytes` | {} | control block + padding + data |\n\
+             | `storage_bytes` | {} | `sizeof(aes5_buffer_manager_storage_t)` |\n",
+            g(l.data_bytes),
+            l.total_buffers,
+            g(crate::geometry::POOLS[0].capacity as u32),
+            g(l.header_bytes),
+            l.total_buffers,
+            size_of::<AudioBuffer>(),
+            g(l.slot_control_bytes),
+            pools,
+            size_of::<PoolWords>(),
+            l.total_buffers,
+            size_of::<AtomicCounter>(),
+            g(l.statistics_bytes),
+            g(l.metrics_bytes),
+            g(l.history_bytes),
+            g(unitemised(&l)),
+            g(l.control_block_bytes),
+            g(l.alignment_padding_bytes),
+            g(l.required_bytes),
+            g(l.storage_bytes),
+        );
+        assert_published(include_str!("../../docs/DESIGN.md"), "docs/DESIGN.md", &table);
+    }
+}

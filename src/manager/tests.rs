@@ -1,4 +1,4 @@
-//! The hot path: allocate, release and validate against every status of DESIGN.md §4.
+//! The hot path: allocate, release and validate against every status of docs/DESIGN.md §4.
 
 use crate::geometry::{DATA_ALIGNMENT, STORAGE_BYTES, TOTAL_SLOTS};
 use crate::test_fixture::*;

@@ -4,10 +4,10 @@
 //! handles, damaged headers and hostile buffer pointers (inside and outside the storage) —
 //! run against the real library and against a small reference model of the manager written
 //! from docs/DESIGN.md. After every step the status, the out-parameters and the statistics must
-//! equal the model's. Shrunk counterexamples are kept in `proptest-regressions/model_ffi.txt`
+//! equal the model's. Shrunk counterexamples are kept in `proptest-regressions/c_api_model.txt`
 //! and replayed first on every run.
 //!
-//! `PROPTEST_CASES=N cargo test --release --test model_ffi` runs more cases (default 256).
+//! `PROPTEST_CASES=N cargo test --release --test c_api_model` runs more cases (default 256).
 #![cfg(not(loom))]
 
 use std::collections::{BTreeMap, HashSet};
@@ -883,7 +883,7 @@ fn run(ops: &[Op], monitoring: bool) -> Result<(), TestCaseError> {
 fn config() -> Config {
     Config {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/model_ffi.txt"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/c_api_model.txt"))),
         max_shrink_iters: 4096,
         ..Config::default()
     }
