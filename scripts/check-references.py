@@ -22,7 +22,7 @@ TOP_FILES = ("README.md", "VERIFICATION.md", "BENCHMARKS.md", "CMakeLists.txt", 
 # A folder name at a word start, then path characters; or a top-level file name.
 PATH = re.compile(r"(?<![\w./$-])((?:%s)/[\w.*/-]*|(?:%s))" % (
     "|".join(re.escape(f) for f in FOLDERS), "|".join(re.escape(f) for f in TOP_FILES)))
-SKIP_FILES = re.compile(r"^(fuzz/corpus/|fuzz/artifacts/|proptest-regressions/)|\.(lock|png|bin)$")
+SKIP_FILES = re.compile(r"^(fuzz/corpus/|proptest-regressions/)|\.(lock|png|bin)$")
 
 
 def tracked_files():
