@@ -7,6 +7,8 @@
 
 include!(concat!(env!("OUT_DIR"), "/geometry.rs"));
 
+use core::mem::size_of;
+
 /// Number of buffer types that have a pool (Primary, Conversion, Scratch).
 pub(crate) const POOL_COUNT: usize = POOL_SETTINGS.len();
 
@@ -34,7 +36,8 @@ pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
 static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::manager::pool::MAX_BUFFERS_PER_POOL);
 
-/// One pool's shape, fixed at build time.
+/// One pool's shape, fixed at build time. Four words, so that allocate finds its pool's
+/// entry with a shift rather than a multiply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PoolShape {
     /// Buffers in the pool.
@@ -45,42 +48,61 @@ pub(crate) struct PoolShape {
     pub stride: usize,
     /// Index of the pool's first buffer in the manager-wide slot arrays (headers, counts).
     pub first_slot: usize,
-    /// Offset of the pool's first buffer's data from the start of the aligned data region.
-    pub data_start: usize,
 }
 
-impl PoolShape {
-    /// Bytes of the pool's part of the data region.
-    pub(crate) const fn data_bytes(&self) -> usize {
-        self.count * self.stride
-    }
-}
-
-/// Every pool's shape, in pool order, laid out one after the other.
+/// Every pool's shape, in pool order, the pools' buffers one after the other.
 pub(crate) const POOLS: [PoolShape; POOL_COUNT] = {
-    let mut pools = [PoolShape { count: 0, capacity: 0, stride: 0, first_slot: 0, data_start: 0 }; POOL_COUNT];
-    let (mut first_slot, mut data_start) = (0, 0);
+    let mut pools = [PoolShape { count: 0, capacity: 0, stride: 0, first_slot: 0 }; POOL_COUNT];
+    let mut first_slot = 0;
     let mut pool = 0;
     while pool < POOL_COUNT {
         let (count, capacity) = (POOL_SETTINGS[pool].0 as usize, POOL_SETTINGS[pool].1 as usize);
         assert!(count >= 1 && count <= AES5_MAX_BUFFERS_PER_POOL as usize, "a pool holds 1 to 32 buffers");
         let stride = capacity.div_ceil(DATA_ALIGNMENT) * DATA_ALIGNMENT;
-        pools[pool] = PoolShape { count, capacity, stride, first_slot, data_start };
+        pools[pool] = PoolShape { count, capacity, stride, first_slot };
         first_slot += count;
-        data_start += count * stride;
         pool += 1;
     }
     pools
 };
+static_assertions::const_assert!(size_of::<PoolShape>().is_power_of_two());
 
-/// The last pool, where the slot arrays and the data region end.
-const LAST_POOL: PoolShape = POOLS[POOL_COUNT - 1];
+/// One field of every pool's [`PoolShape`], as a table by pool index.
+macro_rules! field_of_each_pool {
+    ($field:ident) => {{
+        let mut table = [0; POOL_COUNT];
+        let mut pool = 0;
+        while pool < POOL_COUNT {
+            table[pool] = POOLS[pool].$field;
+            pool += 1;
+        }
+        table
+    }};
+}
+
+/// Each pool's buffer capacity, by pool index. Allocate reads the two fields it needs from
+/// these word tables rather than from [`POOLS`]: that keeps its registers free across the
+/// take, a few instructions per call on Cortex-M3 and M0.
+pub(crate) const POOL_CAPACITY: [usize; POOL_COUNT] = field_of_each_pool!(capacity);
+/// Each pool's first slot, by pool index (see [`POOL_CAPACITY`]).
+pub(crate) const POOL_FIRST_SLOT: [usize; POOL_COUNT] = field_of_each_pool!(first_slot);
+
+/// Offset of pool `pool`'s first buffer's data from the start of the aligned data region: the
+/// pools' data follow one another in pool order.
+const fn data_start(pool: usize) -> usize {
+    let (mut start, mut before) = (0, 0);
+    while before < pool {
+        start += POOLS[before].count * POOLS[before].stride;
+        before += 1;
+    }
+    start
+}
 
 /// Total buffers over all pools.
-pub(crate) const TOTAL_SLOTS: usize = LAST_POOL.first_slot + LAST_POOL.count;
+pub(crate) const TOTAL_SLOTS: usize = POOLS[POOL_COUNT - 1].first_slot + POOLS[POOL_COUNT - 1].count;
 
 /// Bytes of the whole data region.
-pub(crate) const DATA_REGION_BYTES: usize = LAST_POOL.data_start + LAST_POOL.data_bytes();
+pub(crate) const DATA_REGION_BYTES: usize = data_start(POOL_COUNT);
 
 /// Buffers in the largest pool.
 pub(crate) const LARGEST_POOL: usize = {
@@ -123,7 +145,7 @@ pub(crate) static SLOT_PLACES: [SlotPlace; TOTAL_SLOTS] = {
         let shape = POOLS[pool];
         let mut local = 0;
         while local < shape.count {
-            let data_offset = shape.data_start + local * shape.stride;
+            let data_offset = data_start(pool) + local * shape.stride;
             assert!(data_offset <= u32::MAX as usize && shape.capacity <= u32::MAX as usize);
             places[shape.first_slot + local] = SlotPlace {
                 data_offset: data_offset as u32,
@@ -154,7 +176,7 @@ mod tests {
         let mut data = 0;
         for (pool, shape) in POOLS.iter().enumerate() {
             assert_eq!((shape.count, shape.capacity), (POOL_SETTINGS[pool].0 as usize, POOL_SETTINGS[pool].1 as usize));
-            assert_eq!((shape.first_slot, shape.data_start), (slot, data), "pool {pool}");
+            assert_eq!((shape.first_slot, data_start(pool)), (slot, data), "pool {pool}");
             assert_eq!(shape.stride % DATA_ALIGNMENT, 0);
             assert!(shape.stride >= shape.capacity && shape.stride < shape.capacity + DATA_ALIGNMENT);
             for local in 0..shape.count {

@@ -8,7 +8,7 @@
 
 use core::ptr::NonNull;
 
-use crate::geometry::{SlotPlace, POOLS, POOL_COUNT, SLOT_PLACES};
+use crate::geometry::{SlotPlace, POOLS, POOL_CAPACITY, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
 use crate::manager::monitoring::SampleKind;
 use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
@@ -146,14 +146,14 @@ impl ManagerCore {
             return Err(self.refuse_allocation(Status::InvalidState));
         }
         let pool_index = raw_type as usize;
-        let (Some(pool), Some(shape)) = (self.pools.get(pool_index), POOLS.get(pool_index)) else {
+        let (Some(pool), Some(&capacity)) = (self.pools.get(pool_index), POOL_CAPACITY.get(pool_index)) else {
             return Err(self.refuse_allocation(Self::no_pool_status(raw_type)));
         };
         let bytes = match format.validate(&self.config.limits) {
             Ok(bytes) => bytes,
             Err(status) => return Err(self.refuse_format(status, format, pool_index)),
         };
-        if bytes as usize > shape.capacity {
+        if bytes as usize > capacity {
             return Err(self.refuse_format(Status::FormatTooLarge, format, pool_index));
         }
         let Some((local, free_after)) = pool.take() else {
@@ -166,7 +166,7 @@ impl ManagerCore {
         if !ManagerState::allows_allocation(state) {
             return Err(self.undo_allocation(pool_index, local));
         }
-        let slot = shape.first_slot + local;
+        let slot = POOL_FIRST_SLOT[pool_index] + local;
         let (Some(generation), Some(cell), Some(place)) =
             (self.generations.get(slot), self.headers.get(slot), SLOT_PLACES.get(slot))
         else {
