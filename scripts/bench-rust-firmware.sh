@@ -16,20 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
-missing=()
-command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
-command -v arm-none-eabi-nm >/dev/null 2>&1 || missing+=(binutils-arm-none-eabi)
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "bench-rust-firmware: installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-if command -v rustup >/dev/null 2>&1; then
-  rustup target add thumbv7em-none-eabihf >/dev/null
-fi
+# QEMU, the Arm binutils, gcc for the plugin and the Cortex-M targets.
+scripts/setup.sh bench
 
 out=target/aes5-bench/cortex-m
 mkdir -p "$out"

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 results=target/aes5-bench/results.json
 
 if [ "${1:-}" != "--render" ]; then
-  scripts/setup.sh
+  scripts/setup.sh bench
   [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
   echo "== load before the run: $(uptime)"
   # The revision measured; "-modified" when sources differ from it (the outputs of this script

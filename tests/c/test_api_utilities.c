@@ -56,7 +56,7 @@ static void test_storage_layout(void) {
     CHECK_EQ(sizeof(aes5_buffer_manager_storage_t), AES5_STORAGE_BYTES);
     CHECK_EQ(sizeof(aes5_buffer_manager_storage_t), AES5_STORAGE_WORDS * 8u);
     if (DEFAULT_GEOMETRY) {
-        CHECK(sizeof(aes5_buffer_manager_storage_t) <= 32768); /* DESIGN §7 RAM budget */
+        CHECK(sizeof(aes5_buffer_manager_storage_t) <= 32768); /* docs/DESIGN.md §7 RAM budget */
     }
     CHECK(offsetof(struct storage_align_probe, s) >= 8); /* holds uint64_t words */
 
@@ -177,7 +177,7 @@ static void test_status_strings(void) {
 }
 
 static void test_status_values(void) {
-    /* DESIGN §4: values are fixed and never renumbered. */
+    /* docs/DESIGN.md §4: values are fixed and never renumbered. */
     CHECK_EQ(AES5_OK, 0);
     CHECK_EQ(AES5_ERR_NULL_POINTER, 1);
     CHECK_EQ(AES5_ERR_INVALID_ARGUMENT, 2);
