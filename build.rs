@@ -25,7 +25,7 @@ impl Setting {
 
 /// The pools, in pool order (the buffer types numbered 0, 1, 2), each with its default
 /// number of buffers. Every per-pool setting, constant and `#define` is derived from this list.
-const POOLS: [(&str, u64); 3] = [("PRIMARY", 8), ("CONVERSION", 4), ("SCRATCH", 2)];
+const POOL_NAMES_AND_COUNTS: [(&str, u64); 3] = [("PRIMARY", 8), ("CONVERSION", 4), ("SCRATCH", 2)];
 /// Default capacity in bytes of every buffer.
 const DEFAULT_BUFFER_BYTES: u64 = 2048;
 
@@ -39,8 +39,10 @@ fn bytes_setting(pool: &str) -> String {
 
 /// Every geometry setting: each pool's count, each pool's buffer bytes, alignment, history.
 fn settings() -> Vec<Setting> {
-    let counts = POOLS.iter().map(|&(pool, default)| Setting::new(count_setting(pool), default, 1, 32));
-    let bytes = POOLS.iter().map(|&(pool, _)| Setting::new(bytes_setting(pool), DEFAULT_BUFFER_BYTES, 4, 1 << 20));
+    let counts = POOL_NAMES_AND_COUNTS.iter().map(|&(pool, default)| Setting::new(count_setting(pool), default, 1, 32));
+    let bytes = POOL_NAMES_AND_COUNTS
+        .iter()
+        .map(|&(pool, _)| Setting::new(bytes_setting(pool), DEFAULT_BUFFER_BYTES, 4, 1 << 20));
     counts
         .chain(bytes)
         .chain([Setting::new("AES5_DATA_ALIGNMENT", 32, 8, 4096), Setting::new("AES5_HISTORY_CAPACITY", 32, 2, 1024)])
@@ -50,6 +52,7 @@ fn settings() -> Vec<Setting> {
 /// Whether performance monitoring is compiled in (1, the default) or out (0). Not part of the
 /// geometry: the storage layout is the same either way, so the storage size does not change.
 const MONITORING: &str = "AES5_MONITORING";
+const MONITORING_DEFAULT: u64 = 1;
 
 /// `AES5_BUFFER_BYTES` sets all three buffer sizes at once (a per-pool setting still wins).
 const ALL_BUFFER_BYTES: &str = "AES5_BUFFER_BYTES";
@@ -152,7 +155,7 @@ fn resolve_geometry() -> Geometry {
     assert!(align.is_power_of_two(), "AES5_DATA_ALIGNMENT={align} is not a power of two");
     let history = geometry.get("AES5_HISTORY_CAPACITY");
     assert!(history.is_power_of_two(), "AES5_HISTORY_CAPACITY={history} is not a power of two");
-    for (pool, _) in POOLS {
+    for (pool, _) in POOL_NAMES_AND_COUNTS {
         let name = bytes_setting(pool);
         let bytes = geometry.get(&name);
         assert!(bytes % 4 == 0, "{name}={bytes} is not a multiple of 4");
@@ -177,7 +180,7 @@ fn estimate_storage_bytes(geometry: &Geometry, align: u64, history: u64) -> u64 
     let round = |v: u64, to: u64| v.div_ceil(to) * to;
     let mut slots = 0;
     let mut data = 0;
-    for (pool, _) in POOLS {
+    for (pool, _) in POOL_NAMES_AND_COUNTS {
         let count = geometry.get(&count_setting(pool));
         slots += count;
         data += count * round(geometry.get(&bytes_setting(pool)), align);
@@ -208,7 +211,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(aes5_no_monitoring)");
 
     let mut geometry = resolve_geometry();
-    let monitoring = read_u64(MONITORING).unwrap_or(1);
+    let monitoring = read_u64(MONITORING).unwrap_or(MONITORING_DEFAULT);
     assert!(monitoring <= 1, "{MONITORING}={monitoring} is neither 0 nor 1");
     geometry.values.push((MONITORING.to_string(), monitoring));
     if monitoring == 0 {
@@ -231,12 +234,14 @@ fn main() {
         "/// True when every geometry setting has its default value.\npub const AES5_GEOMETRY_IS_DEFAULT: bool = {};",
         geometry.is_default
     );
-    let pools: Vec<String> =
-        POOLS.iter().map(|(pool, _)| format!("({}, {})", count_setting(pool), bytes_setting(pool))).collect();
+    let pools: Vec<String> = POOL_NAMES_AND_COUNTS
+        .iter()
+        .map(|(pool, _)| format!("({}, {})", count_setting(pool), bytes_setting(pool)))
+        .collect();
     let _ = writeln!(
         rust,
         "/// Each pool's (buffers, bytes per buffer), in pool order.\npub(crate) const POOL_SETTINGS: [(u32, u32); {}] = [{}];",
-        POOLS.len(),
+        POOL_NAMES_AND_COUNTS.len(),
         pools.join(", ")
     );
     write_if_changed(&out_dir.join("geometry.rs"), &rust);
@@ -263,7 +268,7 @@ fn main() {
         }
     }
     // The committed header describes the default build; only that build refreshes it.
-    if geometry.is_default && monitoring == 1 {
+    if geometry.is_default && monitoring == MONITORING_DEFAULT {
         write_if_changed(&manifest_dir.join("include").join("aes5_buffer_manager.h"), &header);
     }
 }

@@ -912,13 +912,7 @@ def main():
     ap.add_argument("--markdown", default="BENCHMARKS.md")
     ap.add_argument("--plot", default="docs/latency.png")
     ap.add_argument("--cortex-m", default=None, help="directory written by scripts/bench-rust-firmware.sh")
-    ap.add_argument(
-        "--cortex-m-costs",
-        "--cortex-m-report",
-        dest="cortex_m_costs",
-        default=None,
-        help="output of scripts/cortex-m-costs.sh (--cortex-m-report: its former name)",
-    )
+    ap.add_argument("--cortex-m-costs", default=None, help="output of scripts/cortex-m-costs.sh")
     args = ap.parse_args()
 
     run = Run(args)

@@ -7,8 +7,6 @@
 
 include!(concat!(env!("OUT_DIR"), "/geometry.rs"));
 
-use core::mem::size_of;
-
 /// Number of buffer types that have a pool (Primary, Conversion, Scratch).
 pub(crate) const POOL_COUNT: usize = POOL_SETTINGS.len();
 
@@ -36,8 +34,7 @@ pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
 static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::manager::pool::MAX_BUFFERS_PER_POOL);
 
-/// One pool's shape, fixed at build time. Four words, so that allocate finds its pool's
-/// entry with a shift rather than a multiply.
+/// One pool's shape, fixed at build time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PoolShape {
     /// Buffers in the pool.
@@ -65,7 +62,6 @@ pub(crate) const POOLS: [PoolShape; POOL_COUNT] = {
     }
     pools
 };
-static_assertions::const_assert!(size_of::<PoolShape>().is_power_of_two());
 
 /// One field of every pool's [`PoolShape`], as a table by pool index.
 macro_rules! field_of_each_pool {

@@ -247,8 +247,9 @@ static void test_warning_after_recovery(void) {
 }
 
 /*
- * docs/DESIGN.md §2.3: Warning ends by itself once no pool is crowded and the window's success
- * rate is met or the window reaches 1024 attempts. min_success_rate 1.0 is a valid configuration; after one pool-empty failure and thousands of successful allocations
+ * docs/DESIGN.md §2.3: Warning ends by itself once no pool is crowded and the window's
+ * success rate is met or the window reaches 1024 attempts. min_success_rate 1.0 is a valid
+ * configuration; after one pool-empty failure and thousands of successful allocations
  * with every pool nearly empty, the pressure has ended and Warning must be over.
  */
 static void test_warning_clears_at_full_rate(void) {
