@@ -598,12 +598,16 @@ def render_host_goals(t, run):
     return out
 
 
+def within(counts, budget):
+    """True when an (allocate, release) pair of counts is measured and within its budget."""
+    return counts is not None and counts[0] <= budget[0] and counts[1] <= budget[1]
+
+
 def render_instruction_goal(t, name, counts, budget):
     """A Cortex-M4 instruction goal row, when the C firmware was counted."""
     if counts is None:
         return ""
-    ok = counts[0] <= budget[0] and counts[1] <= budget[1]
-    return t.block(name, allocate=fmt(counts[0]), release=fmt(counts[1]), verdict=t.verdict(ok))
+    return t.block(name, allocate=fmt(counts[0]), release=fmt(counts[1]), verdict=t.verdict(within(counts, budget)))
 
 
 def render_m0_goal(t, costs):
@@ -613,8 +617,7 @@ def render_m0_goal(t, costs):
             return t.fragment("not-measured")
         return t.fragment("instruction-pair", allocate=fmt(entry["off"][0]), release=fmt(entry["off"][1]))
 
-    m0 = costs.get(M0_BOARD, {}).get("off")
-    ok = m0 is not None and m0[0] <= GOAL_M0_OFF[0] and m0[1] <= GOAL_M0_OFF[1]
+    ok = within(costs.get(M0_BOARD, {}).get("off"), GOAL_M0_OFF)
     return t.block(
         "goal-m0",
         m0=pair_of(M0_BOARD),

@@ -75,6 +75,9 @@ impl ManagerCore {
     /// # Safety
     /// As [`Self::write_pool_statistics`].
     pub(crate) unsafe fn write_statistics(&self, out: *mut ManagerStatistics) {
+        // The totals add up the per-type entries written here, not `pool_totals`: a second
+        // reading could differ from the first under load, and the totals must agree with the
+        // entries beside them.
         let (mut successes, mut allocation_failures) = (0u64, 0u64);
         // SAFETY: `out` is valid for writes, so is its array field; the array has one element
         // per buffer type.
