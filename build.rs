@@ -37,7 +37,8 @@ fn bytes_setting(pool: &str) -> String {
     format!("AES5_{pool}_BUFFER_BYTES")
 }
 
-/// Every geometry setting: each pool's count, each pool's buffer bytes, alignment, history.
+/// Every geometry setting: each pool's count, each pool's buffer bytes, alignment, history,
+/// hand-off queues.
 fn settings() -> Vec<Setting> {
     let counts = POOL_NAMES_AND_COUNTS.iter().map(|&(pool, default)| Setting::new(count_setting(pool), default, 1, 32));
     let bytes = POOL_NAMES_AND_COUNTS
@@ -45,7 +46,11 @@ fn settings() -> Vec<Setting> {
         .map(|&(pool, _)| Setting::new(bytes_setting(pool), DEFAULT_BUFFER_BYTES, 4, 1 << 20));
     counts
         .chain(bytes)
-        .chain([Setting::new("AES5_DATA_ALIGNMENT", 32, 8, 4096), Setting::new("AES5_HISTORY_CAPACITY", 32, 2, 1024)])
+        .chain([
+            Setting::new("AES5_DATA_ALIGNMENT", 32, 8, 4096),
+            Setting::new("AES5_HISTORY_CAPACITY", 32, 2, 1024),
+            Setting::new("AES5_QUEUE_COUNT", 4, 0, 16),
+        ])
         .collect()
 }
 
@@ -185,9 +190,11 @@ fn estimate_storage_bytes(geometry: &Geometry, align: u64, history: u64) -> u64 
         slots += count;
         data += count * round(geometry.get(&bytes_setting(pool)), align);
     }
-    let per_slot = 96 + 12; // header + slot control, 64-bit worst case
+    let per_slot = 96 + 24; // header, slot control and custody, 64-bit worst case
     let fixed = 1536; // control block, statistics, metrics
-    round(data + slots * per_slot + history * 24 + fixed + align, 256)
+                      // Each queue: two positions, a peak and one cell per buffer, rounded up to a power of two.
+    let queues = geometry.get("AES5_QUEUE_COUNT") * (24 + 4 * (slots + 1).next_power_of_two());
+    round(data + slots * per_slot + history * 24 + queues + fixed + align, 256)
 }
 
 fn write_if_changed(path: &Path, contents: &str) {

@@ -128,6 +128,9 @@ foreach(board IN LISTS AES5_BOARDS)
   aes5_add_image(footprint SOURCES cortex-m/images/footprint.c)
   # Only the buffer life cycle (no readers, reports or texts): the report's second table.
   aes5_add_image(footprint_core SOURCES cortex-m/images/footprint.c DEFINES AES5_FOOTPRINT_LIFE_CYCLE_ONLY=1)
+  # A DMA-shaped pipeline through the hand-off queues: SysTick captures and plays periods,
+  # main() processes them (instructions counted, so every run is the same).
+  aes5_add_image(dma_pipeline SOURCES cortex-m/images/dma_pipeline.c QEMU_ARGS -icount shift=0 TIMEOUT 300)
   # Instruction counts of allocate and release (scripts/cortex-m-costs.sh prints them).
   aes5_add_image(insn_count SOURCES cortex-m/images/insn_count.c QEMU_ARGS -icount shift=0)
   if(board STREQUAL "microbit" OR board STREQUAL "mps2-an386")
@@ -152,6 +155,8 @@ foreach(board IN LISTS AES5_BOARDS)
                           FEATURES firmware-critical-section GEOMETRY ${board_geometry}
                           MONITORING ${AES5_MONITORING})
     aes5_add_image(isr_stress_firmware_cs SOURCES cortex-m/images/isr_stress.c cortex-m/board/critical_section.c
+                   QEMU_ARGS -icount shift=0 TIMEOUT 300)
+    aes5_add_image(dma_pipeline_firmware_cs SOURCES cortex-m/images/dma_pipeline.c cortex-m/board/critical_section.c
                    QEMU_ARGS -icount shift=0 TIMEOUT 300)
   endif()
 endforeach()

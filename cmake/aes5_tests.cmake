@@ -68,6 +68,13 @@ if(AES5_BUILD_DEMO)
                      $<TARGET_FILE:aes5_jack_client> 1000)
     # Tests run in parallel; the server's own timing needs a quiet core, not a shared one.
     set_tests_properties(jack_client_dummy_backend PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE)
+    if(TARGET aes5_jack_recorder)
+      # The recorder on its own private server: the WAV file must hold exactly the signal.
+      add_test(NAME jack_recorder_dummy_backend
+               COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/tests/jack/run_jack_client.sh" "${AES5_JACKD}" "${AES5_JACK_LSP}"
+                       $<TARGET_FILE:aes5_jack_recorder> 1000 --wav "${CMAKE_CURRENT_BINARY_DIR}/jack_recorder.wav")
+      set_tests_properties(jack_recorder_dummy_backend PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE)
+    endif()
   endif()
 endif()
 

@@ -8,9 +8,11 @@
  *            -> Conversion buffer  (float32 stereo, the DSP's working format)
  *            -> Scratch buffer     (24-in-32 stereo after a -6 dB gain, for the DAC)
  *
- * Up to three captured periods wait in a queue before processing, so several Primary buffers
- * are in flight at once. Every output sample is checked against the expected value; at the
- * end the manager's statistics, real-time metrics and performance report are printed.
+ * The capture stage hands each period to the processing stage through the library's hand-off
+ * queue 0, and processing starts once three periods wait there, so several Primary buffers are
+ * in flight at once. Every output sample is checked against the expected value; at the end
+ * the manager's statistics, real-time metrics, queue statistics and performance report are
+ * printed.
  *
  * Usage: aes5_demo [--seconds N]   (default 3), aes5_demo --help. Exit status 0 when every
  * sample verified.
@@ -23,7 +25,9 @@
 #include "aes5_buffer_manager.h"
 #include "pipeline.h"
 
+/* Periods that wait in the capture queue before processing starts. */
 #define QUEUE_DEPTH 3u
+#define CAPTURE_QUEUE 0u
 
 /* The demo runs in milliseconds, so its trend snapshots are 1 ms apart (default 100 ms). */
 #define TREND_INTERVAL_NS 1000000u
@@ -50,7 +54,6 @@ int main(int argc, char **argv) {
     aes5_buffer_manager_t *manager = NULL;
     aes5_runtime_config_t config;
     pipeline_formats_t fmt;
-    aes5_audio_buffer_t *queue[QUEUE_DEPTH];
     unsigned queued = 0;
     uint64_t frame_ns = 0, next_sample = 0, verified = 0, mismatches = 0;
     unsigned seconds = 3, f, frames_total;
@@ -87,18 +90,21 @@ int main(int argc, char **argv) {
     for (f = 0; f < frames_total + QUEUE_DEPTH; f++) {
         /* Capture: an interrupt-style producer fills a Primary buffer with one period. */
         if (f < frames_total) {
-            if ((s = pipeline_capture(manager, &fmt, (uint64_t)f * frame, (uint64_t)f * frame_ns, &queue[queued])) !=
+            aes5_audio_buffer_t *captured = NULL;
+            if ((s = pipeline_capture(manager, &fmt, (uint64_t)f * frame, (uint64_t)f * frame_ns, &captured)) !=
                 AES5_OK)
                 return fail("allocate Primary", s);
+            /* Handed to the processing stage: from here on the queue owns it. */
+            if ((s = aes5_buffer_manager_enqueue(manager, CAPTURE_QUEUE, captured)) != AES5_OK) return fail("enqueue", s);
             queued++;
         }
         /* Process the oldest period once the queue is full (or while draining at the end). */
         if (queued == QUEUE_DEPTH || (f >= frames_total && queued > 0)) {
-            aes5_audio_buffer_t *out = NULL;
+            aes5_audio_buffer_t *in = NULL, *out = NULL;
             const char *step = "";
-            if ((s = pipeline_process(manager, &fmt, queue[0], &out, &step)) != AES5_OK) return fail(step, s);
-            memmove(&queue[0], &queue[1], (QUEUE_DEPTH - 1) * sizeof queue[0]);
+            if ((s = aes5_buffer_manager_dequeue(manager, CAPTURE_QUEUE, &in)) != AES5_OK) return fail("dequeue", s);
             queued--;
+            if ((s = pipeline_process(manager, &fmt, in, &out, &step)) != AES5_OK) return fail(step, s);
             /* Playback side: check every sample that would go to the DAC. */
             mismatches += pipeline_verify(out, next_sample);
             next_sample += frame;

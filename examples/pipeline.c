@@ -171,6 +171,22 @@ void pipeline_print_report(aes5_buffer_manager_t *manager, uint64_t trend_interv
            (unsigned long long)m.validation_errors, (unsigned long long)m.corruption_detected,
            (unsigned long long)m.timeout_errors);
 
+    printf("\n== Hand-off queues ==\n");
+    {
+        uint32_t q, used = 0, held = 0;
+        for (q = 0; q < AES5_QUEUE_COUNT; q++) {
+            aes5_queue_statistics_t qs;
+            if (aes5_buffer_manager_get_queue_statistics(manager, q, &qs) != AES5_OK || qs.total_enqueued == 0) continue;
+            printf("queue %u: %llu enqueued, %llu dequeued, %u waiting now, at most %u at once\n", q,
+                   (unsigned long long)qs.total_enqueued, (unsigned long long)qs.total_dequeued, qs.length,
+                   qs.peak_length);
+            used++;
+        }
+        if (used == 0) printf("no queue used\n");
+        aes5_buffer_manager_get_held_buffers(manager, NULL, 0, &held);
+        printf("buffers not free now (held or queued): %u\n", held);
+    }
+
     printf("\n== Performance report (trend over %u intervals of %.1f ms) ==\n", report.trend.sample_count,
            (double)trend_interval_ns / 1e6);
     printf("allocation time %.1f ns +/- %.1f ns; utilisation avg %.1f%% peak %.1f%%; success trend %+.4f\n",
@@ -185,10 +201,10 @@ void pipeline_print_report(aes5_buffer_manager_t *manager, uint64_t trend_interv
     printf("required %u = audio data %u + alignment pad <= %u + control block %u\n", layout.required_bytes,
            layout.data_bytes, layout.alignment_padding_bytes, layout.control_block_bytes);
     printf("control block %u = headers %u + slot words %u + statistics %u + metrics %u + history %u (%u entries)"
-           " + identity/config/state %u\n",
+           " + hand-offs %u + identity/config/state %u\n",
            layout.control_block_bytes, layout.header_bytes, layout.slot_control_bytes, layout.statistics_bytes,
-           layout.metrics_bytes, layout.history_bytes, layout.history_capacity,
+           layout.metrics_bytes, layout.history_bytes, layout.history_capacity, layout.hand_off_bytes,
            layout.control_block_bytes - layout.header_bytes - layout.slot_control_bytes - layout.statistics_bytes -
-               layout.metrics_bytes - layout.history_bytes);
+               layout.metrics_bytes - layout.history_bytes - layout.hand_off_bytes);
 }
 

@@ -4,7 +4,8 @@
  * The input bytes are decoded into a configuration and a sequence of up to 256 API calls:
  * allocate (any type, any format bytes, NULL out-parameters), release and validate of held
  * buffers and of hostile pointers (anywhere in or around the storage, inside headers, into
- * the data, unreadable addresses, the stack, NULL), header damage, state transitions,
+ * the data, unreadable addresses, the stack, NULL), enqueue and dequeue through the hand-off
+ * queues (with the queue order kept here too), header damage, state transitions,
  * shutdown and re-init, bogus manager handles, statistics/metrics/report reads and the
  * format helpers. The target keeps its own account of what it holds and aborts (a crash for
  * libFuzzer) on any broken promise of docs/DESIGN.md: a status outside the documented set, an
@@ -65,6 +66,7 @@ typedef struct {
     aes5_audio_buffer_t *buffer;
     aes5_audio_buffer_t original; /* the header as allocate returned it */
     unsigned pool;
+    int queue; /* the queue it waits in, or -1 while the target holds it */
 } held_t;
 
 typedef struct {
@@ -73,6 +75,10 @@ typedef struct {
     unsigned held_count;
     unsigned held_per_pool[3];
     int validation;
+    /* Each queue's buffers, oldest first, as the target expects them. */
+    aes5_audio_buffer_t *fifo[AES5_QUEUE_COUNT][MAX_HELD];
+    unsigned fifo_length[AES5_QUEUE_COUNT];
+    unsigned long long enqueued[AES5_QUEUE_COUNT];
 } fuzz_state_t;
 
 static const uint32_t rates[] = {32000, 44100, 48000, 88200, 96000, 176400, 192000, 352800, 384000};
@@ -233,7 +239,8 @@ static aes5_audio_buffer_t *hostile_pointer(reader_t *r, fuzz_state_t *s, aes5_a
 
 static int is_release_status(aes5_status_t st) {
     return st == AES5_OK || st == AES5_ERR_NULL_POINTER || st == AES5_ERR_INVALID_STATE ||
-           st == AES5_ERR_FOREIGN_BUFFER || st == AES5_ERR_DOUBLE_RELEASE || st == AES5_ERR_CORRUPTED;
+           st == AES5_ERR_FOREIGN_BUFFER || st == AES5_ERR_DOUBLE_RELEASE || st == AES5_ERR_CORRUPTED ||
+           st == AES5_ERR_BUFFER_QUEUED;
 }
 
 static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manager_state_t state) {
@@ -242,6 +249,10 @@ static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manage
     unsigned changed = i >= 0 ? owned_bytes_changed(&s->held[i]) : 0;
     aes5_status_t st = aes5_buffer_manager_release(s->mgr, p);
     REQUIRE(is_release_status(st), "release status %u", st);
+    if (i >= 0 && s->held[i].queue >= 0) {
+        REQUIRE(st == AES5_ERR_BUFFER_QUEUED, "release of a queued buffer -> %u", st);
+        return;
+    }
     if (i < 0) {
         REQUIRE(st != AES5_OK, "release of a pointer not held succeeded");
         if (p == NULL) REQUIRE(st == AES5_ERR_NULL_POINTER, "NULL release -> %u", st);
@@ -262,6 +273,93 @@ static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manage
         REQUIRE(st == AES5_OK, "release of an intact held buffer -> %u", st);
     }
     forget_held(s, (unsigned)i);
+}
+
+/* Enqueues `p` to `queue` and checks the outcome against what the target holds. */
+static void enqueue_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, uint32_t queue, aes5_manager_state_t state) {
+    int i = find_held(s, p);
+    int damage = i >= 0 ? damage_of(&s->held[i]) : 0;
+    aes5_status_t st = aes5_buffer_manager_enqueue(s->mgr, queue, p);
+    REQUIRE(is_release_status(st) || st == AES5_ERR_INVALID_ARGUMENT, "enqueue status %u", st);
+    if (p == NULL) {
+        REQUIRE(st == AES5_ERR_NULL_POINTER, "NULL enqueue -> %u", st);
+        return;
+    }
+    if (state == AES5_STATE_SHUTDOWN) {
+        REQUIRE(st == AES5_ERR_INVALID_STATE, "enqueue after shutdown -> %u", st);
+        return;
+    }
+    if (queue >= AES5_QUEUE_COUNT) {
+        REQUIRE(st == AES5_ERR_INVALID_ARGUMENT, "enqueue to queue %u -> %u", queue, st);
+        return;
+    }
+    if (i < 0) {
+        REQUIRE(st != AES5_OK, "enqueue of a pointer not held succeeded");
+        if (!in_storage(p, 1)) REQUIRE(st == AES5_ERR_FOREIGN_BUFFER, "outside pointer -> %u", st);
+        return;
+    }
+    if (s->held[i].queue >= 0) {
+        REQUIRE(st == AES5_ERR_BUFFER_QUEUED, "second enqueue -> %u", st);
+        return;
+    }
+    if (!s->validation || damage == 0) {
+        REQUIRE(st == AES5_OK, "enqueue of a held buffer -> %u", st);
+    } else if (damage == 1) {
+        REQUIRE(st == AES5_ERR_CORRUPTED, "damaged header enqueued with %u", st);
+    } else {
+        REQUIRE(st == AES5_OK || st == AES5_ERR_CORRUPTED, "re-checksummed header enqueued with %u", st);
+    }
+    if (st == AES5_OK) {
+        s->held[i].queue = (int)queue;
+        s->fifo[queue][s->fifo_length[queue]++] = p;
+        s->enqueued[queue]++;
+    } else {
+        forget_held(s, (unsigned)i); /* quarantined */
+    }
+}
+
+/* Dequeues from `queue`: the oldest buffer the target put there, or the documented refusal. */
+static void dequeue_checked(fuzz_state_t *s, uint32_t queue, aes5_manager_state_t state) {
+    aes5_audio_buffer_t *out = (aes5_audio_buffer_t *)(uintptr_t)0x5eed;
+    aes5_status_t st = aes5_buffer_manager_dequeue(s->mgr, queue, &out);
+    if (state == AES5_STATE_SHUTDOWN) {
+        REQUIRE(st == AES5_ERR_INVALID_STATE, "dequeue after shutdown -> %u", st);
+    } else if (queue >= AES5_QUEUE_COUNT) {
+        REQUIRE(st == AES5_ERR_INVALID_ARGUMENT, "dequeue from queue %u -> %u", queue, st);
+    } else if (s->fifo_length[queue] == 0) {
+        REQUIRE(st == AES5_ERR_QUEUE_EMPTY, "dequeue from an empty queue -> %u", st);
+    } else {
+        REQUIRE(st == AES5_OK && out == s->fifo[queue][0], "dequeue -> %u, not the oldest buffer", st);
+        memmove(&s->fifo[queue][0], &s->fifo[queue][1], (s->fifo_length[queue] - 1) * sizeof s->fifo[queue][0]);
+        s->fifo_length[queue]--;
+        s->held[find_held(s, out)].queue = -1;
+        return;
+    }
+    REQUIRE(out == (aes5_audio_buffer_t *)(uintptr_t)0x5eed, "dequeue wrote out on failure");
+}
+
+/* Queue statistics and the held-buffer finder agree with the target's account. */
+static void check_queues(fuzz_state_t *s) {
+    aes5_held_buffer_t entries[MAX_HELD];
+    uint32_t count = 0;
+    for (uint32_t q = 0; q < AES5_QUEUE_COUNT; q++) {
+        aes5_queue_statistics_t qs;
+        REQUIRE(aes5_buffer_manager_get_queue_statistics(s->mgr, q, &qs) == AES5_OK, "queue statistics");
+        REQUIRE(qs.length == s->fifo_length[q] && qs.total_enqueued == s->enqueued[q] &&
+                    qs.total_enqueued - qs.total_dequeued == qs.length && qs.peak_length >= qs.length,
+                "queue %u: length %u, expected %u", q, qs.length, s->fifo_length[q]);
+    }
+    REQUIRE(aes5_buffer_manager_get_held_buffers(s->mgr, entries, MAX_HELD, &count) == AES5_OK, "finder");
+    REQUIRE(count == s->held_count, "finder found %u, the target holds %u", count, s->held_count);
+    for (uint32_t e = 0; e < count && e < MAX_HELD; e++) {
+        int found = -1;
+        for (unsigned i = 0; i < s->held_count; i++) {
+            if (s->held[i].original.buffer_id == entries[e].buffer_id) found = (int)i;
+        }
+        REQUIRE(found >= 0, "finder lists buffer %u, which the target does not hold", entries[e].buffer_id);
+        REQUIRE(entries[e].queue == (s->held[found].queue < 0 ? AES5_NO_QUEUE : (uint32_t)s->held[found].queue),
+                "finder: buffer %u in queue %u", entries[e].buffer_id, entries[e].queue);
+    }
 }
 
 /* A clock that advances by a step the input chooses, so a run does not depend on the time it
@@ -301,6 +399,8 @@ static int start(fuzz_state_t *s, reader_t *r) {
     s->mgr = out;
     s->held_count = 0;
     memset(s->held_per_pool, 0, sizeof s->held_per_pool);
+    memset(s->fifo_length, 0, sizeof s->fifo_length);
+    memset(s->enqueued, 0, sizeof s->enqueued);
     s->validation = cfg.enable_memory_validation;
     return 1;
 }
@@ -318,7 +418,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memset(&on_stack, 0, sizeof on_stack);
         aes5_manager_state_t state = 0;
         REQUIRE(aes5_buffer_manager_get_state(s.mgr, &state) == AES5_OK, "get_state");
-        switch (u8(&r) % 12) {
+        switch (u8(&r) % 15) {
         case 0:
         case 1: { /* allocate */
             uint8_t t = u8(&r);
@@ -353,6 +453,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             s.held[s.held_count].buffer = out;
             s.held[s.held_count].original = *out;
             s.held[s.held_count].pool = type;
+            s.held[s.held_count].queue = -1;
             s.held_count++;
             s.held_per_pool[type]++;
             break;
@@ -369,9 +470,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             int i = find_held(&s, p);
             aes5_status_t st = aes5_buffer_manager_validate_buffer(s.mgr, p);
             REQUIRE(st == AES5_OK || st == AES5_ERR_NULL_POINTER || st == AES5_ERR_FOREIGN_BUFFER ||
-                        st == AES5_ERR_DOUBLE_RELEASE || st == AES5_ERR_CORRUPTED,
+                        st == AES5_ERR_DOUBLE_RELEASE || st == AES5_ERR_CORRUPTED || st == AES5_ERR_BUFFER_QUEUED,
                     "validate -> %u", st);
-            if (i < 0) REQUIRE(st != AES5_OK, "validate of a pointer not held says held");
+            if (i < 0) REQUIRE(st != AES5_OK && st != AES5_ERR_BUFFER_QUEUED, "validate of a pointer not held says held");
+            else if (s.held[i].queue >= 0) REQUIRE(st == AES5_ERR_BUFFER_QUEUED, "validate of a queued buffer -> %u", st);
             else if (damage_of(&s.held[i]) >= 0)
                 REQUIRE((st == AES5_OK) == (damage_of(&s.held[i]) == 0), "validate of held -> %u", st);
             else
@@ -440,6 +542,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
             break;
         }
+        case 12: { /* enqueue a held buffer, or a hostile pointer */
+            uint8_t which = u8(&r);
+            uint32_t queue = u8(&r) % (AES5_QUEUE_COUNT + 1);
+            aes5_audio_buffer_t *p = which < 200 && s.held_count > 0 ? s.held[which % s.held_count].buffer
+                                                                    : hostile_pointer(&r, &s, &on_stack);
+            enqueue_checked(&s, p, queue, state);
+            break;
+        }
+        case 13: /* dequeue */
+            dequeue_checked(&s, u8(&r) % (AES5_QUEUE_COUNT + 1), state);
+            break;
+        case 14: /* queue statistics and the finder */
+            check_queues(&s);
+            break;
         default: { /* reads */
             aes5_pool_statistics_t ps;
             aes5_performance_report_t rep;
@@ -454,9 +570,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     check_statistics(&s);
-    /* Drain: every intact held buffer goes back. */
+    check_queues(&s);
+    /* Drain: every queued buffer comes out, then every intact held buffer goes back. */
     aes5_manager_state_t state = 0;
     aes5_buffer_manager_get_state(s.mgr, &state);
+    for (uint32_t q = 0; q < AES5_QUEUE_COUNT; q++) {
+        while (s.fifo_length[q] > 0) dequeue_checked(&s, q, state);
+    }
     while (s.held_count > 0) release_checked(&s, s.held[s.held_count - 1].buffer, state);
     check_statistics(&s);
     return 0;

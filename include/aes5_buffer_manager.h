@@ -33,6 +33,7 @@
 #define AES5_SCRATCH_BUFFER_BYTES 2048
 #define AES5_DATA_ALIGNMENT 32
 #define AES5_HISTORY_CAPACITY 32
+#define AES5_QUEUE_COUNT 4
 #define AES5_STORAGE_BYTES 32768
 #define AES5_MONITORING 1
 #define AES5_STORAGE_WORDS 4096
@@ -115,6 +116,11 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_MIN_TREND_INTERVAL_NS 1000
 
 /**
+ * Smallest non-zero `max_hold_ns`: 1 µs.
+ */
+#define AES5_MIN_MAX_HOLD_NS 1000
+
+/**
  * Default `min_success_rate`.
  */
 #define AES5_DEFAULT_MIN_SUCCESS_RATE 0.999
@@ -191,6 +197,12 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_MAX_BUFFERS_PER_POOL 32
 
 /**
+ * The `queue` of a buffer a caller holds, and the `last_queue` of a buffer not dequeued
+ * since its allocation.
+ */
+#define AES5_NO_QUEUE 4294967295
+
+/**
  * Warning flag: allocation success rate below 0.99.
  */
 #define AES5_WARNING_LOW_SUCCESS_RATE (1 << 0)
@@ -219,6 +231,18 @@ void aes5_critical_section_exit(uint32_t state);
  * Warning flag: performance monitoring is off or there is no clock; timing is not measured.
  */
 #define AES5_WARNING_NOT_MONITORED (1 << 5)
+
+/**
+ * Warning flag: a buffer has stayed in one place (a caller's hands, or one hand-off queue)
+ * longer than the configured `max_hold_ns` (see `oldest_hand_off_age_ns`).
+ */
+#define AES5_WARNING_LONG_HOLD (1 << 6)
+
+/**
+ * The `oldest_hand_off_buffer_id` of a report in which no buffer is held (or there is no
+ * clock).
+ */
+#define AES5_NO_BUFFER 4294967295
 
 /**
  * Success rate below which `AES5_WARNING_LOW_SUCCESS_RATE` is set.
@@ -351,6 +375,13 @@ typedef struct {
      * (`aes5_format_problem_string`); otherwise it is the status's text.
      */
     aes5_log_detail_fn log_detail;
+    /**
+     * Longest a buffer may stay in one place (held by a caller, or waiting in one hand-off
+     * queue) before the performance report sets `AES5_WARNING_LONG_HOLD`: 0 (the default)
+     * turns the check off; otherwise 1 µs ..= 1 h. Needs monitoring and a clock (hand-offs
+     * are timed only then).
+     */
+    uint64_t max_hold_ns;
 } aes5_runtime_config_t;
 
 /**
@@ -505,6 +536,72 @@ typedef struct {
      */
     uint32_t magic_number;
 } aes5_audio_buffer_t;
+
+/**
+ * Statistics of one hand-off queue (`aes5_buffer_manager_get_queue_statistics`).
+ *
+ * At every read, even beside concurrent enqueues and dequeues: `length <= peak_length`,
+ * `total_dequeued <= total_enqueued`, and `length` is at most the manager's buffer count.
+ * When the queue is quiescent, `total_enqueued - total_dequeued == length`. Totals are
+ * 64-bit on 64-bit hosts and 32-bit (wrapping) on Cortex-M.
+ */
+typedef struct {
+    /**
+     * Buffers waiting in the queue now (an enqueue in progress counts).
+     */
+    uint32_t length;
+    /**
+     * The most buffers that waited in the queue at once since init.
+     */
+    uint32_t peak_length;
+    /**
+     * Successful enqueues since init.
+     */
+    uint64_t total_enqueued;
+    /**
+     * Successful dequeues since init.
+     */
+    uint64_t total_dequeued;
+} aes5_queue_statistics_t;
+
+/**
+ * One buffer that is not free, as the held-buffer finder
+ * (`aes5_buffer_manager_get_held_buffers`) saw it: who has it now and since when.
+ * Quarantined buffers are out of service and not listed.
+ */
+typedef struct {
+    /**
+     * The buffer's id (its header's `buffer_id`).
+     */
+    uint32_t buffer_id;
+    /**
+     * The `aes5_buffer_type_t` of its pool.
+     */
+    aes5_buffer_type_t buffer_type;
+    /**
+     * Its allocations since init, this one included (its header's `sequence_number`).
+     */
+    uint32_t sequence_number;
+    /**
+     * The queue it waits in, or `AES5_NO_QUEUE` when a caller holds it.
+     */
+    uint32_t queue;
+    /**
+     * For a buffer a caller holds: the queue it was last dequeued from, or `AES5_NO_QUEUE`
+     * when it has not been queued since its allocation. `AES5_NO_QUEUE` for a queued buffer.
+     */
+    uint32_t last_queue;
+    /**
+     * Clock reading at its allocation (0 without monitoring or a clock).
+     */
+    uint64_t allocation_time_ns;
+    /**
+     * Clock reading at the allocate, enqueue or dequeue that put it where it is now (0
+     * without monitoring or a clock; the finder's own clock reading for a hand-off caught
+     * while it happens).
+     */
+    uint64_t last_hand_off_ns;
+} aes5_held_buffer_t;
 
 /**
  * Manager state as passed through the C API (`aes5_manager_state_t`), numbered in life-cycle order.
@@ -682,8 +779,9 @@ typedef struct {
      */
     uint64_t average_release_time_ns;
     /**
-     * Allocate and release calls refused for invalid caller input (NULL, out-of-range
-     * values, bad formats, types without a pool, foreign pointers, double releases).
+     * Allocate, release and enqueue calls refused for invalid caller input (NULL,
+     * out-of-range values, bad formats, types without a pool, foreign pointers, double
+     * releases, buffers waiting in a queue).
      */
     uint64_t validation_errors;
     /**
@@ -694,6 +792,10 @@ typedef struct {
      * Allocations slower than `allocation_timeout_ns` (they still succeeded).
      */
     uint64_t timeout_errors;
+    /**
+     * Refused enqueues, for any reason (a dequeue of an empty queue is not a failure).
+     */
+    uint64_t hand_off_failures;
     /**
      * Buffers held now, all pools.
      */
@@ -791,6 +893,17 @@ typedef struct {
      * rate reaches `min_success_rate`.
      */
     bool meets_performance_requirements;
+    /**
+     * How long the buffer that has stayed longest in one place (a caller's hands, or one
+     * hand-off queue) has been there, ns: the age of the oldest allocate, enqueue or dequeue
+     * among the buffers that are not free. 0 without monitoring or a clock, or when none is
+     * held.
+     */
+    uint64_t oldest_hand_off_age_ns;
+    /**
+     * That buffer's id, or `AES5_NO_BUFFER`.
+     */
+    uint32_t oldest_hand_off_buffer_id;
 } aes5_performance_report_t;
 
 /**
@@ -830,6 +943,11 @@ typedef struct {
      * Of the control block: the performance history ring.
      */
     uint32_t history_bytes;
+    /**
+     * Of the control block: each buffer's custody word (where it is, since when) and the
+     * hand-off queues.
+     */
+    uint32_t hand_off_bytes;
     /**
      * The audio data region (capacities rounded up to the alignment).
      */
@@ -1023,6 +1141,17 @@ typedef uint32_t aes5_format_problem_t;
 #define AES5_ERR_STORAGE_SIZE_MISMATCH 14
 
 /**
+ * The buffer waits in a hand-off queue: it belongs to the queue, not to the caller, until a
+ * dequeue hands it out again.
+ */
+#define AES5_ERR_BUFFER_QUEUED 15
+
+/**
+ * The hand-off queue holds no buffer.
+ */
+#define AES5_ERR_QUEUE_EMPTY 16
+
+/**
  * Storage not initialised.
  */
 #define AES5_STATE_UNINITIALIZED 0
@@ -1191,6 +1320,95 @@ aes5_status_t aes5_buffer_manager_release(aes5_buffer_manager_t *manager,
  */
 aes5_status_t aes5_buffer_manager_validate_buffer(const aes5_buffer_manager_t *manager,
                                                   const aes5_audio_buffer_t *buffer);
+
+/**
+ * Hands `buffer`, which the caller holds, to hand-off queue `queue`: from then on the queue
+ * owns it, and the caller must not touch it or its data until a dequeue hands it out again.
+ * The buffer is checked as release checks it (pointer proof, header with memory validation
+ * on); the custody change is one compare-and-swap, so of two racing enqueues, or an enqueue
+ * and a release, of one buffer exactly one succeeds. A queue holds every buffer of the
+ * manager if need be: an enqueue never finds it full.
+ *
+ * Cost: O(1), lock-free (one compare-and-swap on the buffer's custody word, one `fetch_add`
+ * and one store on the queue; a clock read with monitoring), never waits.
+ *
+ * @param manager  the manager.
+ * @param queue    0 ..= AES5_QUEUE_COUNT - 1.
+ * @param buffer   a buffer the caller holds (allocated, or dequeued).
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (queue out of range);
+ *         AES5_ERR_INVALID_STATE (a state in which release is refused);
+ *         AES5_ERR_FOREIGN_BUFFER; AES5_ERR_DOUBLE_RELEASE (the buffer is free);
+ *         AES5_ERR_BUFFER_QUEUED (it already waits in a queue); AES5_ERR_CORRUPTED (damaged:
+ *         quarantined now, as release does, or before).
+ * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+ */
+aes5_status_t aes5_buffer_manager_enqueue(aes5_buffer_manager_t *manager,
+                                          uint32_t queue,
+                                          aes5_audio_buffer_t *buffer);
+
+/**
+ * Takes the oldest buffer of hand-off queue `queue` (first in, first out); the caller now
+ * holds it and may release it, enqueue it again or keep it. Of two consumers racing on one
+ * queue, each buffer goes to exactly one. A dequeue that overlaps an enqueue of the same
+ * queue still in progress may find the queue empty.
+ *
+ * Cost: O(1), lock-free (two loads and one compare-and-swap on the queue, one store on the
+ * buffer's custody word; a clock read with monitoring), never waits.
+ *
+ * @param manager     the manager.
+ * @param queue       0 ..= AES5_QUEUE_COUNT - 1.
+ * @param out_buffer  receives the buffer on success (untouched otherwise).
+ * @return AES5_OK; AES5_ERR_QUEUE_EMPTY; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT
+ *         (queue out of range); AES5_ERR_INVALID_STATE (a state in which release is
+ *         refused).
+ * Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+ */
+aes5_status_t aes5_buffer_manager_dequeue(aes5_buffer_manager_t *manager,
+                                          uint32_t queue,
+                                          aes5_audio_buffer_t **out_buffer);
+
+/**
+ * Copies the statistics of hand-off queue `queue`: its length now, its peak length, and its
+ * enqueues and dequeues since init.
+ *
+ * @param manager         the manager.
+ * @param queue           0 ..= AES5_QUEUE_COUNT - 1.
+ * @param out_statistics  receives the statistics.
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (queue out of range);
+ *         AES5_ERR_INVALID_STATE (`manager` was never initialised).
+ * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+ */
+aes5_status_t aes5_buffer_manager_get_queue_statistics(const aes5_buffer_manager_t *manager,
+                                                       uint32_t queue,
+                                                       aes5_queue_statistics_t *out_statistics);
+
+/**
+ * The held-buffer finder: lists every buffer that is not free (quarantined buffers aside),
+ * with where it is now (`queue`, or AES5_NO_QUEUE when a caller holds it), the queue it was
+ * last dequeued from, and when it was allocated and handed to where it is. Answers "who holds
+ * this buffer, and since when" for a leak or a stuck stage.
+ *
+ * Writes at most `capacity` entries and sets `*out_count` to the number of buffers found
+ * (more than `capacity` when the array was too small). Each entry belongs to one moment (it
+ * may be stale, never torn).
+ *
+ * Cost: O(buffers), lock-free: a few loads per buffer (and one clock read with monitoring);
+ * meant for a task, a shell command or a watchdog rather than an interrupt handler, though
+ * safe there.
+ *
+ * @param manager      the manager.
+ * @param out_entries  an array of `capacity` entries; may be NULL when `capacity` is 0 (to
+ *                     count only).
+ * @param capacity     entries `out_entries` holds.
+ * @param out_count    receives the number of buffers that are not free.
+ * @return AES5_OK; AES5_ERR_NULL_POINTER (`out_count` NULL, or `out_entries` NULL with
+ *         `capacity` > 0); AES5_ERR_INVALID_STATE (`manager` was never initialised).
+ * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+ */
+aes5_status_t aes5_buffer_manager_get_held_buffers(const aes5_buffer_manager_t *manager,
+                                                   aes5_held_buffer_t *out_entries,
+                                                   uint32_t capacity,
+                                                   uint32_t *out_count);
 
 /**
  * Reads the manager's state.

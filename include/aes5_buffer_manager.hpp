@@ -254,6 +254,12 @@ public:
     }
 
 private:
+    friend class Manager;
+    /* Empties the handle without releasing (the buffer went to a queue). */
+    void forget() noexcept {
+        manager_ = nullptr;
+        buffer_ = nullptr;
+    }
     aes5_buffer_manager_t *manager_;
     aes5_audio_buffer_t *buffer_;
 };
@@ -306,6 +312,33 @@ public:
         aes5_status_t status = aes5_buffer_manager_allocate(manager_, type, &format.raw(), &buffer);
         if (status != AES5_OK) return Result<Buffer>::failure(status);
         return Result<Buffer>(Buffer(manager_, buffer));
+    }
+    /**
+     * Hands `buffer` to hand-off queue `queue` (0 .. AES5_QUEUE_COUNT - 1). On AES5_OK the
+     * queue owns the buffer and `buffer` is empty; refused, `buffer` still holds it (a
+     * damaged one is quarantined and releases nothing). O(1), lock-free, ISR-safe.
+     */
+    aes5_status_t enqueue(uint32_t queue, Buffer &&buffer) const noexcept {
+        aes5_status_t status = aes5_buffer_manager_enqueue(manager_, queue, buffer.header());
+        if (status == AES5_OK) buffer.forget();
+        return status;
+    }
+    /** Takes the oldest buffer of hand-off queue `queue` (AES5_ERR_QUEUE_EMPTY when there is
+     *  none); it is released when the Buffer is destroyed. O(1), lock-free, ISR-safe. */
+    Result<Buffer> dequeue(uint32_t queue) const noexcept {
+        aes5_audio_buffer_t *buffer = nullptr;
+        aes5_status_t status = aes5_buffer_manager_dequeue(manager_, queue, &buffer);
+        if (status != AES5_OK) return Result<Buffer>::failure(status);
+        return Result<Buffer>(Buffer(manager_, buffer));
+    }
+    /** Fills `out` with the statistics of hand-off queue `queue`. */
+    aes5_status_t queue_statistics(uint32_t queue, aes5_queue_statistics_t &out) const noexcept {
+        return aes5_buffer_manager_get_queue_statistics(manager_, queue, &out);
+    }
+    /** The held-buffer finder: fills up to `capacity` entries and sets `count` to the number of
+     *  buffers that are not free. */
+    aes5_status_t held_buffers(aes5_held_buffer_t *entries, uint32_t capacity, uint32_t &count) const noexcept {
+        return aes5_buffer_manager_get_held_buffers(manager_, entries, capacity, &count);
     }
     /** Checks a held buffer (changes nothing). */
     aes5_status_t validate(const Buffer &buffer) const noexcept {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints what the library costs a Cortex-M firmware: the flash and RAM footprint tables and
-# the exact instruction counts of allocate/release, each budget with "met" or "missed".
+# the exact instruction counts of allocate, enqueue, dequeue and release, each budget with
+# "met" or "missed".
 #
 #   scripts/cortex-m-costs.sh                  the report
 #   scripts/cortex-m-costs.sh --readme update  the report, then README.md's figures rewritten from it
@@ -147,46 +148,54 @@ echo
 echo "Instructions per call, validation on, the call and every callee included, counted exactly by the"
 echo "TCG plugin cortex-m/qemu-plugin/insn_count_plugin.c around each call of"
 echo "cortex-m/images/insn_count.c (mean of rounds 2 to 1000; see that file). A line with a limit"
-echo "for its core (allocate / release: Cortex-M4F monitoring off and on, Cortex-M0 off) ends"
-echo "with that limit, met or missed."
+echo "for its core (allocate / release: Cortex-M4F monitoring off and on, Cortex-M0 off; enqueue /"
+echo "dequeue: Cortex-M4F monitoring off) ends with that limit, met or missed."
 echo
 plugin="$build/libinsncount.so"
 gcc -O2 -shared -fPIC -o "$plugin" cortex-m/qemu-plugin/insn_count_plugin.c
 # The instruction budgets, allocate / release, by "<core> <monitoring off|on>".
 declare -A insn_budget=(["Cortex-M4F off"]="100 70" ["Cortex-M4F on"]="200 170" ["Cortex-M0 off"]="150 110")
-# count_line ID CORE MODE: the report's line of board ID's counts with monitoring MODE (off or
-# on), ending with the budget, met or missed, when CORE has one for MODE.
+# The hand-off budgets, enqueue / dequeue, by "<core> <monitoring off|on>".
+declare -A hand_off_budget=(["Cortex-M4F off"]="90 50")
+# pair_verdict "X Y" "LIMIT_X LIMIT_Y": " (budget <= LX / LY: met)" or "...: missed)".
+pair_verdict() {
+  local x y lx ly
+  read -r x y <<<"$1"
+  read -r lx ly <<<"$2"
+  if [ "$(mark "$x" "$lx")" = met ] && [ "$(mark "$y" "$ly")" = met ]; then
+    echo " (budget <= $lx / $ly: met)"
+  else
+    echo " (budget <= $lx / $ly: missed)"
+  fi
+}
+# count_line ID CORE MODE: the report's lines of board ID's counts with monitoring MODE (off or
+# on), each ending with its budget, met or missed, when CORE has one for MODE.
 count_line() {
-  local allocate release budget a r label
-  read -r allocate release <<<"${insn_of[$1 $3]}"
+  local allocate enqueue dequeue release budget label
+  read -r allocate enqueue dequeue release <<<"${insn_of[$1 $3]}"
   label="monitoring off:"
   [ "$3" = off ] || label="monitoring on (one-load clock):"
   budget=${insn_budget["$2 $3"]:-}
-  if [ -n "$budget" ]; then
-    read -r a r <<<"$budget"
-    if [ "$(mark "$allocate" "$a")" = met ] && [ "$(mark "$release" "$r")" = met ]; then
-      budget=" (budget <= $a / $r: met)"
-    else
-      budget=" (budget <= $a / $r: missed)"
-    fi
-  fi
+  [ -z "$budget" ] || budget=$(pair_verdict "$allocate $release" "$budget")
   echo "    $label allocate $allocate, release $release instructions$budget"
+  budget=${hand_off_budget["$2 $3"]:-}
+  [ -z "$budget" ] || budget=$(pair_verdict "$enqueue $dequeue" "$budget")
+  echo "    $label enqueue $enqueue, dequeue $dequeue instructions$budget"
 }
-# per_call ROUNDS < marks: "allocate release" per call, monitoring off then on (two lines),
-# from the plugin's marks (4 per round: around nothing, around allocate, around release).
+# per_call ROUNDS < marks: "allocate enqueue dequeue release" per call, monitoring off then on
+# (two lines), from the plugin's marks (6 per round: around nothing, around each call).
 per_call() {
   awk -v rounds="$1" '$1 == "mark" { m[n++] = $2 }
     END {
-      if (n != 8 * rounds) { printf "expected %d marks, got %d\n", 8 * rounds, n > "/dev/stderr"; exit 1 }
+      if (n != 12 * rounds) { printf "expected %d marks, got %d\n", 12 * rounds, n > "/dev/stderr"; exit 1 }
       for (mode = 0; mode < 2; mode++) {
-        a = 0; r = 0
+        for (call = 0; call < 4; call++) sum[call] = 0
         for (round = 1; round < rounds; round++) {
-          b = (mode * rounds + round) * 4
+          b = (mode * rounds + round) * 6
           empty = m[b + 1] - m[b]
-          a += m[b + 2] - m[b + 1] - empty
-          r += m[b + 3] - m[b + 2] - empty
+          for (call = 0; call < 4; call++) sum[call] += m[b + call + 2] - m[b + call + 1] - empty
         }
-        printf "%.2f %.2f\n", a / (rounds - 1), r / (rounds - 1)
+        printf "%.2f %.2f %.2f %.2f\n", sum[0] / (rounds - 1), sum[1] / (rounds - 1), sum[2] / (rounds - 1), sum[3] / (rounds - 1)
       }
     }'
 }
@@ -202,7 +211,7 @@ for entry in $boards; do
   layout=$(qemu-system-arm -M "$board" -nographic -monitor none -semihosting-config enable=on,target=native \
     -icount shift=0 -kernel "$elf" -plugin "$plugin,mark=$marker" -d plugin -D "$marks" 2>/dev/null) ||
     { echo "insn_count on $board failed: $layout" >&2; exit 1; }
-  rounds=$(echo "$layout" | sed -n 's/^insn_count: \([0-9]*\) rounds of 4 marks.*/\1/p')
+  rounds=$(echo "$layout" | sed -n 's/^insn_count: \([0-9]*\) rounds of 6 marks.*/\1/p')
   [ -n "$rounds" ] || { echo "insn_count on $board: $layout" >&2; exit 1; }
   counts=$(per_call "$rounds" < "$marks")
   { read -r off; read -r on; } <<<"$counts"
@@ -253,19 +262,21 @@ footprint_block() {
   largest_symbols 10 | awk '{ size = $1; $1 = ""; sub(/^ +/, ""); printf "%s`%s` %s", (NR > 1 ? ", " : "  "), $0, size } END { print "." }' |
     sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\([,.]\)/\1,\2\3/' -e 'ta'
 }
-# count_cell "ALLOCATE RELEASE": both rounded to whole instructions.
-count_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[1], x[2] }'; }
+# count_cell "ALLOCATE ENQUEUE DEQUEUE RELEASE": allocate / release, rounded to whole
+# instructions; hand_off_cell: enqueue / dequeue.
+count_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[1], x[4] }'; }
+hand_off_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[2], x[3] }'; }
 instructions_block() {
   local entry board id core triple budgets key a r allocate release label
-  echo "| board | core | allocate / release, monitoring off | monitoring on | budget, monitoring off; on |"
-  echo "|---|---|---:|---:|---|"
+  echo "| board | core | allocate / release, monitoring off | monitoring on | enqueue / dequeue, monitoring off | monitoring on | budget, monitoring off; on |"
+  echo "|---|---|---:|---:|---:|---:|---|"
   for entry in $boards; do
     IFS=: read -r board id core triple <<<"$entry"
     budgets=
     for key in off on; do
       [ -n "${insn_budget["$core $key"]:-}" ] || continue
       read -r a r <<<"${insn_budget["$core $key"]}"
-      read -r allocate release <<<"${insn_of[$id $key]}"
+      read -r allocate _ _ release <<<"${insn_of[$id $key]}"
       if [ "$(mark "$allocate" "$a")" = met ] && [ "$(mark "$release" "$r")" = met ]; then
         budgets="$budgets${budgets:+; }$key: $a / $r, met"
       else
@@ -274,7 +285,7 @@ instructions_block() {
     done
     label=$core
     [ "$id" != microbit ] || label="$core (\`single-core\`)"
-    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $budgets |"
+    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $(hand_off_cell "${insn_of[$id off]}") | $(hand_off_cell "${insn_of[$id on]}") | $budgets |"
   done
 }
 

@@ -6,7 +6,7 @@
 #   scripts/setup.sh stress   the same and a C++ compiler (the release preset builds the tests)
 #   scripts/setup.sh fuzz     clang with its libFuzzer runtime (no CMake)
 #   scripts/setup.sh test     everything scripts/test.sh runs: the above, git, python3, valgrind,
-#                             pkg-config, JACK2 (jackd and libjack), the GNU Arm toolchain with
+#                             pkg-config, JACK2 (jackd and libjack), libsndfile, the GNU Arm toolchain with
 #                             newlib, QEMU, the clippy/rustfmt components and the four Cortex-M
 #                             Rust targets
 #   scripts/setup.sh bench    what scripts/bench.sh runs: the host benchmarks, the C loop under
@@ -88,6 +88,10 @@ for purpose in "$@"; do
       needs_command jackd jackd2
       if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists jack; then
         packages+=(libjack-jackd2-dev)
+      fi
+      # The JACK recorder example writes its WAV file with libsndfile.
+      if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists sndfile; then
+        packages+=(libsndfile1-dev)
       fi
       needs_cortex_m
       needs_fuzz

@@ -21,6 +21,7 @@ use core::mem::align_of;
 use crate::manager::state_machine::{state_name, Aes5ManagerState};
 use crate::manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
+use crate::observability::hand_offs::{HeldBuffer, QueueStatistics};
 use crate::observability::metrics::RealtimeMetrics;
 use crate::observability::report::{warning_name, PerformanceReport};
 use crate::observability::statistics::ManagerStatistics;
@@ -317,6 +318,132 @@ pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
         return core.refuse_other(crate::manager::operations::Operation::Validate, Status::NullPointer).code();
     }
     status(core.validate(buffer))
+}
+
+/// Hands `buffer`, which the caller holds, to hand-off queue `queue`: from then on the queue
+/// owns it, and the caller must not touch it or its data until a dequeue hands it out again.
+/// The buffer is checked as release checks it (pointer proof, header with memory validation
+/// on); the custody change is one compare-and-swap, so of two racing enqueues, or an enqueue
+/// and a release, of one buffer exactly one succeeds. A queue holds every buffer of the
+/// manager if need be: an enqueue never finds it full.
+///
+/// Cost: O(1), lock-free (one compare-and-swap on the buffer's custody word, one `fetch_add`
+/// and one store on the queue; a clock read with monitoring), never waits.
+///
+/// @param manager  the manager.
+/// @param queue    0 ..= AES5_QUEUE_COUNT - 1.
+/// @param buffer   a buffer the caller holds (allocated, or dequeued).
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (queue out of range);
+///         AES5_ERR_INVALID_STATE (a state in which release is refused);
+///         AES5_ERR_FOREIGN_BUFFER; AES5_ERR_DOUBLE_RELEASE (the buffer is free);
+///         AES5_ERR_BUFFER_QUEUED (it already waits in a queue); AES5_ERR_CORRUPTED (damaged:
+///         quarantined now, as release does, or before).
+/// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_enqueue(
+    manager: *mut BufferManager,
+    queue: u32,
+    buffer: *mut AudioBuffer,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if buffer.is_null() {
+        return core.refuse_enqueue(Status::NullPointer).code();
+    }
+    status(core.enqueue(queue, buffer))
+}
+
+/// Takes the oldest buffer of hand-off queue `queue` (first in, first out); the caller now
+/// holds it and may release it, enqueue it again or keep it. Of two consumers racing on one
+/// queue, each buffer goes to exactly one. A dequeue that overlaps an enqueue of the same
+/// queue still in progress may find the queue empty.
+///
+/// Cost: O(1), lock-free (two loads and one compare-and-swap on the queue, one store on the
+/// buffer's custody word; a clock read with monitoring), never waits.
+///
+/// @param manager     the manager.
+/// @param queue       0 ..= AES5_QUEUE_COUNT - 1.
+/// @param out_buffer  receives the buffer on success (untouched otherwise).
+/// @return AES5_OK; AES5_ERR_QUEUE_EMPTY; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT
+///         (queue out of range); AES5_ERR_INVALID_STATE (a state in which release is
+///         refused).
+/// Thread/ISR safety: callable concurrently from any thread and interrupt handler.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_dequeue(
+    manager: *mut BufferManager,
+    queue: u32,
+    out_buffer: *mut *mut AudioBuffer,
+) -> Aes5Status {
+    // SAFETY: a non-null handle comes from init (documented contract).
+    let core = match unsafe { ManagerCore::from_handle(manager) } {
+        Ok(core) => core,
+        Err(e) => return e.code(),
+    };
+    if out_buffer.is_null() {
+        return core.refuse_other(crate::manager::operations::Operation::Dequeue, Status::NullPointer).code();
+    }
+    match core.dequeue(queue) {
+        // SAFETY: out_buffer was checked for NULL.
+        Ok(header) => unsafe { deliver(out_buffer, header.as_ptr()) },
+        Err(e) => e.code(),
+    }
+}
+
+/// Copies the statistics of hand-off queue `queue`: its length now, its peak length, and its
+/// enqueues and dequeues since init.
+///
+/// @param manager         the manager.
+/// @param queue           0 ..= AES5_QUEUE_COUNT - 1.
+/// @param out_statistics  receives the statistics.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_ARGUMENT (queue out of range);
+///         AES5_ERR_INVALID_STATE (`manager` was never initialised).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_queue_statistics(
+    manager: *const BufferManager,
+    queue: u32,
+    out_statistics: *mut QueueStatistics,
+) -> Aes5Status {
+    // SAFETY: forwarded caller contract.
+    unsafe { query(manager, out_statistics, |core| core.queue_statistics(queue).ok_or(Status::InvalidArgument)) }
+}
+
+/// The held-buffer finder: lists every buffer that is not free (quarantined buffers aside),
+/// with where it is now (`queue`, or AES5_NO_QUEUE when a caller holds it), the queue it was
+/// last dequeued from, and when it was allocated and handed to where it is. Answers "who holds
+/// this buffer, and since when" for a leak or a stuck stage.
+///
+/// Writes at most `capacity` entries and sets `*out_count` to the number of buffers found
+/// (more than `capacity` when the array was too small). Each entry belongs to one moment (it
+/// may be stale, never torn).
+///
+/// Cost: O(buffers), lock-free: a few loads per buffer (and one clock read with monitoring);
+/// meant for a task, a shell command or a watchdog rather than an interrupt handler, though
+/// safe there.
+///
+/// @param manager      the manager.
+/// @param out_entries  an array of `capacity` entries; may be NULL when `capacity` is 0 (to
+///                     count only).
+/// @param capacity     entries `out_entries` holds.
+/// @param out_count    receives the number of buffers that are not free.
+/// @return AES5_OK; AES5_ERR_NULL_POINTER (`out_count` NULL, or `out_entries` NULL with
+///         `capacity` > 0); AES5_ERR_INVALID_STATE (`manager` was never initialised).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_held_buffers(
+    manager: *const BufferManager,
+    out_entries: *mut HeldBuffer,
+    capacity: u32,
+    out_count: *mut u32,
+) -> Aes5Status {
+    if out_entries.is_null() && capacity > 0 {
+        return Status::NullPointer.code();
+    }
+    // SAFETY: forwarded caller contract; `out_entries` holds `capacity` entries (or is unused).
+    unsafe { query(manager, out_count, |core| Ok(core.write_held_buffers(out_entries, capacity))) }
 }
 
 /// Reads the manager's state.

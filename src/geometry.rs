@@ -26,6 +26,9 @@ pub(crate) const HISTORY_CAPACITY: usize = 8;
 /// the compiler drops the monitoring code: every use of it is behind this constant.
 pub(crate) const MONITORING_BUILT: bool = AES5_MONITORING != 0;
 
+/// Hand-off queues in the manager's storage (`AES5_QUEUE_COUNT`, 0..=16).
+pub(crate) const QUEUE_COUNT: usize = AES5_QUEUE_COUNT as usize;
+
 /// Size in bytes of `aes5_buffer_manager_storage_t`.
 pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 
@@ -97,6 +100,12 @@ const fn data_start(pool: usize) -> usize {
 /// Total buffers over all pools.
 pub(crate) const TOTAL_SLOTS: usize = POOLS[POOL_COUNT - 1].first_slot + POOLS[POOL_COUNT - 1].count;
 
+/// Cells of each hand-off queue's ring: the smallest power of two above the number of
+/// buffers. A buffer waits in at most one queue once, so a queue never holds more than
+/// `TOTAL_SLOTS` buffers and a producer always finds its cell already consumed (see
+/// `manager::queue`).
+pub(crate) const QUEUE_CELLS: usize = (TOTAL_SLOTS + 1).next_power_of_two();
+
 /// Bytes of the whole data region.
 pub(crate) const DATA_REGION_BYTES: usize = data_start(POOL_COUNT);
 
@@ -159,6 +168,8 @@ pub(crate) static SLOT_PLACES: [SlotPlace; TOTAL_SLOTS] = {
 static_assertions::const_assert!(DATA_ALIGNMENT.is_power_of_two() && DATA_ALIGNMENT >= 8);
 static_assertions::const_assert!(HISTORY_CAPACITY.is_power_of_two());
 static_assertions::const_assert!(STORAGE_BYTES % 8 == 0);
+// A queue cell keeps the buffer's slot in its low byte.
+static_assertions::const_assert!(TOTAL_SLOTS <= 0xFF);
 // The default geometry is the product's budget: 32 KiB for everything.
 static_assertions::const_assert!(!AES5_GEOMETRY_IS_DEFAULT || STORAGE_BYTES <= 32_768);
 

@@ -76,6 +76,9 @@ where
 /// dropping it runs no destructor of the loom atomics laid out inside it.
 struct SharedManager {
     storage: Box<BufferManagerStorage>,
+    /// The ticking clock's count (`SharedManager::ticking`), boxed so that its address, the
+    /// clock's context, stays put.
+    ticks: Box<loom::sync::atomic::AtomicU64>,
 }
 
 // SAFETY: after init the manager is only reached through `core()`, whose methods are the
@@ -97,7 +100,23 @@ impl SharedManager {
         };
         // SAFETY: the storage is owned here, zeroed and aligned (a Box of the storage type).
         unsafe { ManagerCore::init(&mut *storage, &config) }.expect("init");
-        Arc::new(SharedManager { storage })
+        Arc::new(SharedManager { storage, ticks: Box::new(loom::sync::atomic::AtomicU64::new(0)) })
+    }
+
+    /// A monitored manager whose clock reads 1, 2, 3, ... (a loom atomic counts the reads, so
+    /// which call got which time is part of the explored schedule): init takes 1.
+    fn ticking() -> Arc<Self> {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let ticks = Box::new(loom::sync::atomic::AtomicU64::new(0));
+        let config = RuntimeConfig {
+            enable_performance_monitoring: 1,
+            now_ns: Some(ticking_clock),
+            clock_context: (&*ticks as *const loom::sync::atomic::AtomicU64).cast_mut().cast(),
+            ..RuntimeConfig::default()
+        };
+        // SAFETY: the storage is owned here, zeroed and aligned (a Box of the storage type).
+        unsafe { ManagerCore::init(&mut *storage, &config) }.expect("init");
+        Arc::new(SharedManager { storage, ticks })
     }
 
     fn core(&self) -> &ManagerCore {
@@ -110,6 +129,13 @@ impl SharedManager {
 /// The models' clock: always the same instant, so every execution takes the same branches.
 unsafe extern "C" fn fixed_clock(_context: *mut core::ffi::c_void) -> u64 {
     1_000_000
+}
+
+/// A clock that counts its reads (context: the `SharedManager`'s `ticks`).
+unsafe extern "C" fn ticking_clock(context: *mut core::ffi::c_void) -> u64 {
+    // SAFETY: the context is the manager's boxed counter, which outlives the manager.
+    let ticks = unsafe { &*context.cast::<loom::sync::atomic::AtomicU64>() };
+    ticks.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 /// A header pointer that may cross threads (the models check who owns it).
@@ -584,5 +610,234 @@ fn manager_first_allocations_change_state_once() {
         let core = shared.core();
         assert_eq!(core.state(), AES5_STATE_ACTIVE);
         assert_eq!(core.statistics().state_change_count, 3, "Initializing, Ready, Active");
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-off queues: the ring alone (a small ring, so that it laps), then the manager's enqueue,
+// dequeue, release, shutdown and held-buffer finder.
+// ---------------------------------------------------------------------------------------------
+
+use crate::manager::queue::HandOffQueue;
+use crate::platform::in_place::ZeroInitial;
+
+/// Two buffers cycle through a ring of four cells: each of two threads takes whatever is
+/// oldest and puts it back twice, so the ring laps while a consumer may stall between its read
+/// of a cell and its claim. No slot is ever taken by two threads at once (an owner tag per
+/// slot), none is lost, and no enqueue ever finds its cell unconsumed.
+#[test]
+fn queue_two_cycling_threads_lap_a_small_ring() {
+    check_bounded("queue_two_cycling_threads_lap_a_small_ring", 3, || {
+        let queue = Arc::new(HandOffQueue::<4>::initial());
+        let owners = Arc::new([loom::sync::atomic::AtomicUsize::new(0), loom::sync::atomic::AtomicUsize::new(0)]);
+        queue.push(0);
+        queue.push(1);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (queue, owners) = (Arc::clone(&queue), Arc::clone(&owners));
+                thread::spawn(move || {
+                    for _ in 0..2 {
+                        if let Some(slot) = queue.pop() {
+                            assert_eq!(owners[slot].fetch_add(1, Ordering::SeqCst), 0, "slot {slot} taken twice");
+                            owners[slot].fetch_sub(1, Ordering::SeqCst);
+                            queue.push(slot);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut left = [queue.pop(), queue.pop(), queue.pop()];
+        left.sort();
+        assert_eq!(left, [None, Some(0), Some(1)], "a slot was lost or duplicated");
+        let counts = queue.counts(2);
+        assert_eq!((counts.length, counts.enqueued - counts.dequeued), (0, 0));
+    });
+}
+
+/// A producer enqueues two buffers while a consumer dequeues: the consumer gets them in order
+/// (never the second before the first), each exactly once, and what it did not get is still
+/// in the queue at the end. The statistics read by the consumer keep their invariants.
+#[test]
+fn manager_enqueue_races_dequeue() {
+    check("manager_enqueue_races_dequeue", || {
+        let shared = SharedManager::new(false);
+        let core = shared.core();
+        let a = Handle(core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        let b = Handle(core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        let producer = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                shared.core().enqueue(0, a.0).expect("enqueue a");
+                shared.core().enqueue(0, b.0).expect("enqueue b");
+            })
+        };
+        let consumer = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                let mut got = Vec::new();
+                for _ in 0..2 {
+                    if let Ok(buffer) = core.dequeue(0) {
+                        got.push(Handle(buffer.as_ptr()));
+                    }
+                    let s = core.queue_statistics(0).unwrap();
+                    assert!(s.length <= s.peak_length && s.total_dequeued <= s.total_enqueued, "{s:?}");
+                }
+                got
+            })
+        };
+        producer.join().unwrap();
+        let mut got = consumer.join().unwrap();
+        let core = shared.core();
+        while let Ok(buffer) = core.dequeue(0) {
+            got.push(Handle(buffer.as_ptr()));
+        }
+        assert_eq!(got, [a, b], "first in, first out, each once");
+        let s = core.queue_statistics(0).unwrap();
+        assert_eq!((s.length, s.total_enqueued, s.total_dequeued), (0, 2, 2));
+        for h in got {
+            core.release(h.0).expect("the dequeued buffer is the caller's");
+        }
+    });
+}
+
+/// Two consumers race on one queue holding one buffer: exactly one gets it, the other finds
+/// the queue empty, and the winner holds it (validate says so).
+#[test]
+fn manager_two_consumers_race_for_one_buffer() {
+    check("manager_two_consumers_race_for_one_buffer", || {
+        let shared = SharedManager::new(false);
+        let core = shared.core();
+        let a = Handle(core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        core.enqueue(1, a.0).expect("enqueue");
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || shared.core().dequeue(1).map(|b| Handle(b.as_ptr())))
+            })
+            .collect();
+        let results: Vec<_> = consumers.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        assert!(results.contains(&Ok(a)) && results.contains(&Err(Status::QueueEmpty)), "{results:?}");
+        assert_eq!(core.validate(a.0), Ok(()));
+        core.release(a.0).expect("release");
+    });
+}
+
+/// An enqueue and a release of the same held buffer race: exactly one succeeds. If the
+/// enqueue won, the release is refused as `BufferQueued` and the buffer waits in the queue; if
+/// the release won, the enqueue is refused as `DoubleRelease` and the queue stays empty.
+#[test]
+fn manager_enqueue_races_release_of_one_buffer() {
+    check("manager_enqueue_races_release_of_one_buffer", || {
+        let shared = SharedManager::new(false);
+        let buffer = Handle(shared.core().allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        let enqueuer = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || shared.core().enqueue(0, buffer.0))
+        };
+        let releaser = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || shared.core().release(buffer.0))
+        };
+        let (enqueued, released) = (enqueuer.join().unwrap(), releaser.join().unwrap());
+        let core = shared.core();
+        let s = core.pool_statistics(primary());
+        match (enqueued, released) {
+            (Ok(()), Err(Status::BufferQueued)) => {
+                assert_eq!(core.queue_statistics(0).unwrap().length, 1);
+                assert_eq!((s.allocated_buffers, s.total_releases), (1, 0));
+                assert_eq!(core.dequeue(0).map(|b| Handle(b.as_ptr())), Ok(buffer));
+                core.release(buffer.0).expect("release after dequeue");
+            }
+            (Err(Status::DoubleRelease), Ok(())) => {
+                assert_eq!(core.queue_statistics(0).unwrap().total_enqueued, 0);
+                assert_eq!((s.allocated_buffers, s.total_releases), (0, 1));
+            }
+            other => panic!("not exactly one winner: {other:?}"),
+        }
+    });
+}
+
+/// Shutdown races a consumer that dequeues the last queued buffer and releases it: the
+/// queued buffer keeps the manager in ShuttingDown, and the release completes the shutdown.
+#[test]
+fn manager_dequeue_races_shutdown() {
+    check("manager_dequeue_races_shutdown", || {
+        let shared = SharedManager::new(false);
+        let core = shared.core();
+        let queued = Handle(core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        core.enqueue(0, queued.0).expect("enqueue");
+        let consumer = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                let buffer = core.dequeue(0).expect("dequeue works while shutting down");
+                assert_ne!(core.state(), AES5_STATE_SHUTDOWN, "shut down with a buffer held");
+                core.release(buffer.as_ptr())
+            })
+        };
+        let stopper = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || shared.core().shutdown())
+        };
+        let shutdown = stopper.join().unwrap();
+        assert_eq!(consumer.join().unwrap(), Ok(()));
+        // Ok when the consumer had released the buffer before the request.
+        assert!(matches!(shutdown, Ok(()) | Err(Status::BuffersOutstanding)), "{shutdown:?}");
+        assert_eq!(core.state(), AES5_STATE_SHUTDOWN, "the last release did not complete the shutdown");
+    });
+}
+
+/// The held-buffer finder reads a buffer that is enqueued and dequeued meanwhile, with a clock
+/// that gives every hand-off its own time (the enqueue and the dequeue read the next two
+/// ticks after the allocation's): the entry it returns is one place of the buffer with exactly that place's time (or, for
+/// a hand-off caught in its window, the finder's own `now`), never a place with another place's
+/// time. (The finder's loop over the other, free, slots would add only steps to explore, so the
+/// reader reads this buffer's entry alone.)
+#[test]
+fn manager_finder_reads_beside_hand_offs() {
+    check_bounded("manager_finder_reads_beside_hand_offs", 1, || {
+        use crate::observability::hand_offs::AES5_NO_QUEUE;
+        const NOW: u64 = 99;
+        let shared = SharedManager::ticking();
+        let core = shared.core();
+        let buffer = Handle(core.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).expect("allocate").as_ptr());
+        // SAFETY: held by this thread until the mover starts.
+        let allocated = unsafe { (*buffer.0).allocation_time_ns };
+        let before = shared.ticks.load(Ordering::Relaxed);
+        let mover = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                core.enqueue(2, buffer.0).expect("enqueue");
+                core.dequeue(2).expect("dequeue")
+            })
+        };
+        let reader = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                let slot = core.slot_of(buffer.0).expect("a header");
+                let e = core.held_buffer(slot, NOW).expect("the buffer is never free here");
+                assert_eq!(e.sequence_number, 1);
+                let expected = match (e.queue, e.last_queue) {
+                    (AES5_NO_QUEUE, AES5_NO_QUEUE) => allocated,
+                    (2, AES5_NO_QUEUE) => before + 1,
+                    (AES5_NO_QUEUE, 2) => before + 2,
+                    _ => panic!("impossible place {e:?}"),
+                };
+                assert!(e.last_hand_off_ns == expected || e.last_hand_off_ns == NOW, "{e:?}: time of another place");
+                assert!(e.allocation_time_ns == allocated || e.allocation_time_ns == NOW, "{e:?}");
+            })
+        };
+        reader.join().unwrap();
+        mover.join().unwrap();
+        assert!(allocated > 0 && allocated <= before);
+        assert_eq!(shared.ticks.load(Ordering::Relaxed), before + 2, "one clock read per hand-off");
+        core.release(buffer.0).expect("release");
     });
 }

@@ -7,6 +7,7 @@ use core::ptr::NonNull;
 use crate::manager::state_machine::ManagerState;
 use crate::manager::storage::{BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
+use crate::observability::hand_offs::{HeldBuffer, QueueStatistics};
 use crate::observability::metrics::RealtimeMetrics;
 use crate::observability::report::PerformanceReport;
 use crate::observability::statistics::ManagerStatistics;
@@ -61,6 +62,40 @@ impl<'s> Manager<'s> {
     pub fn allocate(&self, buffer_type: BufferType, format: &AudioFormat) -> Result<Buffer<'_>, Status> {
         let header = self.core.allocate(buffer_type as u32, format)?;
         Ok(Buffer { core: self.core, header, _owns: PhantomData })
+    }
+
+    /// Hands `buffer` to hand-off queue `queue` (`0..AES5_QUEUE_COUNT`), consuming the handle:
+    /// the queue owns the buffer until [`Manager::dequeue`] hands it out again. Refused, the
+    /// handle comes back with the status (a damaged buffer is quarantined, as a release does,
+    /// and its handle then releases nothing when dropped).
+    pub fn enqueue<'m>(&'m self, queue: u32, buffer: Buffer<'m>) -> Result<(), (Status, Buffer<'m>)> {
+        match self.core.enqueue(queue, buffer.header.as_ptr()) {
+            Ok(()) => {
+                core::mem::forget(buffer);
+                Ok(())
+            }
+            Err(status) => Err((status, buffer)),
+        }
+    }
+
+    /// Takes the oldest buffer of hand-off queue `queue`; `Err(QueueEmpty)` when there is none.
+    /// The handle releases the buffer when dropped, like an allocated one.
+    pub fn dequeue(&self, queue: u32) -> Result<Buffer<'_>, Status> {
+        let header = self.core.dequeue(queue)?;
+        Ok(Buffer { core: self.core, header, _owns: PhantomData })
+    }
+
+    /// Statistics of hand-off queue `queue`; `Err(InvalidArgument)` for no such queue.
+    pub fn queue_statistics(&self, queue: u32) -> Result<QueueStatistics, Status> {
+        self.core.queue_statistics(queue).ok_or(Status::InvalidArgument)
+    }
+
+    /// The held-buffer finder: fills `entries` with the buffers that are not free (as many as
+    /// fit) and returns how many it found.
+    pub fn held_buffers(&self, entries: &mut [HeldBuffer]) -> usize {
+        let capacity = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+        // SAFETY: `entries` is valid for writes of its length, at least `capacity`.
+        unsafe { self.core.write_held_buffers(entries.as_mut_ptr(), capacity) as usize }
     }
 
     /// Requests shutdown. `Err(BuffersOutstanding)` while buffers are held: the last release
@@ -184,6 +219,12 @@ impl Buffer<'_> {
     }
 }
 
+impl core::fmt::Debug for Buffer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Buffer").field("buffer_id", &self.header().buffer_id).finish()
+    }
+}
+
 impl Drop for Buffer<'_> {
     fn drop(&mut self) {
         let _ = self.core.release(self.header.as_ptr());
@@ -262,6 +303,31 @@ mod tests {
             (u32::from(crate::geometry::MONITORING_BUILT), 0.0, 0.0)
         );
         assert!(Manager::storage_layout().required_bytes <= Manager::storage_layout().storage_bytes);
+    }
+
+    #[test]
+    fn a_buffer_handle_goes_through_a_queue() {
+        let mut storage = Box::new(BufferManagerStorage::new());
+        let manager = Manager::new(&mut storage, None).unwrap();
+        let mut b = manager.allocate(BufferType::Primary, &format()).unwrap();
+        b.data_mut()[0] = 0x42;
+        let id = b.header().buffer_id;
+        manager.enqueue(1, b).unwrap();
+        assert_eq!(manager.queue_statistics(1).map(|q| q.length), Ok(1));
+        let mut entries = [HeldBuffer::default(); 4];
+        assert_eq!(manager.held_buffers(&mut entries), 1);
+        assert_eq!((entries[0].buffer_id, entries[0].queue), (id, 1));
+        assert!(matches!(manager.dequeue(0), Err(Status::QueueEmpty)));
+        let back = manager.dequeue(1).unwrap();
+        assert_eq!((back.header().buffer_id, back.data()[0]), (id, 0x42));
+        // A refused enqueue gives the handle back, still holding the buffer.
+        let (status, back) = manager.enqueue(99, back).unwrap_err();
+        assert_eq!(status, Status::InvalidArgument);
+        assert_eq!(manager.validate(&back), Ok(()));
+        assert_eq!(manager.queue_statistics(99), Err(Status::InvalidArgument));
+        drop(back);
+        assert_eq!(manager.held_buffers(&mut []), 0);
+        assert_eq!(manager.pool_statistics(BufferType::Primary).total_releases, 1);
     }
 
     #[test]

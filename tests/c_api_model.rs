@@ -10,7 +10,7 @@
 //! `PROPTEST_CASES=N cargo test --release --test c_api_model` runs more cases (default 256).
 #![cfg(not(loom))]
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::mem::size_of;
 use std::ptr::{null, null_mut};
 
@@ -24,6 +24,7 @@ const COUNTS: [u32; POOLS] = [AES5_PRIMARY_BUFFER_COUNT, AES5_CONVERSION_BUFFER_
 const CAPACITY: [u32; POOLS] = [AES5_PRIMARY_BUFFER_BYTES, AES5_CONVERSION_BUFFER_BYTES, AES5_SCRATCH_BUFFER_BYTES];
 const RATES: [u32; 9] = [32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000, 352_800, 384_000];
 const SENTINEL: usize = 0x5EED;
+const QUEUES: usize = AES5_QUEUE_COUNT as usize;
 
 // ---------------------------------------------------------------------------------------------
 // Operations
@@ -43,6 +44,8 @@ enum Handle {
 enum Target {
     /// A buffer the test holds (index modulo the number held).
     Held(usize),
+    /// A buffer waiting in a queue (index modulo the number queued).
+    Queued(usize),
     /// Any header pointer the library ever returned (free, held or quarantined now).
     Seen(usize),
     /// A header's address plus 1..size: inside a header.
@@ -117,6 +120,30 @@ enum Op {
         ty: u32,
         n: u8,
     },
+    Enqueue {
+        handle: Handle,
+        queue: u32,
+        target: Target,
+    },
+    Dequeue {
+        handle: Handle,
+        queue: u32,
+        null_out: bool,
+    },
+    QueueStatistics {
+        handle: Handle,
+        queue: u32,
+        null_out: bool,
+    },
+    HeldBuffers {
+        handle: Handle,
+        capacity: u8,
+        null_entries: bool,
+    },
+}
+
+fn queue_number() -> impl Strategy<Value = u32> {
+    prop_oneof![12 => 0..AES5_QUEUE_COUNT, 1 => AES5_QUEUE_COUNT..AES5_QUEUE_COUNT + 2, 1 => any::<u32>()]
 }
 
 fn handle() -> impl Strategy<Value = Handle> {
@@ -159,6 +186,7 @@ fn format() -> impl Strategy<Value = AudioFormat> {
 fn target() -> impl Strategy<Value = Target> {
     prop_oneof![
         12 => any::<usize>().prop_map(Target::Held),
+        3 => any::<usize>().prop_map(Target::Queued),
         4 => any::<usize>().prop_map(Target::Seen),
         1 => (any::<usize>(), 1u16..size_of::<AudioBuffer>() as u16).prop_map(|(i, o)| Target::InsideHeader(i, o)),
         2 => any::<u32>().prop_map(Target::Storage),
@@ -195,6 +223,13 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (handle(), prop_oneof![0u32..6, any::<u32>()], proptest::bool::weighted(0.1)).prop_map(|(handle, ty, null_out)| Op::PoolStatistics { handle, ty, null_out }),
         1 => (handle(), prop_oneof![Just(0u64), any::<u64>()]).prop_map(|(handle, period)| Op::Report { handle, period }),
         2 => (0u32..3, 1u8..=12).prop_map(|(ty, n)| Op::Burst { ty, n }),
+        12 => (handle(), queue_number(), target()).prop_map(|(handle, queue, target)| Op::Enqueue { handle, queue, target }),
+        10 => (handle(), queue_number(), proptest::bool::weighted(0.03))
+            .prop_map(|(handle, queue, null_out)| Op::Dequeue { handle, queue, null_out }),
+        2 => (handle(), queue_number(), proptest::bool::weighted(0.1))
+            .prop_map(|(handle, queue, null_out)| Op::QueueStatistics { handle, queue, null_out }),
+        2 => (handle(), 0u8..20, proptest::bool::weighted(0.1))
+            .prop_map(|(handle, capacity, null_entries)| Op::HeldBuffers { handle, capacity, null_entries }),
     ]
 }
 
@@ -204,7 +239,8 @@ fn op() -> impl Strategy<Value = Op> {
 
 #[derive(Clone, Debug, Default)]
 struct PoolModel {
-    /// Header addresses held by the test, in allocation order.
+    /// Header addresses not free (held by the test or waiting in a queue), in allocation
+    /// order.
     held: Vec<usize>,
     quarantined: u32,
     allocations: u64,
@@ -223,6 +259,13 @@ struct Model {
     /// Held buffers whose `data_size_bytes` exceeds the capacity.
     oversized: HashSet<usize>,
     quarantined: HashSet<usize>,
+    /// Each queue's buffers, oldest first, with its totals and peak.
+    queues: Vec<QueueModel>,
+    /// The queue each queued buffer waits in.
+    queued: HashMap<usize, usize>,
+    /// The queue each held buffer was last dequeued from since its allocation.
+    last_queue: HashMap<usize, usize>,
+    rejected_hand_offs: u64,
     rejected_allocations: u64,
     rejected_releases: u64,
     validation_errors: u64,
@@ -241,6 +284,10 @@ impl Model {
             damaged: HashSet::new(),
             oversized: HashSet::new(),
             quarantined: HashSet::new(),
+            queues: vec![QueueModel::default(); QUEUES],
+            queued: HashMap::new(),
+            last_queue: HashMap::new(),
+            rejected_hand_offs: 0,
             rejected_allocations: 0,
             rejected_releases: 0,
             validation_errors: 0,
@@ -305,6 +352,14 @@ impl Model {
         status
     }
 
+    fn refuse_enqueue(&mut self, status: u32) -> u32 {
+        self.rejected_hand_offs += 1;
+        if is_validation(status) {
+            self.validation_errors += 1;
+        }
+        status
+    }
+
     fn refuse_release(&mut self, status: u32) -> u32 {
         self.rejected_releases += 1;
         if is_validation(status) {
@@ -330,6 +385,14 @@ impl Model {
     }
 }
 
+#[derive(Clone, Debug, Default)]
+struct QueueModel {
+    buffers: VecDeque<usize>,
+    enqueued: u64,
+    dequeued: u64,
+    peak: u32,
+}
+
 fn is_validation(status: u32) -> bool {
     matches!(
         status,
@@ -340,6 +403,7 @@ fn is_validation(status: u32) -> bool {
             | AES5_ERR_NO_POOL_FOR_TYPE
             | AES5_ERR_FOREIGN_BUFFER
             | AES5_ERR_DOUBLE_RELEASE
+            | AES5_ERR_BUFFER_QUEUED
     )
 }
 
@@ -443,8 +507,9 @@ impl System {
     }
 }
 
+/// The buffers the test holds (not free, not queued).
 fn all_held(m: &Model) -> Vec<usize> {
-    m.pools.iter().flat_map(|p| p.held.iter().copied()).collect()
+    m.pools.iter().flat_map(|p| p.held.iter().copied()).filter(|p| !m.queued.contains_key(p)).collect()
 }
 
 /// The pointer a target names (0 = none available, treated as NULL by the caller).
@@ -453,6 +518,11 @@ fn resolve(sys: &System, m: &Model, t: Target, stack: usize) -> usize {
     let pick = |v: &[usize], i: usize| if v.is_empty() { None } else { Some(v[i % v.len()]) };
     match t {
         Target::Held(i) => pick(&held, i).unwrap_or(stack),
+        Target::Queued(i) => {
+            let mut queued: Vec<usize> = m.queued.keys().copied().collect();
+            queued.sort_unstable();
+            pick(&queued, i).unwrap_or(stack)
+        }
         Target::Seen(i) => pick(&sys.seen, i).unwrap_or(stack),
         Target::InsideHeader(i, off) => {
             pick(&sys.seen, i).map_or(stack, |h| h + usize::from(off) % size_of::<AudioBuffer>().max(1))
@@ -674,6 +744,105 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 compare(sys, m)?;
             }
         }
+        Op::Enqueue { handle, queue, target } => {
+            let p = resolve(sys, m, target, stack);
+            // SAFETY: buffer pointers may point anywhere (checked by address before use).
+            let got = unsafe { aes5_buffer_manager_enqueue(sys.handle(handle), queue, p as *mut AudioBuffer) };
+            let expected = match handle {
+                Handle::Null => AES5_ERR_NULL_POINTER,
+                Handle::Bogus(_) => AES5_ERR_INVALID_STATE,
+                Handle::Valid => model_enqueue(sys, m, queue, p),
+            };
+            prop_assert_eq!(got, expected, "enqueue of {:?} ({:#x}) to {}", target, p, queue);
+        }
+        Op::Dequeue { handle, queue, null_out } => {
+            let mut out: *mut AudioBuffer = SENTINEL as *mut AudioBuffer;
+            let out_ptr = if null_out { null_mut() } else { &mut out as *mut *mut AudioBuffer };
+            // SAFETY: the handle is valid, NULL or readable storage; out is live or NULL.
+            let got = unsafe { aes5_buffer_manager_dequeue(sys.handle(handle), queue, out_ptr) };
+            let release_states =
+                [AES5_STATE_READY, AES5_STATE_ACTIVE, AES5_STATE_WARNING, AES5_STATE_ERROR, AES5_STATE_SHUTTING_DOWN];
+            let (expected, buffer) = match handle {
+                Handle::Null => (AES5_ERR_NULL_POINTER, None),
+                Handle::Bogus(_) => (AES5_ERR_INVALID_STATE, None),
+                Handle::Valid if null_out => (AES5_ERR_NULL_POINTER, None),
+                Handle::Valid if !release_states.contains(&m.state) => (AES5_ERR_INVALID_STATE, None),
+                Handle::Valid if queue as usize >= QUEUES => (AES5_ERR_INVALID_ARGUMENT, None),
+                Handle::Valid => match m.queues[queue as usize].buffers.pop_front() {
+                    None => (AES5_ERR_QUEUE_EMPTY, None),
+                    Some(p) => {
+                        m.queues[queue as usize].dequeued += 1;
+                        m.queued.remove(&p);
+                        m.last_queue.insert(p, queue as usize);
+                        (AES5_OK, Some(p))
+                    }
+                },
+            };
+            prop_assert_eq!(got, expected, "dequeue from {}", queue);
+            prop_assert_eq!(out as usize, buffer.unwrap_or(SENTINEL), "dequeued buffer (or untouched out)");
+        }
+        Op::QueueStatistics { handle, queue, null_out } => {
+            let mut out = QueueStatistics { length: 0xDEAD, ..QueueStatistics::default() };
+            let out_ptr = if null_out { null_mut() } else { &mut out as *mut QueueStatistics };
+            // SAFETY: the handle is valid, NULL or readable storage; out is live or NULL.
+            let got = unsafe { aes5_buffer_manager_get_queue_statistics(sys.handle(handle), queue, out_ptr) };
+            let expected = match handle {
+                Handle::Null => AES5_ERR_NULL_POINTER,
+                Handle::Bogus(_) => AES5_ERR_INVALID_STATE,
+                Handle::Valid if null_out => AES5_ERR_NULL_POINTER,
+                Handle::Valid if queue as usize >= QUEUES => AES5_ERR_INVALID_ARGUMENT,
+                Handle::Valid => AES5_OK,
+            };
+            prop_assert_eq!(got, expected, "queue statistics of {}", queue);
+            if got != AES5_OK {
+                prop_assert_eq!(out.length, 0xDEAD, "out-parameter written on failure");
+            }
+        }
+        Op::HeldBuffers { handle, capacity, null_entries } => {
+            let mut entries = vec![HeldBuffer { buffer_id: 0xDEAD, ..HeldBuffer::default() }; usize::from(capacity)];
+            let entries_ptr = if null_entries { null_mut() } else { entries.as_mut_ptr() };
+            let mut count = 0xDEADu32;
+            // SAFETY: the handle is valid, NULL or readable storage; the array holds `capacity`.
+            let got = unsafe {
+                aes5_buffer_manager_get_held_buffers(sys.handle(handle), entries_ptr, u32::from(capacity), &mut count)
+            };
+            let expected = match handle {
+                _ if null_entries && capacity > 0 => AES5_ERR_NULL_POINTER,
+                Handle::Null => AES5_ERR_NULL_POINTER,
+                Handle::Bogus(_) => AES5_ERR_INVALID_STATE,
+                Handle::Valid => AES5_OK,
+            };
+            prop_assert_eq!(got, expected, "held buffers");
+            if got != AES5_OK {
+                prop_assert_eq!(count, 0xDEAD, "out-parameter written on failure");
+                return Ok(());
+            }
+            let not_free: Vec<usize> = {
+                let mut v: Vec<usize> = m.pools.iter().flat_map(|p| p.held.iter().copied()).collect();
+                v.sort_unstable();
+                v
+            };
+            prop_assert_eq!(count as usize, not_free.len(), "buffers found");
+            for (entry, &p) in entries.iter().zip(not_free.iter()) {
+                // The buffer's id is its slot: the header's index in address order (its own
+                // `buffer_id` field may have been damaged).
+                let id = sys.headers.keys().position(|&offset| offset == p - sys.base()).unwrap() as u32;
+                let (queue, last) = match m.queued.get(&p) {
+                    Some(&q) => (q as u32, AES5_NO_QUEUE),
+                    None => (AES5_NO_QUEUE, m.last_queue.get(&p).map_or(AES5_NO_QUEUE, |&q| q as u32)),
+                };
+                prop_assert_eq!(
+                    (entry.buffer_id, entry.queue, entry.last_queue),
+                    (id, queue, last),
+                    "entry of {:#x}",
+                    p
+                );
+                prop_assert_eq!(entry.buffer_type as usize, pool_of(sys, p));
+            }
+            for entry in entries.iter().skip(not_free.len()) {
+                prop_assert_eq!(entry.buffer_id, 0xDEAD, "an entry written past the count");
+            }
+        }
         Op::Report { handle, period } => {
             let mut out = PerformanceReport::default();
             // SAFETY: the handle is valid, NULL or readable storage; out is live.
@@ -753,20 +922,16 @@ fn model_release(sys: &System, m: &mut Model, p: usize) -> u32 {
     if m.quarantined.contains(&p) {
         return m.refuse_release(AES5_ERR_CORRUPTED);
     }
+    if m.queued.contains_key(&p) {
+        return m.refuse_release(AES5_ERR_BUFFER_QUEUED);
+    }
     let pool = pool_of(sys, p);
     let Some(i) = m.pools[pool].held.iter().position(|&h| h == p) else {
         return m.refuse_release(AES5_ERR_DOUBLE_RELEASE);
     };
     m.pools[pool].held.remove(i);
-    let oversized = m.oversized.remove(&p);
-    if m.damaged.remove(&p) | oversized {
-        m.quarantined.insert(p);
-        m.pools[pool].quarantined += 1;
-        m.corruption += 1;
-        if matches!(m.state, AES5_STATE_READY | AES5_STATE_ACTIVE | AES5_STATE_WARNING) {
-            m.set_state(AES5_STATE_ERROR);
-        }
-        m.complete_shutdown();
+    m.last_queue.remove(&p);
+    if m.quarantine_if_damaged(pool, p) {
         return m.refuse_release(AES5_ERR_CORRUPTED);
     }
     m.pools[pool].releases += 1;
@@ -778,6 +943,65 @@ fn model_release(sys: &System, m: &mut Model, p: usize) -> u32 {
     AES5_OK
 }
 
+fn model_enqueue(sys: &System, m: &mut Model, queue: u32, p: usize) -> u32 {
+    if p == 0 {
+        return m.refuse_enqueue(AES5_ERR_NULL_POINTER);
+    }
+    if !matches!(
+        m.state,
+        AES5_STATE_READY | AES5_STATE_ACTIVE | AES5_STATE_WARNING | AES5_STATE_ERROR | AES5_STATE_SHUTTING_DOWN
+    ) {
+        return m.refuse_enqueue(AES5_ERR_INVALID_STATE);
+    }
+    if queue as usize >= QUEUES {
+        return m.refuse_enqueue(AES5_ERR_INVALID_ARGUMENT);
+    }
+    if !sys.is_header(p) {
+        return m.refuse_enqueue(AES5_ERR_FOREIGN_BUFFER);
+    }
+    if m.quarantined.contains(&p) {
+        return m.refuse_enqueue(AES5_ERR_CORRUPTED);
+    }
+    if m.queued.contains_key(&p) {
+        return m.refuse_enqueue(AES5_ERR_BUFFER_QUEUED);
+    }
+    let pool = pool_of(sys, p);
+    let Some(i) = m.pools[pool].held.iter().position(|&h| h == p) else {
+        return m.refuse_enqueue(AES5_ERR_DOUBLE_RELEASE);
+    };
+    if m.damaged.contains(&p) || m.oversized.contains(&p) {
+        m.pools[pool].held.remove(i);
+        m.last_queue.remove(&p);
+        m.quarantine_if_damaged(pool, p);
+        return m.refuse_enqueue(AES5_ERR_CORRUPTED);
+    }
+    let q = &mut m.queues[queue as usize];
+    q.buffers.push_back(p);
+    q.enqueued += 1;
+    q.peak = q.peak.max(q.buffers.len() as u32);
+    m.queued.insert(p, queue as usize);
+    m.last_queue.remove(&p);
+    AES5_OK
+}
+
+impl Model {
+    /// A buffer just taken from the held list: quarantined if damaged (true).
+    fn quarantine_if_damaged(&mut self, pool: usize, p: usize) -> bool {
+        let oversized = self.oversized.remove(&p);
+        if !(self.damaged.remove(&p) | oversized) {
+            return false;
+        }
+        self.quarantined.insert(p);
+        self.pools[pool].quarantined += 1;
+        self.corruption += 1;
+        if matches!(self.state, AES5_STATE_READY | AES5_STATE_ACTIVE | AES5_STATE_WARNING) {
+            self.set_state(AES5_STATE_ERROR);
+        }
+        self.complete_shutdown();
+        true
+    }
+}
+
 fn model_validate(sys: &System, m: &Model, p: usize) -> u32 {
     if p == 0 {
         return AES5_ERR_NULL_POINTER;
@@ -787,6 +1011,9 @@ fn model_validate(sys: &System, m: &Model, p: usize) -> u32 {
     }
     if m.quarantined.contains(&p) {
         return AES5_ERR_CORRUPTED;
+    }
+    if m.queued.contains_key(&p) {
+        return AES5_ERR_BUFFER_QUEUED;
     }
     if all_held(m).contains(&p) {
         if m.damaged.contains(&p) || m.oversized.contains(&p) {
@@ -866,6 +1093,18 @@ fn compare(sys: &System, m: &Model) -> Result<(), TestCaseError> {
         "metrics counts"
     );
     prop_assert_eq!((metrics.current_allocated_buffers, metrics.corruption_detected), (held, m.corruption));
+    prop_assert_eq!(metrics.hand_off_failures, m.rejected_hand_offs, "refused enqueues");
+    for (q, model) in m.queues.iter().enumerate() {
+        let mut s = QueueStatistics::default();
+        // SAFETY: valid handle, live out-parameter.
+        prop_assert_eq!(unsafe { aes5_buffer_manager_get_queue_statistics(sys.mgr, q as u32, &mut s) }, AES5_OK);
+        prop_assert_eq!(
+            (s.length, s.peak_length, s.total_enqueued, s.total_dequeued),
+            (model.buffers.len() as u32, model.peak, model.enqueued, model.dequeued),
+            "queue {} statistics",
+            q
+        );
+    }
     Ok(())
 }
 

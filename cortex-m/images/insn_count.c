@@ -1,14 +1,15 @@
-/* Counts the instructions of aes5_buffer_manager_allocate and aes5_buffer_manager_release
+/* Counts the instructions of aes5_buffer_manager_allocate, _enqueue, _dequeue and _release
  * (validation on), the call and everything they call included, with performance monitoring
  * off and then on with a one-load clock callback.
  *
  * The counting is done by QEMU's TCG plugin cortex-m/qemu-plugin/insn_count_plugin.c in its
  * mark mode: scripts/cortex-m-costs.sh passes the address of `insn_mark` as `mark=`, and the
  * plugin prints the number of instructions executed so far each time `insn_mark` runs. Each round
- * calls it four times: around nothing, around one allocate and around one release. The
- * difference between consecutive marks counts each part exactly; the part around nothing (the
- * call of `insn_mark` itself) is subtracted from the other two. The script averages all
- * rounds but the first (whose allocate moves the manager from Ready to Active).
+ * calls it six times: around nothing, around one allocate, one enqueue (of that buffer to a
+ * hand-off queue), one dequeue (of it again) and one release. The difference between
+ * consecutive marks counts each part exactly; the part around nothing (the call of `insn_mark`
+ * itself) is subtracted from the others. The script averages all rounds but the first (whose
+ * allocate moves the manager from Ready to Active).
  *
  * Run without the plugin (as ctest does), the image only checks that every call succeeds.
  * (Reading SysTick under `-icount` instead is not exact: a block of 1,000 `nop`s reads 25 or 26
@@ -33,8 +34,8 @@ static uint64_t one_load_clock(void *context) {
     return 0x00FFFFFFu - AES5_SYST_CVR;
 }
 
-/* Runs ROUNDS rounds of marked allocate/release pairs with `monitoring`; 1 when every call
- * succeeded. */
+/* Runs ROUNDS rounds of marked allocate/enqueue/dequeue/release with `monitoring`; 1 when
+ * every call succeeded. */
 static int run(int monitoring) {
     aes5_runtime_config_t config;
     aes5_buffer_manager_t *manager = 0;
@@ -52,15 +53,19 @@ static int run(int monitoring) {
     if (AES5_BUFFER_MANAGER_INIT(&storage, &config, &manager) != AES5_OK) return 0;
 
     for (uint32_t round = 0; round < ROUNDS; round++) {
-        aes5_audio_buffer_t *buffer = 0;
+        aes5_audio_buffer_t *buffer = 0, *back = 0;
         insn_mark();
         insn_mark();
         aes5_status_t a = aes5_buffer_manager_allocate(manager, AES5_BUFFER_TYPE_PRIMARY, &format, &buffer);
         insn_mark();
-        aes5_status_t r = aes5_buffer_manager_release(manager, buffer);
+        aes5_status_t e = aes5_buffer_manager_enqueue(manager, 0, buffer);
         insn_mark();
-        if (a != AES5_OK || r != AES5_OK) {
-            printf("insn_count: allocate %d, release %d\n", (int)a, (int)r);
+        aes5_status_t d = aes5_buffer_manager_dequeue(manager, 0, &back);
+        insn_mark();
+        aes5_status_t r = aes5_buffer_manager_release(manager, back);
+        insn_mark();
+        if (a != AES5_OK || e != AES5_OK || d != AES5_OK || r != AES5_OK || back != buffer) {
+            printf("insn_count: allocate %d, enqueue %d, dequeue %d, release %d\n", (int)a, (int)e, (int)d, (int)r);
             return 0;
         }
     }
@@ -75,6 +80,6 @@ int main(void) {
         if (!run(monitoring)) return 1;
     }
     /* The layout the report script reads the plugin's marks by. */
-    printf("insn_count: %u rounds of 4 marks, monitoring off then on\n", ROUNDS);
+    printf("insn_count: %u rounds of 6 marks, monitoring off then on\n", ROUNDS);
     return 0;
 }

@@ -13,10 +13,18 @@
  * handler never keeps those across interrupts, so that is always a double release), and tries
  * foreign pointers.
  *
+ * A hand-off lane runs beside: main() allocates Primary buffers, tags them and enqueues them
+ * to queue 0, then tries to enqueue each again (refused: it waits in the queue, or the handler
+ * has already taken and released it); the handler dequeues from queue 0, checks the tag, and
+ * either releases the buffer or re-tags it and enqueues it to queue 1, which main() drains,
+ * checks and releases. Custody changes hands between the two contexts at any instruction.
+ *
  * Passes (exit 0) when, after STRESS_INTERRUPTS interrupts:
  * - no buffer was ever handed to two owners (every allocation found no live tag, every tag
  *   was intact at release);
- * - every double release and foreign pointer in either context was refused with its status;
+ * - every double release, second enqueue and foreign pointer in either context was refused
+ *   with its status;
+ * - every buffer that went through the lane arrived with its tag intact, in order per queue;
  * - the manager's statistics equal the counts kept here, per pool and in total;
  * - interrupts landed inside the library's code at many distinct instructions.
  * On Cortex-M0 the library's read-modify-writes run in short PRIMASK critical sections
@@ -37,6 +45,8 @@
 #define ISR_TAG 0x5A5A0000u
 #define TAG_MASK 0xFFFF0000u
 #define FREE_WORD 0x0F0F0F0Fu
+#define LANE_TAG 0xC3C30000u
+#define LANE_FORWARDED 0x00FF0000u /* the handler's mark on a buffer it moved to queue 1 */
 /* First SysTick reload in ticks; later ones adapt to the handler's own cost. */
 #define RELOAD_FIRST 4096u
 
@@ -51,6 +61,9 @@ typedef struct {
     uint32_t exhausted[POOLS];
     uint32_t double_releases_refused;
     uint32_t foreign_refused;
+    uint32_t enqueued;         /* to queue 0 (main) or queue 1 (handler) */
+    uint32_t dequeued;         /* from queue 1 (main) or queue 0 (handler) */
+    uint32_t enqueues_refused; /* second enqueues of one buffer */
     uint32_t calls;
     uint32_t failures; /* anything that must never happen */
 } tally_t;
@@ -94,7 +107,39 @@ static int intact(const aes5_audio_buffer_t *b, uint32_t word) {
 /* A freshly allocated buffer must not carry anyone's live tag. */
 static int unowned(const aes5_audio_buffer_t *b) {
     uint32_t first = *(const volatile uint32_t *)(const void *)b->data_pointer;
-    return (first & TAG_MASK) != MAIN_TAG && (first & TAG_MASK) != ISR_TAG;
+    uint32_t tag = first & TAG_MASK;
+    return tag != MAIN_TAG && tag != ISR_TAG && tag != LANE_TAG && tag != (LANE_TAG ^ LANE_FORWARDED);
+}
+
+/* The handler's side of the lane: take the oldest buffer of queue 0, check it, and release it
+ * or pass it on to queue 1 (`forward`). */
+static void isr_lane(int forward) {
+    aes5_audio_buffer_t *b = 0;
+    aes5_status_t s = aes5_buffer_manager_dequeue(manager, 0, &b);
+    if (s == AES5_ERR_QUEUE_EMPTY) return;
+    if (s != AES5_OK) {
+        isr_tally.failures++;
+        return;
+    }
+    isr_tally.dequeued++;
+    uint32_t tag = (uint32_t)b->timestamp_ns;
+    if ((tag & TAG_MASK) != LANE_TAG || !intact(b, tag)) isr_tally.failures++;
+    if (forward) {
+        tag ^= LANE_FORWARDED;
+        fill(b, tag);
+        b->timestamp_ns = tag;
+        if (aes5_buffer_manager_enqueue(manager, 1, b) == AES5_OK)
+            isr_tally.enqueued++;
+        else
+            isr_tally.failures++;
+        return;
+    }
+    fill(b, FREE_WORD);
+    isr_tally.calls++;
+    if (aes5_buffer_manager_release(manager, b) == AES5_OK)
+        isr_tally.releases[0]++;
+    else
+        isr_tally.failures++;
 }
 
 #define SCRATCH 2u
@@ -164,6 +209,7 @@ void aes5_isr_body(const aes5_exception_frame_t *frame) {
         if (halfword / 8u < sizeof landed) landed[halfword / 8u] |= (uint8_t)(1u << (halfword % 8u));
     }
     interrupts++;
+    isr_lane(next_random(&isr_random) % 2u);
     isr_cycle();
     if (next_random(&isr_random) % 4u == 0) isr_cycle();
     /* SysTick reloaded from RVR when it fired and has counted down since. */
@@ -188,6 +234,46 @@ static void check(int ok, const char *what) {
     if (!ok) {
         printf("isr_stress: FAILED: %s\n", what);
         main_tally.failures++;
+    }
+}
+
+/* main()'s side of the lane: a tagged Primary buffer into queue 0, and a second enqueue of it
+ * that must be refused (it waits there, or the handler took it and released it: no context
+ * keeps a lane buffer across interrupts except in a queue). Returns 0 when the pool was
+ * empty. */
+static int main_lane_send(uint32_t tag) {
+    aes5_audio_buffer_t *b = 0;
+    main_tally.calls++;
+    aes5_status_t s = aes5_buffer_manager_allocate(manager, AES5_BUFFER_TYPE_PRIMARY, &format, &b);
+    if (s == AES5_ERR_POOL_EXHAUSTED) {
+        main_tally.exhausted[0]++;
+        return 0;
+    }
+    check(s == AES5_OK && unowned(b), "lane allocate");
+    if (s != AES5_OK) return 0;
+    main_tally.allocations[0]++;
+    fill(b, tag);
+    b->timestamp_ns = tag;
+    check(aes5_buffer_manager_enqueue(manager, 0, b) == AES5_OK, "lane enqueue");
+    main_tally.enqueued++;
+    s = aes5_buffer_manager_enqueue(manager, 0, b);
+    check(s == AES5_ERR_BUFFER_QUEUED || s == AES5_ERR_DOUBLE_RELEASE, "a second enqueue was not refused");
+    main_tally.enqueues_refused++;
+    return 1;
+}
+
+/* main()'s end of the lane: everything the handler passed on to queue 1, checked and
+ * released. */
+static void main_lane_receive(void) {
+    aes5_audio_buffer_t *b = 0;
+    while (aes5_buffer_manager_dequeue(manager, 1, &b) == AES5_OK) {
+        main_tally.dequeued++;
+        uint32_t tag = (uint32_t)b->timestamp_ns;
+        check((tag & TAG_MASK) == (LANE_TAG ^ LANE_FORWARDED) && intact(b, tag), "lane tag broken in queue 1");
+        fill(b, FREE_WORD);
+        main_tally.calls++;
+        check(aes5_buffer_manager_release(manager, b) == AES5_OK, "lane release");
+        main_tally.releases[0]++;
     }
 }
 
@@ -217,7 +303,10 @@ int main(void) {
         iterations++;
         uint32_t r = next_random(&main_random);
         uint32_t slot = r % MAIN_HOLD;
-        if (held[slot] == 0) {
+        if ((r >> 24) % 4u == 0) {
+            main_lane_send(LANE_TAG | (iterations & 0xFFFFu));
+            main_lane_receive();
+        } else if (held[slot] == 0) {
             uint32_t pool = (r >> 8) % POOLS;
             aes5_audio_buffer_t *b = 0;
             main_tally.calls++;
@@ -262,6 +351,16 @@ int main(void) {
         }
     }
     AES5_SYST_CSR = 0;
+    /* What is left in the lane: the handler's part run here (the handler is off), then
+     * main()'s. */
+    {
+        aes5_queue_statistics_t q0;
+        do {
+            isr_lane(1);
+            check(aes5_buffer_manager_get_queue_statistics(manager, 0, &q0) == AES5_OK, "queue 0 statistics");
+        } while (q0.length > 0);
+        main_lane_receive();
+    }
     if (isr_kept != 0) {
         isr_release_twice(isr_kept, SCRATCH, isr_kept_tag);
         isr_kept = 0;
@@ -295,9 +394,23 @@ int main(void) {
     uint32_t doubles = main_tally.double_releases_refused + isr_tally.double_releases_refused;
     uint32_t foreign = main_tally.foreign_refused;
     uint32_t calls = main_tally.calls + isr_tally.calls;
+    static aes5_realtime_metrics_t metrics;
+    aes5_queue_statistics_t lane[2];
+    check(aes5_buffer_manager_get_metrics(manager, &metrics) == AES5_OK, "metrics");
+    check(aes5_buffer_manager_get_queue_statistics(manager, 0, &lane[0]) == AES5_OK, "queue 0");
+    check(aes5_buffer_manager_get_queue_statistics(manager, 1, &lane[1]) == AES5_OK, "queue 1");
+    check(lane[0].total_enqueued == main_tally.enqueued && lane[0].total_dequeued == isr_tally.dequeued,
+          "queue 0 reconciles");
+    check(lane[1].total_enqueued == isr_tally.enqueued && lane[1].total_dequeued == main_tally.dequeued,
+          "queue 1 reconciles");
+    check(lane[0].length == 0 && lane[1].length == 0, "the lane is empty");
+    check(main_tally.enqueued == isr_tally.dequeued && isr_tally.enqueued == main_tally.dequeued,
+          "every lane buffer arrived");
+    check(metrics.hand_off_failures == main_tally.enqueues_refused, "refused enqueues reconcile");
     check(st.total_operations == calls, "total operations reconcile");
     check(st.failed_operations == exhausted + doubles + foreign, "failed operations reconcile");
-    check(st.validation_failures == doubles + foreign, "validation failures reconcile");
+    check(st.validation_failures == doubles + foreign + main_tally.enqueues_refused,
+          "validation failures reconcile");
     check(st.allocation_failures == exhausted, "allocation failures reconcile");
 
     uint32_t distinct = 0;
@@ -312,6 +425,11 @@ int main(void) {
            (unsigned long)allocations, (unsigned long)releases, (unsigned long)exhausted, (unsigned long)doubles,
            (unsigned long)main_tally.double_releases_refused, (unsigned long)isr_tally.double_releases_refused,
            (unsigned long)foreign);
+    printf("isr_stress: hand-off lane: %lu buffers through queue 0, %lu on to queue 1 (peak lengths %lu, %lu), "
+           "%lu second enqueues refused\n",
+           (unsigned long)main_tally.enqueued, (unsigned long)isr_tally.enqueued, (unsigned long)lane[0].peak_length,
+           (unsigned long)lane[1].peak_length, (unsigned long)main_tally.enqueues_refused);
+    check(main_tally.enqueued >= STRESS_INTERRUPTS / 100u && isr_tally.enqueued > 0, "the lane was used");
     check(isr_tally.failures == 0, "handler: a buffer was handed out twice, a tag broke or a release misbehaved");
     check(interrupts >= STRESS_INTERRUPTS, "enough interrupts");
     check(distinct >= 100u, "interrupts landed at 100 or more distinct library instructions");

@@ -87,6 +87,8 @@ impl ManagerCore {
                 write_initial(pool_counters.add(p));
             }
             write_initial(addr_of_mut!((*core).generations));
+            write_initial(addr_of_mut!((*core).custody));
+            write_initial(addr_of_mut!((*core).queues));
             // Headers start as zero words (all-zero is a valid header: integers and a null
             // pointer); each then gets its fixed identity.
             let headers = addr_of_mut!((*core).headers).cast::<AudioBuffer>();

@@ -4,7 +4,11 @@
 //! - `storage`: where the control block, headers and audio data live, and how a pointer is
 //!   proved to be one of this manager's headers;
 //! - `pool`: one pool's free and quarantine bitmaps and its peak;
+//! - `custody`: where each buffer is (free, held, queued, quarantined), one word per buffer;
+//! - `queue`: a hand-off queue between pipeline stages, a ring of buffer slots;
 //! - `operations`: the hot path, allocate, release and validate;
+//! - `hand_off`: enqueue and dequeue, the hand-offs between pipeline stages;
+//! - `held_buffers`: the finder of buffers that are not free, and the oldest hand-off;
 //! - `lifecycle`: init, proving a handle, state changes, shutdown;
 //! - `state_machine`: the manager states and their legal edges;
 //! - `pressure`: when the manager enters and leaves Warning (docs/DESIGN.md §2.3);
@@ -13,7 +17,7 @@
 
 use core::cell::UnsafeCell;
 
-use crate::geometry::{HISTORY_CAPACITY, POOL_COUNT, STORAGE_BYTES, TOTAL_SLOTS};
+use crate::geometry::{HISTORY_CAPACITY, POOL_COUNT, QUEUE_CELLS, QUEUE_COUNT, STORAGE_BYTES, TOTAL_SLOTS};
 use crate::observability::history::HistoryRing;
 use crate::observability::metrics::TimingCells;
 use crate::observability::statistics::PoolCounters;
@@ -22,16 +26,24 @@ use crate::platform::in_place::ZeroInitial;
 use crate::platform::wide_sum::{WideStamp, WideSum};
 use crate::types::config::ActiveConfig;
 use crate::types::header::AudioBuffer;
+use custody::SlotCustody;
 use pool::PoolWords;
+use queue::HandOffQueue;
 
+pub(crate) mod custody;
+pub(crate) mod hand_off;
+pub(crate) mod held_buffers;
 pub(crate) mod lifecycle;
 pub(crate) mod monitoring;
 pub(crate) mod operations;
 pub(crate) mod pool;
 pub(crate) mod pressure;
+pub(crate) mod queue;
 pub(crate) mod readers;
 pub(crate) mod state_machine;
 pub(crate) mod storage;
+#[cfg(all(test, not(loom)))]
+mod hand_off_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
@@ -69,6 +81,8 @@ pub(crate) struct ManagerCounters {
     pub corruption_detected: AtomicCounter,
     /// Allocations slower than the configured timeout.
     pub timeout_errors: AtomicCounter,
+    /// Refused enqueues.
+    pub rejected_hand_offs: AtomicCounter,
 }
 
 /// Real-time metric cells.
@@ -99,6 +113,7 @@ unsafe impl ZeroInitial for ManagerCounters {
             validation_errors: AtomicCounter::new(0),
             corruption_detected: AtomicCounter::new(0),
             timeout_errors: AtomicCounter::new(0),
+            rejected_hand_offs: AtomicCounter::new(0),
         }
     }
 }
@@ -107,6 +122,20 @@ unsafe impl ZeroInitial for ManagerCounters {
 unsafe impl ZeroInitial for WarningWindow {
     fn initial() -> Self {
         WarningWindow { attempts_at_entry: AtomicCounter::new(0), failures_at_entry: AtomicCounter::new(0) }
+    }
+}
+
+// SAFETY: zero custody words: every buffer free (tested in `in_place`).
+unsafe impl ZeroInitial for [SlotCustody; TOTAL_SLOTS] {
+    fn initial() -> Self {
+        core::array::from_fn(|_| SlotCustody::initial())
+    }
+}
+
+// SAFETY: empty queues (tested in `in_place`).
+unsafe impl ZeroInitial for [HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT] {
+    fn initial() -> Self {
+        core::array::from_fn(|_| HandOffQueue::initial())
     }
 }
 
@@ -151,7 +180,12 @@ pub(crate) struct ManagerCore {
     /// Allocations of each buffer since init, written only by the buffer's new owner: the
     /// source of the allocation counts and of each header's `sequence_number`.
     pub generations: [AtomicCounter; TOTAL_SLOTS],
+    /// Where each buffer is, and since when: the ownership record that release, enqueue and
+    /// quarantine change in one compare-and-swap.
+    pub custody: [SlotCustody; TOTAL_SLOTS],
     pub headers: [UnsafeCell<AudioBuffer>; TOTAL_SLOTS],
+    /// The hand-off queues between pipeline stages.
+    pub queues: [HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT],
     /// Pool-empty refusals and the monitoring sums of each pool.
     pub pool_counters: [PoolCounters; POOL_COUNT],
     pub counters: ManagerCounters,

@@ -9,6 +9,7 @@
 use core::ptr::NonNull;
 
 use crate::geometry::{SlotPlace, POOLS, POOL_CAPACITY, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
+use crate::manager::custody::{place_of, Place, PLACE_FREE, PLACE_QUARANTINED};
 use crate::manager::monitoring::SampleKind;
 use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
@@ -27,6 +28,8 @@ pub(crate) enum Operation {
     Validate,
     Shutdown,
     Transition,
+    Enqueue,
+    Dequeue,
 }
 
 impl Operation {
@@ -37,6 +40,8 @@ impl Operation {
             Operation::Validate => b"validate_buffer\0",
             Operation::Shutdown => b"shutdown\0",
             Operation::Transition => b"transition_state\0",
+            Operation::Enqueue => b"enqueue\0",
+            Operation::Dequeue => b"dequeue\0",
         }
     }
 }
@@ -92,7 +97,7 @@ impl ManagerCore {
         }
     }
 
-    fn count_validation(&self, status: Status) {
+    pub(crate) fn count_validation(&self, status: Status) {
         if status.is_validation_error() {
             self.counters.validation_errors.fetch_add(1, Ordering::Relaxed);
         }
@@ -167,8 +172,8 @@ impl ManagerCore {
             return Err(self.undo_allocation(pool_index, local));
         }
         let slot = POOL_FIRST_SLOT[pool_index] + local;
-        let (Some(generation), Some(cell), Some(place)) =
-            (self.generations.get(slot), self.headers.get(slot), SLOT_PLACES.get(slot))
+        let (Some(generation), Some(cell), Some(place), Some(custody)) =
+            (self.generations.get(slot), self.headers.get(slot), SLOT_PLACES.get(slot), self.custody.get(slot))
         else {
             return Err(self.undo_allocation(pool_index, local));
         };
@@ -185,6 +190,8 @@ impl ManagerCore {
         // Relaxed: the count is for readers of statistics; the buffer itself is published by
         // returning it to the caller.
         generation.store(sequence, Ordering::Relaxed);
+        // Into the caller's hands; the store publishes the count to the held-buffer finder.
+        custody.hand_to_holder(None, self.is_timed().then_some(start_ns));
         let held = pool.held_after(free_after);
         pool.note_held(held);
         if state != AES5_STATE_ACTIVE || pool.crowded_with(held) || self.is_monitored() {
@@ -268,15 +275,12 @@ impl ManagerCore {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
         let (pool_index, local) = (usize::from(place.pool), usize::from(place.local));
-        let Some(pool) = self.pools.get(pool_index) else {
+        let (Some(pool), Some(custody)) = (self.pools.get(pool_index), self.custody.get(slot)) else {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
-        if pool.is_quarantined(local) {
-            return Err(self.refuse_release(Status::Corrupted));
-        }
         // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
         if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
-            return Err(self.release_damaged(pool_index, local));
+            return Err(self.hand_off_damaged(Operation::Release, slot));
         }
         let allocated_at = if self.is_timed() {
             // SAFETY: as above; the caller is giving the buffer up.
@@ -284,9 +288,13 @@ impl ManagerCore {
         } else {
             0
         };
-        if !pool.give_back(local) {
-            return Err(self.refuse_release(Status::DoubleRelease));
+        // The ownership step: of two racing releases or enqueues of this buffer exactly one
+        // finds it held. A quarantined, queued or free buffer is refused here, unchanged.
+        if let Err(word) = custody.take_from_holder(PLACE_FREE, false) {
+            return Err(self.refuse_release(refusal_for(word)));
         }
+        let was_held = pool.give_back(local);
+        debug_assert!(was_held, "a buffer the custody word held was in the free set");
         // Ordered after the give-back, which acquired from shutdown's read of the free word
         // if it came after it: a pending shutdown is seen here and completed.
         let state = self.state.load(Ordering::Relaxed);
@@ -310,18 +318,27 @@ impl ManagerCore {
         }
     }
 
-    /// A release found the header damaged. A held buffer is taken out of service for good
-    /// and the manager goes to Error; a free one is a double release and stays as it is.
-    #[cold]
-    fn release_damaged(&self, pool_index: usize, local: usize) -> Status {
-        let Some(pool) = self.pools.get(pool_index) else {
-            return self.refuse_release(Status::ForeignBuffer);
-        };
-        if pool.is_free(local) {
-            return self.refuse_release(Status::DoubleRelease);
+    /// Counts and logs a refused release or enqueue.
+    pub(crate) fn refuse_hand_over(&self, operation: Operation, status: Status) -> Status {
+        match operation {
+            Operation::Release => self.refuse_release(status),
+            _ => self.refuse_enqueue(status),
         }
-        if !pool.quarantine(local) {
-            return self.refuse_release(Status::Corrupted);
+    }
+
+    /// A release or an enqueue found the header damaged. A held buffer is taken out of
+    /// service for good and the manager goes to Error; a free, queued or quarantined one is
+    /// refused with its place's status and stays as it is.
+    #[cold]
+    pub(crate) fn hand_off_damaged(&self, operation: Operation, slot: usize) -> Status {
+        let (Some(custody), Some(place)) = (self.custody.get(slot), SLOT_PLACES.get(slot)) else {
+            return self.refuse_hand_over(operation, Status::ForeignBuffer);
+        };
+        if let Err(word) = custody.take_from_holder(PLACE_QUARANTINED, false) {
+            return self.refuse_hand_over(operation, refusal_for(word));
+        }
+        if let Some(pool) = self.pools.get(usize::from(place.pool)) {
+            pool.quarantine(usize::from(place.local));
         }
         self.counters.corruption_detected.fetch_add(1, Ordering::Relaxed);
         loop {
@@ -332,7 +349,7 @@ impl ManagerCore {
             }
         }
         self.complete_shutdown_if_drained();
-        self.refuse_release(Status::Corrupted)
+        self.refuse_hand_over(operation, Status::Corrupted)
     }
 
     /// Reports whether `buffer` is held and intact; changes nothing.
@@ -340,34 +357,40 @@ impl ManagerCore {
         let Some((slot, place)) = self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?))) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
-        let local = usize::from(place.local);
-        let (Some(pool), Some(generation)) = (self.pools.get(usize::from(place.pool)), self.generations.get(slot))
-        else {
+        let Some(custody) = self.custody.get(slot) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
         let identity = self.identity(slot, place);
         let mut verdict = Err(Status::DoubleRelease);
-        // A header read is trusted only if the buffer stayed held by the same allocation
-        // around it. A caller validating a buffer it holds always gets a stable reading; a
-        // buffer changing hands on every attempt gets the verdict of the last read.
+        // A header read is trusted only if the buffer stayed in the same hands around it (its
+        // custody word, change count included, unchanged). A caller validating a buffer it
+        // holds always gets a stable reading; a buffer changing hands on every attempt gets
+        // the verdict of the last read.
         for _ in 0..VALIDATE_ATTEMPTS {
-            let allocation = generation.load(Ordering::Acquire);
-            if pool.is_quarantined(local) {
-                verdict = Err(Status::Corrupted);
-                break;
-            }
-            if pool.is_free(local) {
-                verdict = Err(Status::DoubleRelease);
+            let word = custody.word();
+            if !matches!(place_of(word), Place::Held { .. }) {
+                verdict = Err(refusal_for(word));
                 break;
             }
             // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
             let intact = unsafe { AudioBuffer::is_intact_at(buffer, &identity) };
             verdict = if intact { Ok(()) } else { Err(Status::Corrupted) };
-            if generation.load(Ordering::Acquire) == allocation && !pool.is_free(local) {
+            if custody.word() == word {
                 break;
             }
         }
         verdict.map_err(|status| self.refuse_other(Operation::Validate, status))
+    }
+}
+
+/// Why a buffer that is not in a caller's hands cannot be released, enqueued or validated:
+/// its place, as its custody word `word` records it.
+#[cold]
+pub(crate) fn refusal_for(word: u32) -> Status {
+    match place_of(word) {
+        Place::Free => Status::DoubleRelease,
+        Place::Queued(_) => Status::BufferQueued,
+        Place::Quarantined | Place::Held { .. } => Status::Corrupted,
     }
 }
 

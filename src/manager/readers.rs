@@ -5,7 +5,7 @@ use crate::manager::storage::REQUIRED_BYTES;
 use crate::manager::ManagerCore;
 use crate::observability::history::Snapshot;
 use crate::observability::metrics::{ratio, RealtimeMetrics};
-use crate::observability::report::{analyze, warnings, PerformanceReport};
+use crate::observability::report::{analyze, warnings, PerformanceReport, AES5_NO_BUFFER};
 use crate::observability::statistics::{
     allocation_counts, write_empty_statistics, AllocationCounts, ManagerStatistics, Monitoring, PoolStatistics,
     PoolTotals,
@@ -139,6 +139,7 @@ impl ManagerCore {
         put!(out, validation_errors, load_u64(&self.counters.validation_errors, Ordering::Relaxed));
         put!(out, corruption_detected, load_u64(&self.counters.corruption_detected, Ordering::Relaxed));
         put!(out, timeout_errors, load_u64(&self.counters.timeout_errors, Ordering::Relaxed));
+        put!(out, hand_off_failures, load_u64(&self.counters.rejected_hand_offs, Ordering::Relaxed));
         put!(out, current_allocated_buffers, buffers);
         put!(out, peak_allocated_buffers, self.metrics.peak_buffers.load(Ordering::Relaxed).max(buffers));
         put!(out, current_memory_usage_bytes, bytes);
@@ -180,11 +181,16 @@ impl ManagerCore {
         let rate_ok = metrics.allocation_count.saturating_mul(1_000_000)
             >= u64::from(self.config.min_success_ppm).saturating_mul(attempts);
         let fast_enough = metrics.average_allocation_time_ns <= self.config.allocation_timeout_ns;
-        let flags = warnings(metrics, self.is_timed());
+        let oldest = self.oldest_hand_off(now);
+        let max_hold = self.config.max_hold_ns;
+        let long_hold = max_hold != 0 && oldest.is_some_and(|(_, age)| age > max_hold);
+        let flags = warnings(metrics, self.is_timed(), long_hold);
         put!(out, trend, trend);
         put!(out, monitoring_duration_ns, now.saturating_sub(self.init_time_ns));
         put!(out, warnings, flags);
         put!(out, meets_performance_requirements, fast_enough && rate_ok);
+        put!(out, oldest_hand_off_age_ns, oldest.map_or(0, |(_, age)| age));
+        put!(out, oldest_hand_off_buffer_id, oldest.map_or(AES5_NO_BUFFER, |(id, _)| id));
     }
 
     /// [`Self::write_pool_statistics`] into a value.

@@ -11,10 +11,13 @@
 use core::cell::UnsafeCell;
 use core::mem::{align_of, size_of};
 
+use super::custody::SlotCustody;
 use super::pool::PoolWords;
+use super::queue::HandOffQueue;
 use super::{ManagerCore, ManagerCounters, MetricCells, WarningWindow};
 use crate::geometry::{
-    AES5_STORAGE_WORDS, DATA_ALIGNMENT, DATA_REGION_BYTES, HISTORY_CAPACITY, POOL_COUNT, STORAGE_BYTES, TOTAL_SLOTS,
+    AES5_STORAGE_WORDS, DATA_ALIGNMENT, DATA_REGION_BYTES, HISTORY_CAPACITY, POOL_COUNT, QUEUE_CELLS, QUEUE_COUNT,
+    STORAGE_BYTES, TOTAL_SLOTS,
 };
 use crate::observability::history::HistoryRing;
 use crate::observability::statistics::PoolCounters;
@@ -70,6 +73,9 @@ pub struct StorageLayout {
     pub metrics_bytes: u32,
     /// Of the control block: the performance history ring.
     pub history_bytes: u32,
+    /// Of the control block: each buffer's custody word (where it is, since when) and the
+    /// hand-off queues.
+    pub hand_off_bytes: u32,
     /// The audio data region (capacities rounded up to the alignment).
     pub data_bytes: u32,
     /// Worst-case padding to align the data region.
@@ -140,6 +146,7 @@ impl ManagerCore {
         let slots = size_of::<[PoolWords; POOL_COUNT]>() + size_of::<[AtomicCounter; TOTAL_SLOTS]>();
         let stats = size_of::<[PoolCounters; POOL_COUNT]>() + size_of::<ManagerCounters>();
         let metrics = size_of::<MetricCells>() + size_of::<WarningWindow>();
+        let hand_offs = size_of::<[SlotCustody; TOTAL_SLOTS]>() + size_of::<[HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT]>();
         StorageLayout {
             storage_bytes: STORAGE_BYTES as u32,
             required_bytes: REQUIRED_BYTES as u32,
@@ -149,6 +156,7 @@ impl ManagerCore {
             statistics_bytes: stats as u32,
             metrics_bytes: metrics as u32,
             history_bytes: size_of::<HistoryRing>() as u32,
+            hand_off_bytes: hand_offs as u32,
             data_bytes: DATA_REGION_BYTES as u32,
             alignment_padding_bytes: ALIGNMENT_PADDING as u32,
             total_buffers: TOTAL_SLOTS as u32,
@@ -166,7 +174,12 @@ mod tests {
         let l = ManagerCore::layout();
         assert!(l.required_bytes <= l.storage_bytes);
         assert_eq!(l.required_bytes, l.control_block_bytes + l.alignment_padding_bytes + l.data_bytes);
-        let parts = l.header_bytes + l.slot_control_bytes + l.statistics_bytes + l.metrics_bytes + l.history_bytes;
+        let parts = l.header_bytes
+            + l.slot_control_bytes
+            + l.statistics_bytes
+            + l.metrics_bytes
+            + l.history_bytes
+            + l.hand_off_bytes;
         assert!(parts <= l.control_block_bytes);
         // What is not itemised is the identity, configuration and state words and the gap.
         assert!(l.control_block_bytes - parts < 256, "{l:?}");
@@ -201,7 +214,12 @@ mod published_layout {
 
     fn unitemised(l: &StorageLayout) -> u32 {
         l.control_block_bytes
-            - (l.header_bytes + l.slot_control_bytes + l.statistics_bytes + l.metrics_bytes + l.history_bytes)
+            - (l.header_bytes
+                + l.slot_control_bytes
+                + l.statistics_bytes
+                + l.metrics_bytes
+                + l.history_bytes
+                + l.hand_off_bytes)
     }
 
     /// Checks that `document` holds the table `table_of` makes of this build's layout. The
@@ -236,6 +254,7 @@ mod published_layout {
              | pool-empty refusals, monitoring sums, failure counters | {} |\n\
              | real-time metrics and the Warning window | {} |\n\
              | trend history ({} snapshots, and the last snapshot's time) | {} |\n\
+             | hand-off queues ({} queues of {} cells) and each buffer's custody word and hand-off time | {} |\n\
              | identity, configuration, state; a cache-line gap before the pool words (hosted targets) | {} |\n\
              | worst-case alignment padding | {} |\n\
              | **required / storage** | **{} / {}** |\n",
@@ -250,6 +269,9 @@ mod published_layout {
             g(l.metrics_bytes),
             l.history_capacity,
             g(l.history_bytes),
+            QUEUE_COUNT,
+            QUEUE_CELLS,
+            g(l.hand_off_bytes),
             g(unitemised(l)),
             g(l.alignment_padding_bytes),
             g(l.required_bytes),
@@ -269,6 +291,7 @@ mod published_layout {
              | `statistics_bytes` | {} | `pool_counters` and `counters` |\n\
              | `metrics_bytes` | {} | `metrics` and `warning` |\n\
              | `history_bytes` | {} | the trend ring |\n\
+             | `hand_off_bytes` | {} | custody words ({} × {}) and hand-off queues ({} × {}) |\n\
              | (not itemised) | {} | identity, configuration, state, the gap, and padding between fields |\n\
              | `control_block_bytes` | {} | `size_of::<ManagerCore>()` |\n\
              | `alignment_padding_bytes` | {} | worst case |\n\
@@ -288,6 +311,11 @@ mod published_layout {
             g(l.statistics_bytes),
             g(l.metrics_bytes),
             g(l.history_bytes),
+            g(l.hand_off_bytes),
+            l.total_buffers,
+            size_of::<SlotCustody>(),
+            QUEUE_COUNT,
+            size_of::<HandOffQueue<QUEUE_CELLS>>(),
             g(unitemised(l)),
             g(l.control_block_bytes),
             g(l.alignment_padding_bytes),

@@ -39,13 +39,16 @@ pub struct RealtimeMetrics {
     pub max_release_time_ns: u64,
     /// Mean timed release, ns.
     pub average_release_time_ns: u64,
-    /// Allocate and release calls refused for invalid caller input (NULL, out-of-range
-    /// values, bad formats, types without a pool, foreign pointers, double releases).
+    /// Allocate, release and enqueue calls refused for invalid caller input (NULL,
+    /// out-of-range values, bad formats, types without a pool, foreign pointers, double
+    /// releases, buffers waiting in a queue).
     pub validation_errors: u64,
     /// Damaged headers found by release.
     pub corruption_detected: u64,
     /// Allocations slower than `allocation_timeout_ns` (they still succeeded).
     pub timeout_errors: u64,
+    /// Refused enqueues, for any reason (a dequeue of an empty queue is not a failure).
+    pub hand_off_failures: u64,
     /// Buffers held now, all pools.
     pub current_allocated_buffers: u32,
     /// Highest `current_allocated_buffers` seen (tracked at each allocation with monitoring

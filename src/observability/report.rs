@@ -17,6 +17,13 @@ pub const AES5_WARNING_CORRUPTION: u32 = 1 << 3;
 pub const AES5_WARNING_TIMEOUTS: u32 = 1 << 4;
 /// Warning flag: performance monitoring is off or there is no clock; timing is not measured.
 pub const AES5_WARNING_NOT_MONITORED: u32 = 1 << 5;
+/// Warning flag: a buffer has stayed in one place (a caller's hands, or one hand-off queue)
+/// longer than the configured `max_hold_ns` (see `oldest_hand_off_age_ns`).
+pub const AES5_WARNING_LONG_HOLD: u32 = 1 << 6;
+
+/// The `oldest_hand_off_buffer_id` of a report in which no buffer is held (or there is no
+/// clock).
+pub const AES5_NO_BUFFER: u32 = 0xFFFF_FFFF;
 
 /// Static, NUL-terminated short name of one `AES5_WARNING_*` flag ("low-success-rate", ...);
 /// "unknown" for anything else, including 0 and several flags at once.
@@ -28,6 +35,7 @@ pub(crate) fn warning_name(flag: u32) -> &'static [u8] {
         AES5_WARNING_CORRUPTION => b"corruption\0",
         AES5_WARNING_TIMEOUTS => b"timeouts\0",
         AES5_WARNING_NOT_MONITORED => b"not-monitored\0",
+        AES5_WARNING_LONG_HOLD => b"long-hold\0",
         _ => b"unknown\0",
     }
 }
@@ -83,6 +91,13 @@ pub struct PerformanceReport {
     /// True when the average allocation time is within `allocation_timeout_ns` and the success
     /// rate reaches `min_success_rate`.
     pub meets_performance_requirements: bool,
+    /// How long the buffer that has stayed longest in one place (a caller's hands, or one
+    /// hand-off queue) has been there, ns: the age of the oldest allocate, enqueue or dequeue
+    /// among the buffers that are not free. 0 without monitoring or a clock, or when none is
+    /// held.
+    pub oldest_hand_off_age_ns: u64,
+    /// That buffer's id, or `AES5_NO_BUFFER`.
+    pub oldest_hand_off_buffer_id: u32,
 }
 
 /// Square root by Newton's method (no `std` here); exact enough for a report.
@@ -195,8 +210,9 @@ pub(crate) fn analyze(snapshots: &[Snapshot], period_ns: u64, capacity_bytes: u3
     trend
 }
 
-/// The warning flags for a set of metrics.
-pub(crate) fn warnings(m: &RealtimeMetrics, timed: bool) -> u32 {
+/// The warning flags for a set of metrics; `long_hold` when a buffer stayed in one place
+/// longer than `max_hold_ns`.
+pub(crate) fn warnings(m: &RealtimeMetrics, timed: bool, long_hold: bool) -> u32 {
     let mut flags = 0;
     if m.allocation_success_rate < AES5_LOW_SUCCESS_RATE_THRESHOLD {
         flags |= AES5_WARNING_LOW_SUCCESS_RATE;
@@ -215,6 +231,9 @@ pub(crate) fn warnings(m: &RealtimeMetrics, timed: bool) -> u32 {
     }
     if !timed {
         flags |= AES5_WARNING_NOT_MONITORED;
+    }
+    if long_hold {
+        flags |= AES5_WARNING_LONG_HOLD;
     }
     flags
 }
@@ -312,8 +331,9 @@ mod tests {
     #[test]
     fn warning_flags_follow_the_thresholds() {
         let calm = RealtimeMetrics { allocation_success_rate: 1.0, ..Default::default() };
-        assert_eq!(warnings(&calm, true), 0);
-        assert_eq!(warnings(&calm, false), AES5_WARNING_NOT_MONITORED);
+        assert_eq!(warnings(&calm, true, false), 0);
+        assert_eq!(warnings(&calm, false, false), AES5_WARNING_NOT_MONITORED);
+        assert_eq!(warnings(&calm, true, true), AES5_WARNING_LONG_HOLD);
         let stressed = RealtimeMetrics {
             allocation_success_rate: 0.98,
             average_allocation_time_ns: 75_001,
@@ -323,7 +343,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            warnings(&stressed, true),
+            warnings(&stressed, true, false),
             AES5_WARNING_LOW_SUCCESS_RATE
                 | AES5_WARNING_HIGH_LATENCY
                 | AES5_WARNING_HIGH_UTILIZATION

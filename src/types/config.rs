@@ -37,6 +37,10 @@ pub const AES5_MIN_TREND_INTERVAL_NS: u64 = 1_000;
 /// Largest accepted `trend_interval_ns`: one hour (not exported: the literal needs 64 bits,
 /// which a C90 or C++03 header cannot spell portably).
 pub(crate) const AES5_MAX_TREND_INTERVAL_NS: u64 = 3_600_000_000_000;
+/// Smallest non-zero `max_hold_ns`: 1 µs.
+pub const AES5_MIN_MAX_HOLD_NS: u64 = 1_000;
+/// Largest accepted `max_hold_ns`: one hour (not exported, as `AES5_MAX_TREND_INTERVAL_NS`).
+pub(crate) const AES5_MAX_MAX_HOLD_NS: u64 = 3_600_000_000_000;
 /// Default `min_success_rate`.
 pub const AES5_DEFAULT_MIN_SUCCESS_RATE: f32 = 0.999;
 /// Smallest accepted `min_success_rate`.
@@ -91,6 +95,11 @@ pub struct RuntimeConfig {
     /// was refused. For a refused format it names the field and the rule
     /// (`aes5_format_problem_string`); otherwise it is the status's text.
     pub log_detail: Aes5LogDetailFn,
+    /// Longest a buffer may stay in one place (held by a caller, or waiting in one hand-off
+    /// queue) before the performance report sets `AES5_WARNING_LONG_HOLD`: 0 (the default)
+    /// turns the check off; otherwise 1 µs ..= 1 h. Needs monitoring and a clock (hand-offs
+    /// are timed only then).
+    pub max_hold_ns: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -110,6 +119,7 @@ impl Default for RuntimeConfig {
             log: None,
             log_context: core::ptr::null_mut(),
             log_detail: None,
+            max_hold_ns: 0,
         }
     }
 }
@@ -135,6 +145,7 @@ impl RuntimeConfig {
         put!(out, log, None);
         put!(out, log_context, core::ptr::null_mut());
         put!(out, log_detail, None);
+        put!(out, max_hold_ns, 0);
     }
 }
 
@@ -153,6 +164,8 @@ pub(crate) struct ActiveConfig {
     pub log: Aes5LogFn,
     pub log_detail: Aes5LogDetailFn,
     pub log_context: *mut c_void,
+    /// `max_hold_ns`; 0: no check.
+    pub max_hold_ns: u64,
 }
 
 fn flag(value: u8) -> Result<bool, Status> {
@@ -172,7 +185,8 @@ impl RuntimeConfig {
             && (AES5_MIN_SAMPLE_RATE_HZ..=AES5_MAX_SAMPLE_RATE_HZ).contains(&self.max_sample_rate_hz)
             && self.allocation_timeout_ns >= AES5_MIN_ALLOCATION_TIMEOUT_NS
             && (AES5_MIN_TREND_INTERVAL_NS..=AES5_MAX_TREND_INTERVAL_NS).contains(&self.trend_interval_ns)
-            && (AES5_MIN_SUCCESS_RATE_FLOOR..=1.0).contains(&rate);
+            && (AES5_MIN_SUCCESS_RATE_FLOOR..=1.0).contains(&rate)
+            && (self.max_hold_ns == 0 || (AES5_MIN_MAX_HOLD_NS..=AES5_MAX_MAX_HOLD_NS).contains(&self.max_hold_ns));
         if !ranges_ok {
             return Err(Status::InvalidArgument);
         }
@@ -197,6 +211,7 @@ impl RuntimeConfig {
             log: if logging { self.log } else { None },
             log_detail: if logging { self.log_detail } else { None },
             log_context: self.log_context,
+            max_hold_ns: self.max_hold_ns,
         })
     }
 }
@@ -243,7 +258,9 @@ mod tests {
     #[test]
     fn every_out_of_range_field_is_refused() {
         let base = RuntimeConfig::default();
-        let bad: [RuntimeConfig; 16] = [
+        let bad: [RuntimeConfig; 18] = [
+            RuntimeConfig { max_hold_ns: AES5_MIN_MAX_HOLD_NS - 1, ..base },
+            RuntimeConfig { max_hold_ns: AES5_MAX_MAX_HOLD_NS + 1, ..base },
             RuntimeConfig { trend_interval_ns: AES5_MIN_TREND_INTERVAL_NS - 1, ..base },
             RuntimeConfig { trend_interval_ns: AES5_MAX_TREND_INTERVAL_NS + 1, ..base },
             RuntimeConfig { max_frame_size_samples: 0, ..base },
@@ -263,6 +280,14 @@ mod tests {
         ];
         for (i, c) in bad.iter().enumerate() {
             assert_eq!(c.validate().err(), Some(Status::InvalidArgument), "case {i}");
+        }
+    }
+
+    #[test]
+    fn the_hold_limit_is_off_or_between_a_microsecond_and_an_hour() {
+        for ok in [0, AES5_MIN_MAX_HOLD_NS, 5_000_000, AES5_MAX_MAX_HOLD_NS] {
+            let c = RuntimeConfig { max_hold_ns: ok, ..Default::default() };
+            assert_eq!(c.validate().map(|a| a.max_hold_ns), Ok(ok));
         }
     }
 

@@ -37,6 +37,11 @@ pub const AES5_ERR_ALREADY_INITIALIZED: Aes5Status = 13;
 /// The storage size the caller was compiled with differs from the one the library was built
 /// for (a header from a build with another geometry).
 pub const AES5_ERR_STORAGE_SIZE_MISMATCH: Aes5Status = 14;
+/// The buffer waits in a hand-off queue: it belongs to the queue, not to the caller, until a
+/// dequeue hands it out again.
+pub const AES5_ERR_BUFFER_QUEUED: Aes5Status = 15;
+/// The hand-off queue holds no buffer.
+pub const AES5_ERR_QUEUE_EMPTY: Aes5Status = 16;
 
 c_enum! {
     /// The failure reasons of the Rust API; `Status as u32` is the C status code. Each text
@@ -79,6 +84,11 @@ c_enum! {
         /// See [`AES5_ERR_STORAGE_SIZE_MISMATCH`].
         StorageSizeMismatch = AES5_ERR_STORAGE_SIZE_MISMATCH
             => "AES5_ERR_STORAGE_SIZE_MISMATCH: the header and the library were built for different geometries",
+        /// See [`AES5_ERR_BUFFER_QUEUED`].
+        BufferQueued = AES5_ERR_BUFFER_QUEUED
+            => "AES5_ERR_BUFFER_QUEUED: the buffer waits in a hand-off queue; dequeue it first",
+        /// See [`AES5_ERR_QUEUE_EMPTY`].
+        QueueEmpty = AES5_ERR_QUEUE_EMPTY => "AES5_ERR_QUEUE_EMPTY: the hand-off queue holds no buffer",
     }
 }
 
@@ -107,6 +117,7 @@ impl Status {
                 | Status::NoPoolForType
                 | Status::ForeignBuffer
                 | Status::DoubleRelease
+                | Status::BufferQueued
         )
     }
 }
@@ -131,7 +142,8 @@ mod tests {
         for (index, status) in Status::ALL.into_iter().enumerate() {
             assert_eq!(status.code(), index as u32 + 1, "{status:?}");
         }
-        assert_eq!(Status::ALL.len(), 14);
+        assert_eq!(Status::ALL.len(), 16);
+        assert_eq!((AES5_ERR_BUFFER_QUEUED, AES5_ERR_QUEUE_EMPTY), (15, 16));
     }
 
     #[test]
@@ -144,7 +156,7 @@ mod tests {
 
     #[test]
     fn every_description_is_nul_terminated_and_names_its_code() {
-        for code in 0..=15u32 {
+        for code in 0..=17u32 {
             let text = describe(code);
             assert_eq!(text.last(), Some(&0u8));
             assert_eq!(text.iter().filter(|&&b| b == 0).count(), 1);

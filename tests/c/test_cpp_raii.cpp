@@ -163,11 +163,50 @@ void test_statuses_instead_of_exceptions() {
     CHECK(dangling == nullptr);
 }
 
+/* A buffer moves through a queue: enqueue empties the handle, dequeue gives a new one. */
+void test_hand_offs() {
+    aes5::Manager m;
+    CHECK_STATUS(m.init(storage), AES5_OK);
+    unsigned long long held = 0, refused = 0;
+    {
+        aes5::Buffer b = m.allocate(AES5_BUFFER_TYPE_PRIMARY, aes5::Format::pcm16(48000, 2, 64)).take();
+        b.samples<int16_t>()[0] = 1234;
+        aes5_audio_buffer_t *header = b.header();
+        CHECK_STATUS(m.enqueue(1, aes5::detail::move(b)), AES5_OK);
+        CHECK(!b); /* the queue owns it now: b releases nothing */
+        aes5_queue_statistics_t q;
+        CHECK_STATUS(m.queue_statistics(1, q), AES5_OK);
+        CHECK_EQ(q.length, 1u);
+        aes5_held_buffer_t entry;
+        uint32_t count = 0;
+        CHECK_STATUS(m.held_buffers(&entry, 1, count), AES5_OK);
+        CHECK_EQ(count, 1u);
+        CHECK_EQ(entry.queue, 1u);
+        CHECK_STATUS(m.dequeue(0).status(), AES5_ERR_QUEUE_EMPTY);
+        aes5::Result<aes5::Buffer> r = m.dequeue(1);
+        CHECK(r.ok());
+        aes5::Buffer back = r.take();
+        CHECK(back.header() == header);
+        CHECK_EQ(back.samples<int16_t>()[0], 1234);
+        /* Refused: the handle keeps the buffer. */
+        CHECK_STATUS(m.enqueue(AES5_QUEUE_COUNT, aes5::detail::move(back)), AES5_ERR_INVALID_ARGUMENT);
+        CHECK(static_cast<bool>(back));
+        CHECK_STATUS(m.validate(back), AES5_OK);
+        counts(m, held, refused);
+        CHECK_EQ(held, 1u);
+    } /* back released here */
+    counts(m, held, refused);
+    CHECK_EQ(held, 0u);
+    CHECK_EQ(refused, 0u);
+    CHECK_STATUS(m.shutdown(), AES5_OK);
+}
+
 } // namespace
 
 int main() {
     test_formats();
     test_buffers_release_themselves();
     test_statuses_instead_of_exceptions();
+    test_hand_offs();
     return aes5_test_finish("test_cpp_raii");
 }

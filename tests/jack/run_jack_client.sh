@@ -1,11 +1,12 @@
 #!/bin/sh
-# Runs the JACK client against a private JACK2 server on the dummy backend, and always stops
-# the server again:
-#   run_jack_client.sh <jackd> <jack_lsp> <aes5_jack_client> <periods>
+# Runs a JACK client of the examples against a private JACK2 server on the dummy backend, and
+# always stops the server again:
+#   run_jack_client.sh <jackd> <jack_lsp> <client> <periods> [more client arguments]
 # The server gets a name of its own (JACK_DEFAULT_SERVER), so a server already running on
 # the machine is neither used nor disturbed.
 set -u
 jackd=$1 jack_lsp=$2 client=$3 periods=$4
+shift 4
 JACK_DEFAULT_SERVER="aes5_ctest_$$"
 export JACK_DEFAULT_SERVER
 log="${TMPDIR:-/tmp}/$JACK_DEFAULT_SERVER.log"
@@ -29,4 +30,4 @@ until "$jack_lsp" >/dev/null 2>&1; do
   fi
   sleep 0.1
 done
-"$client" --periods "$periods"
+"$client" --periods "$periods" "$@"
