@@ -77,7 +77,7 @@ impl ManagerCore {
             return Err(self.refuse_other(Operation::Dequeue, Status::Corrupted));
         };
         let now = if self.is_timed() { Some(self.config.clock.now()) } else { None };
-        custody.hand_to_holder(Some(queue), now);
+        custody.dequeued(queue, now);
         // SAFETY: a header cell's pointer is never null.
         Ok(unsafe { NonNull::new_unchecked(cell.get()) })
     }

@@ -38,7 +38,7 @@ impl ManagerCore {
             let allocated = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*header).allocation_time_ns)) };
             (low_u32(generation.load(Ordering::Relaxed)), allocated)
         };
-        let (word, hand_off_ns, (sequence, allocated_ns)) = match custody.read_with(also) {
+        let (word, hand_off_ns, (sequence, allocated_ns)) = match custody.read_with(self.is_timed(), also) {
             Ok((reading, extra)) => (reading.word, reading.hand_off_ns, extra),
             Err(word) => (word, now, (low_u32(generation.load(Ordering::Relaxed)), now)),
         };

@@ -26,7 +26,7 @@ use crate::platform::in_place::ZeroInitial;
 use crate::platform::wide_sum::{WideStamp, WideSum};
 use crate::types::config::ActiveConfig;
 use crate::types::header::AudioBuffer;
-use custody::SlotCustody;
+use custody::CustodyTable;
 use pool::PoolWords;
 use queue::HandOffQueue;
 
@@ -125,13 +125,6 @@ unsafe impl ZeroInitial for WarningWindow {
     }
 }
 
-// SAFETY: zero custody words: every buffer free (tested in `in_place`).
-unsafe impl ZeroInitial for [SlotCustody; TOTAL_SLOTS] {
-    fn initial() -> Self {
-        core::array::from_fn(|_| SlotCustody::initial())
-    }
-}
-
 // SAFETY: empty queues (tested in `in_place`).
 unsafe impl ZeroInitial for [HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT] {
     fn initial() -> Self {
@@ -182,7 +175,7 @@ pub(crate) struct ManagerCore {
     pub generations: [AtomicCounter; TOTAL_SLOTS],
     /// Where each buffer is, and since when: the ownership record that release, enqueue and
     /// quarantine change in one compare-and-swap.
-    pub custody: [SlotCustody; TOTAL_SLOTS],
+    pub custody: CustodyTable<TOTAL_SLOTS>,
     pub headers: [UnsafeCell<AudioBuffer>; TOTAL_SLOTS],
     /// The hand-off queues between pipeline stages.
     pub queues: [HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT],

@@ -9,7 +9,7 @@
 use core::ptr::NonNull;
 
 use crate::geometry::{SlotPlace, POOLS, POOL_CAPACITY, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
-use crate::manager::custody::{place_of, Place, PLACE_FREE, PLACE_QUARANTINED};
+use crate::manager::custody::{place_of, Place, JUST_ALLOCATED, PLACE_QUARANTINED};
 use crate::manager::monitoring::SampleKind;
 use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
@@ -191,11 +191,12 @@ impl ManagerCore {
         // returning it to the caller.
         generation.store(sequence, Ordering::Relaxed);
         // Into the caller's hands; the store publishes the count to the held-buffer finder.
-        custody.hand_to_holder(None, self.is_timed().then_some(start_ns));
+        // (With timing, `after_allocation` records the hand-off time.)
+        custody.allocated();
         let held = pool.held_after(free_after);
         pool.note_held(held);
         if state != AES5_STATE_ACTIVE || pool.crowded_with(held) || self.is_monitored() {
-            self.after_allocation(pool_index, state, held, start_ns);
+            self.after_allocation(pool_index, slot, state, held, start_ns);
         }
         Ok(NonNull::from(header))
     }
@@ -219,10 +220,14 @@ impl ManagerCore {
         self.refuse_allocation(Status::InvalidState)
     }
 
-    /// State changes and monitoring after an allocation, when anything is to be done: the
-    /// first allocation (Ready → Active), a crowded pool, Warning, or monitoring on.
+    /// State changes and monitoring after an allocation of buffer `slot`, when anything is to
+    /// be done: the first allocation (Ready → Active), a crowded pool, Warning, or monitoring
+    /// on (then, with a clock, the allocation's hand-off time is recorded too).
     #[cold]
-    fn after_allocation(&self, pool: usize, state: u32, allocated: u32, start_ns: u64) {
+    fn after_allocation(&self, pool: usize, slot: usize, state: u32, allocated: u32, start_ns: u64) {
+        if let (true, Some(custody)) = (self.is_timed(), self.custody.get(slot)) {
+            custody.record_hand_off(JUST_ALLOCATED, start_ns);
+        }
         let mut state = state;
         let mut above = self.crowds(pool, allocated);
         if state == AES5_STATE_READY {
@@ -290,7 +295,7 @@ impl ManagerCore {
         };
         // The ownership step: of two racing releases or enqueues of this buffer exactly one
         // finds it held. A quarantined, queued or free buffer is refused here, unchanged.
-        if let Err(word) = custody.take_from_holder(PLACE_FREE, false) {
+        if let Err(word) = custody.release_from_holder() {
             return Err(self.refuse_release(refusal_for(word)));
         }
         let was_held = pool.give_back(local);
@@ -357,16 +362,17 @@ impl ManagerCore {
         let Some((slot, place)) = self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?))) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
-        let Some(custody) = self.custody.get(slot) else {
+        let (Some(custody), Some(generation)) = (self.custody.get(slot), self.generations.get(slot)) else {
             return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
         };
         let identity = self.identity(slot, place);
         let mut verdict = Err(Status::DoubleRelease);
         // A header read is trusted only if the buffer stayed in the same hands around it (its
-        // custody word, change count included, unchanged). A caller validating a buffer it
+        // custody word and its allocation count unchanged). A caller validating a buffer it
         // holds always gets a stable reading; a buffer changing hands on every attempt gets
         // the verdict of the last read.
         for _ in 0..VALIDATE_ATTEMPTS {
+            let allocation = generation.load(Ordering::Acquire);
             let word = custody.word();
             if !matches!(place_of(word), Place::Held { .. }) {
                 verdict = Err(refusal_for(word));
@@ -375,7 +381,7 @@ impl ManagerCore {
             // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
             let intact = unsafe { AudioBuffer::is_intact_at(buffer, &identity) };
             verdict = if intact { Ok(()) } else { Err(Status::Corrupted) };
-            if custody.word() == word {
+            if custody.word() == word && generation.load(Ordering::Acquire) == allocation {
                 break;
             }
         }

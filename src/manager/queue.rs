@@ -118,7 +118,9 @@ impl<const CELLS: usize> HandOffQueue<CELLS> {
     /// each slot goes to exactly one.
     #[inline(always)]
     pub(crate) fn pop(&self) -> Option<usize> {
-        let mut position = self.read.load(Ordering::Acquire);
+        // Relaxed: this only picks the position to try; the cell's acquiring load and the
+        // claim's compare-and-swap decide.
+        let mut position = self.read.load(Ordering::Relaxed);
         loop {
             let cell = self.cells.get(position as usize & Self::MASK)?.load(Ordering::Acquire);
             if cell >> SLOT_BITS != tag(position) {

@@ -11,7 +11,7 @@
 use core::cell::UnsafeCell;
 use core::mem::{align_of, size_of};
 
-use super::custody::SlotCustody;
+use super::custody::CustodyTable;
 use super::pool::PoolWords;
 use super::queue::HandOffQueue;
 use super::{ManagerCore, ManagerCounters, MetricCells, WarningWindow};
@@ -146,7 +146,7 @@ impl ManagerCore {
         let slots = size_of::<[PoolWords; POOL_COUNT]>() + size_of::<[AtomicCounter; TOTAL_SLOTS]>();
         let stats = size_of::<[PoolCounters; POOL_COUNT]>() + size_of::<ManagerCounters>();
         let metrics = size_of::<MetricCells>() + size_of::<WarningWindow>();
-        let hand_offs = size_of::<[SlotCustody; TOTAL_SLOTS]>() + size_of::<[HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT]>();
+        let hand_offs = size_of::<CustodyTable<TOTAL_SLOTS>>() + size_of::<[HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT]>();
         StorageLayout {
             storage_bytes: STORAGE_BYTES as u32,
             required_bytes: REQUIRED_BYTES as u32,
@@ -313,7 +313,7 @@ mod published_layout {
             g(l.history_bytes),
             g(l.hand_off_bytes),
             l.total_buffers,
-            size_of::<SlotCustody>(),
+            size_of::<CustodyTable<1>>(),
             QUEUE_COUNT,
             size_of::<HandOffQueue<QUEUE_CELLS>>(),
             g(unitemised(l)),

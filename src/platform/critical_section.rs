@@ -152,4 +152,10 @@ impl AtomicU32 {
     pub fn fetch_or(&self, value: u32, _order: Ordering) -> u32 {
         self.modify(|v| v | value)
     }
+
+    /// Bitwise and; returns the previous value.
+    #[inline(always)]
+    pub fn fetch_and(&self, value: u32, _order: Ordering) -> u32 {
+        self.modify(|v| v & value)
+    }
 }

@@ -106,7 +106,7 @@ mod tests {
         assert!(initial_is_all_zero::<WarningWindow>());
         assert!(initial_is_all_zero::<PoolCounters>());
         assert!(initial_is_all_zero::<[crate::platform::atomics::AtomicCounter; crate::geometry::TOTAL_SLOTS]>());
-        assert!(initial_is_all_zero::<[crate::manager::custody::SlotCustody; crate::geometry::TOTAL_SLOTS]>());
+        assert!(initial_is_all_zero::<crate::manager::custody::CustodyTable<{ crate::geometry::TOTAL_SLOTS }>>());
         type Queues =
             [crate::manager::queue::HandOffQueue<{ crate::geometry::QUEUE_CELLS }>; crate::geometry::QUEUE_COUNT];
         assert!(initial_is_all_zero::<Queues>());

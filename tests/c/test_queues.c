@@ -6,6 +6,9 @@
  */
 #include "test_support.h"
 
+/* The tests use queues 0, 1 and the last one (a build has at least two). */
+#define LAST_QUEUE (AES5_QUEUE_COUNT - 1u)
+
 static aes5_buffer_manager_storage_t storage;
 static aes5_buffer_manager_storage_t other_storage;
 
@@ -198,11 +201,11 @@ static void a_damaged_buffer_is_quarantined_at_enqueue(void) {
     aes5_pool_statistics_t s;
     CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_CONVERSION, &format, &b), AES5_OK);
     b->checksum ^= 0x10u;
-    CHECK_STATUS(aes5_buffer_manager_enqueue(m, 2, b), AES5_ERR_CORRUPTED);
+    CHECK_STATUS(aes5_buffer_manager_enqueue(m, LAST_QUEUE, b), AES5_ERR_CORRUPTED);
     CHECK_EQ(aes5_test_state(m), AES5_STATE_ERROR);
     CHECK_STATUS(aes5_buffer_manager_get_pool_statistics(m, AES5_BUFFER_TYPE_CONVERSION, &s), AES5_OK);
     CHECK_EQ(s.quarantined_buffers, 1u);
-    CHECK_EQ(queue_stats(m, 2).total_enqueued, 0u);
+    CHECK_EQ(queue_stats(m, LAST_QUEUE).total_enqueued, 0u);
     CHECK_STATUS(aes5_buffer_manager_enqueue(m, 0, b), AES5_ERR_CORRUPTED);
     CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_ERR_CORRUPTED);
     CHECK_EQ(held_count(m), 0u);
@@ -286,7 +289,7 @@ static void the_hold_limit_is_validated(void) {
 }
 
 int main(void) {
-    CHECK(AES5_QUEUE_COUNT >= 3);
+    CHECK(AES5_QUEUE_COUNT >= 2);
     CHECK(strcmp(aes5_status_string(AES5_ERR_BUFFER_QUEUED), "AES5_ERR_BUFFER_QUEUED: the buffer waits in a hand-off queue; dequeue it first") == 0);
     CHECK_EQ(AES5_ERR_BUFFER_QUEUED, 15u);
     CHECK_EQ(AES5_ERR_QUEUE_EMPTY, 16u);

@@ -142,6 +142,10 @@ static inline int aes5_test_same_holdings_but_failures(const aes5_manager_statis
     return 1;
 }
 
+/* One statistics structure the helpers below share (static: a Cortex-M0 image's stack is small,
+ * and one copy keeps its RAM within the board's 16 KiB). */
+static aes5_manager_statistics_t aes5_test_statistics_scratch;
+
 /*
  * After a refused call on `m`: its statistics agree with `before` (aes5_test_same_holdings) and
  * every non-NULL buffer of `held[0..count)` still validates AES5_OK. Reports the caller's line.
@@ -149,11 +153,11 @@ static inline int aes5_test_same_holdings_but_failures(const aes5_manager_statis
 static inline void aes5_test_unchanged_at(const aes5_buffer_manager_t *m, const aes5_manager_statistics_t *before,
                                           aes5_audio_buffer_t *const *held, unsigned count, const char *file,
                                           int line) {
-    static aes5_manager_statistics_t after;
+    aes5_manager_statistics_t *after = &aes5_test_statistics_scratch;
     unsigned i;
-    aes5_test_check_at(aes5_buffer_manager_get_statistics(m, &after) == AES5_OK, "get_statistics == AES5_OK",
+    aes5_test_check_at(aes5_buffer_manager_get_statistics(m, after) == AES5_OK, "get_statistics == AES5_OK",
                        file, line);
-    aes5_test_check_at(aes5_test_same_holdings(before, &after), "statistics unchanged by the refused call", file,
+    aes5_test_check_at(aes5_test_same_holdings(before, after), "statistics unchanged by the refused call", file,
                        line);
     for (i = 0; i < count; i++) {
         if (held[i] != NULL) {
@@ -191,9 +195,9 @@ typedef struct {
 /* Checks every counter of `want` against the manager's statistics and metrics. */
 static inline void aes5_test_counts_at(const aes5_buffer_manager_t *m, const aes5_test_counts_t *want,
                                        const char *file, int line) {
-    static aes5_manager_statistics_t s;
+    aes5_manager_statistics_t *sp = &aes5_test_statistics_scratch;
     static aes5_realtime_metrics_t x;
-    int ok = aes5_buffer_manager_get_statistics(m, &s) == AES5_OK && aes5_buffer_manager_get_metrics(m, &x) == AES5_OK;
+    int ok = aes5_buffer_manager_get_statistics(m, sp) == AES5_OK && aes5_buffer_manager_get_metrics(m, &x) == AES5_OK;
     aes5_test_check_at(ok, "get_statistics and get_metrics == AES5_OK", file, line);
     if (!ok) return;
 #define AES5_TEST_COUNT(actual, expected)                                                               \
@@ -203,13 +207,13 @@ static inline void aes5_test_counts_at(const aes5_buffer_manager_t *m, const aes
         printf("%s:%d: %s == %llu, expected %llu\n", file, line, #actual, (unsigned long long)(actual), \
                (unsigned long long)(expected));                                                         \
     }
-    AES5_TEST_COUNT(s.failed_operations, want->failed_operations)
-    AES5_TEST_COUNT(s.validation_failures, want->validation_errors)
+    AES5_TEST_COUNT(sp->failed_operations, want->failed_operations)
+    AES5_TEST_COUNT(sp->validation_failures, want->validation_errors)
     AES5_TEST_COUNT(x.validation_errors, want->validation_errors)
     AES5_TEST_COUNT(x.release_failures, want->release_failures)
-    AES5_TEST_COUNT(s.allocation_failures, want->allocation_failures)
+    AES5_TEST_COUNT(sp->allocation_failures, want->allocation_failures)
     AES5_TEST_COUNT(x.allocation_failures, want->allocation_failures)
-    AES5_TEST_COUNT(s.memory_corruption_count, want->corruption)
+    AES5_TEST_COUNT(sp->memory_corruption_count, want->corruption)
     AES5_TEST_COUNT(x.corruption_detected, want->corruption)
 #undef AES5_TEST_COUNT
 }
