@@ -294,6 +294,10 @@ fn a_pipeline_of_threads_loses_and_duplicates_nothing() {
     let m = f.init(&RuntimeConfig::default()).unwrap();
     let done = AtomicUsize::new(0);
     let released = AtomicU32::new(0);
+    // Not a timing assertion: a stage that panicked must not leave the others spinning for
+    // ever, so every loop gives up (and fails the test) after a minute.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let in_time = || assert!(std::time::Instant::now() < deadline, "the pipeline stalled");
     let tag = |h: NonNull<AudioBuffer>| {
         // SAFETY: the caller holds the buffer; its data holds at least 4 bytes.
         unsafe { (*h.as_ptr()).data_pointer.cast::<u32>() }
@@ -302,6 +306,7 @@ fn a_pipeline_of_threads_loses_and_duplicates_nothing() {
         s.spawn(|| {
             let mut sent = 0;
             while sent < FRAMES {
+                in_time();
                 if let Ok(h) = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()) {
                     // SAFETY: held by this thread.
                     unsafe { tag(h).write(sent) };
@@ -314,6 +319,7 @@ fn a_pipeline_of_threads_loses_and_duplicates_nothing() {
         for _ in 0..2 {
             s.spawn(|| {
                 while released.load(Ordering::SeqCst) < FRAMES {
+                    in_time();
                     if let Ok(h) = m.dequeue(0) {
                         // SAFETY: dequeued by this thread alone.
                         unsafe { tag(h).write(tag(h).read() | 0x8000_0000) };
@@ -325,6 +331,7 @@ fn a_pipeline_of_threads_loses_and_duplicates_nothing() {
         s.spawn(|| {
             let mut seen = std::collections::HashSet::new();
             while (seen.len() as u32) < FRAMES {
+                in_time();
                 if let Ok(h) = m.dequeue(1) {
                     // SAFETY: dequeued by this thread alone.
                     let value = unsafe { tag(h).read() };
@@ -337,6 +344,7 @@ fn a_pipeline_of_threads_loses_and_duplicates_nothing() {
         });
         s.spawn(|| {
             while released.load(Ordering::SeqCst) < FRAMES {
+                in_time();
                 for q in 0..2 {
                     let s = m.queue_statistics(q).unwrap();
                     assert!(s.length <= s.peak_length && s.total_dequeued <= s.total_enqueued);
