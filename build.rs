@@ -38,7 +38,7 @@ fn bytes_setting(pool: &str) -> String {
 }
 
 /// Every geometry setting: each pool's count, each pool's buffer bytes, alignment, history,
-/// hand-off queues.
+/// hand-off queues, guard zones.
 fn settings() -> Vec<Setting> {
     let counts = POOL_NAMES_AND_COUNTS.iter().map(|&(pool, default)| Setting::new(count_setting(pool), default, 1, 32));
     let bytes = POOL_NAMES_AND_COUNTS
@@ -48,8 +48,9 @@ fn settings() -> Vec<Setting> {
         .chain(bytes)
         .chain([
             Setting::new("AES5_DATA_ALIGNMENT", 32, 8, 4096),
-            Setting::new("AES5_HISTORY_CAPACITY", 32, 2, 1024),
+            Setting::new("AES5_HISTORY_CAPACITY", 16, 2, 1024),
             Setting::new("AES5_QUEUE_COUNT", 4, 0, 16),
+            Setting::new("AES5_GUARD_BYTES", 32, 0, 4096),
         ])
         .collect()
 }
@@ -160,6 +161,8 @@ fn resolve_geometry() -> Geometry {
     assert!(align.is_power_of_two(), "AES5_DATA_ALIGNMENT={align} is not a power of two");
     let history = geometry.get("AES5_HISTORY_CAPACITY");
     assert!(history.is_power_of_two(), "AES5_HISTORY_CAPACITY={history} is not a power of two");
+    let guard = geometry.get("AES5_GUARD_BYTES");
+    assert!(guard % 4 == 0, "AES5_GUARD_BYTES={guard} is not a multiple of 4");
     for (pool, _) in POOL_NAMES_AND_COUNTS {
         let name = bytes_setting(pool);
         let bytes = geometry.get(&name);
@@ -183,12 +186,13 @@ fn resolve_geometry() -> Geometry {
 /// that the real layout fits; set `AES5_STORAGE_BYTES` to trim it.
 fn estimate_storage_bytes(geometry: &Geometry, align: u64, history: u64) -> u64 {
     let round = |v: u64, to: u64| v.div_ceil(to) * to;
+    let guard = geometry.get("AES5_GUARD_BYTES");
     let mut slots = 0;
-    let mut data = 0;
+    let mut data = round(guard, align);
     for (pool, _) in POOL_NAMES_AND_COUNTS {
         let count = geometry.get(&count_setting(pool));
         slots += count;
-        data += count * round(geometry.get(&bytes_setting(pool)), align);
+        data += count * round(geometry.get(&bytes_setting(pool)) + guard, align);
     }
     let per_slot = 96 + 24; // header, slot control and custody, 64-bit worst case
     let fixed = 1536; // control block, statistics, metrics

@@ -5,7 +5,9 @@
  * allocate (any type, any format bytes, NULL out-parameters), release and validate of held
  * buffers and of hostile pointers (anywhere in or around the storage, inside headers, into
  * the data, unreadable addresses, the stack, NULL), enqueue and dequeue through the hand-off
- * queues (with the queue order kept here too), header damage, state transitions,
+ * queues (with the queue order kept here too), header damage, writes into the guard zones and
+ * the data around held buffers, writes into freed headers (use after release), the integrity
+ * sweep, state transitions,
  * shutdown and re-init, bogus manager handles, statistics/metrics/report reads and the
  * format helpers. The target keeps its own account of what it holds and aborts (a crash for
  * libFuzzer) on any broken promise of docs/DESIGN.md: a status outside the documented set, an
@@ -26,6 +28,9 @@
 
 #define MAX_HELD 64
 #define MAX_OPS 256
+#define TOTAL_BUFFERS (AES5_PRIMARY_BUFFER_COUNT + AES5_CONVERSION_BUFFER_COUNT + AES5_SCRATCH_BUFFER_COUNT)
+/* Guard zones: zone k lies before buffer k's data, zone TOTAL_BUFFERS after the last buffer. */
+#define ZONES (TOTAL_BUFFERS + 1)
 
 static aes5_buffer_manager_storage_t storage;
 static aes5_buffer_manager_storage_t other_storage;
@@ -67,7 +72,15 @@ typedef struct {
     aes5_audio_buffer_t original; /* the header as allocate returned it */
     unsigned pool;
     int queue; /* the queue it waits in, or -1 while the target holds it */
+    uint32_t after_word, before_word; /* the guard words next to its data, at allocation */
 } held_t;
+
+/* A guard zone the target wrote into: where it is and what init left there. */
+typedef struct {
+    uint8_t *start;
+    uint8_t original[AES5_GUARD_BYTES];
+    int touched;
+} zone_t;
 
 typedef struct {
     aes5_buffer_manager_t *mgr;
@@ -79,6 +92,14 @@ typedef struct {
     aes5_audio_buffer_t *fifo[AES5_QUEUE_COUNT][MAX_HELD];
     unsigned fifo_length[AES5_QUEUE_COUNT];
     unsigned long long enqueued[AES5_QUEUE_COUNT];
+    zone_t zones[ZONES];
+    /* Free headers the target wrote into after releasing them (by buffer id). */
+    aes5_audio_buffer_t *dirty_free[TOTAL_BUFFERS];
+    /* Buffers taken out of service (never to be handed out again). */
+    const aes5_audio_buffer_t *quarantined[TOTAL_BUFFERS];
+    unsigned quarantined_count;
+    /* Headers released and not allocated since (candidates for a write after release). */
+    aes5_audio_buffer_t *freed[TOTAL_BUFFERS];
 } fuzz_state_t;
 
 static const uint32_t rates[] = {32000, 44100, 48000, 88200, 96000, 176400, 192000, 352800, 384000};
@@ -119,6 +140,32 @@ static int find_held(const fuzz_state_t *s, const void *p) {
         if ((const void *)s->held[i].buffer == p) return (int)i;
     }
     return -1;
+}
+
+static uint32_t word_at(const uint8_t *p) {
+    uint32_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/* 1 when a guard word next to the data of held buffer `h` changed since its allocation. */
+static int guard_damaged(const held_t *h) {
+    const uint8_t *data = h->buffer->data_pointer;
+    size_t capacity = h->original.buffer_capacity_bytes;
+    if (AES5_GUARD_BYTES == 0) return 0;
+    /* The data pointer as allocate returned it: a damaged header must not move the check. */
+    data = h->original.data_pointer;
+    return word_at(data + capacity) != h->after_word || word_at(data - 4) != h->before_word;
+}
+
+static int is_quarantined(const fuzz_state_t *s, const void *p) {
+    for (unsigned i = 0; i < s->quarantined_count; i++)
+        if ((const void *)s->quarantined[i] == p) return 1;
+    return 0;
+}
+
+static void note_quarantined(fuzz_state_t *s, const aes5_audio_buffer_t *p) {
+    if (!is_quarantined(s, p) && s->quarantined_count < TOTAL_BUFFERS) s->quarantined[s->quarantined_count++] = p;
 }
 
 static void forget_held(fuzz_state_t *s, unsigned i) {
@@ -263,14 +310,21 @@ static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manage
     if (state == AES5_STATE_SHUTDOWN) {
         REQUIRE(0, "a buffer is held in Shutdown");
     }
+    int guard = guard_damaged(&s->held[i]);
     if (!s->validation) {
         REQUIRE(st == AES5_OK, "release without validation -> %u", st);
-    } else if (damage == 1) {
-        REQUIRE(st == AES5_ERR_CORRUPTED, "damaged header (%u owned bytes changed) released with %u", changed, st);
+    } else if (damage == 1 || guard) {
+        REQUIRE(st == AES5_ERR_CORRUPTED, "damaged header (%u owned bytes changed) or guard (%d) released with %u",
+                changed, guard, st);
     } else if (damage == -1) {
         REQUIRE(st == AES5_OK || st == AES5_ERR_CORRUPTED, "re-checksummed header released with %u", st);
     } else {
         REQUIRE(st == AES5_OK, "release of an intact held buffer -> %u", st);
+    }
+    if (st == AES5_OK) {
+        s->freed[s->held[i].original.buffer_id % TOTAL_BUFFERS] = p;
+    } else {
+        note_quarantined(s, p);
     }
     forget_held(s, (unsigned)i);
 }
@@ -302,10 +356,11 @@ static void enqueue_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, uint32_t qu
         REQUIRE(st == AES5_ERR_BUFFER_QUEUED, "second enqueue -> %u", st);
         return;
     }
-    if (!s->validation || damage == 0) {
+    int guard = guard_damaged(&s->held[i]);
+    if (!s->validation || (damage == 0 && !guard)) {
         REQUIRE(st == AES5_OK, "enqueue of a held buffer -> %u", st);
-    } else if (damage == 1) {
-        REQUIRE(st == AES5_ERR_CORRUPTED, "damaged header enqueued with %u", st);
+    } else if (damage == 1 || guard) {
+        REQUIRE(st == AES5_ERR_CORRUPTED, "damaged header or guard (%d) enqueued with %u", guard, st);
     } else {
         REQUIRE(st == AES5_OK || st == AES5_ERR_CORRUPTED, "re-checksummed header enqueued with %u", st);
     }
@@ -314,7 +369,70 @@ static void enqueue_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, uint32_t qu
         s->fifo[queue][s->fifo_length[queue]++] = p;
         s->enqueued[queue]++;
     } else {
+        note_quarantined(s, p);
         forget_held(s, (unsigned)i); /* quarantined */
+    }
+}
+
+/* Writes `n` bytes at `offset` from the data start of held buffer `h`, keeping the guard
+ * zones' originals: the writes stay inside the buffer's data or its own two zones and never
+ * reach a neighbour's edge word (the four bytes of a zone next to the neighbour's data). */
+static void write_around(fuzz_state_t *s, reader_t *r, held_t *h) {
+    uint8_t *data = h->original.data_pointer;
+    long capacity = (long)h->original.buffer_capacity_bytes;
+    long reach = AES5_GUARD_BYTES >= 4 ? AES5_GUARD_BYTES - 4 : 0;
+    uint8_t where = u8(r);
+    long offset;
+    unsigned n = 1 + u8(r) % 4;
+    if (where % 3 == 0) offset = capacity + (reach ? (long)(u8(r) % reach) : 0); /* after the end */
+    else if (where % 3 == 1) offset = reach ? -1 - (long)(u8(r) % reach) : 0;   /* before the start */
+    else offset = (long)(u16(r) % (unsigned)capacity);                           /* the data */
+    for (unsigned k = 0; k < n; k++, offset++) {
+        int zone = -1;
+        if (offset >= capacity && offset < capacity + reach) zone = (int)h->original.buffer_id + 1;
+        else if (offset < 0 && offset >= -reach) zone = (int)h->original.buffer_id;
+        else if (offset < 0 || offset >= capacity) continue;
+        if (zone >= 0 && !s->zones[zone].touched) {
+            s->zones[zone].start = zone == (int)h->original.buffer_id + 1 ? data + capacity : data - AES5_GUARD_BYTES;
+            memcpy(s->zones[zone].original, s->zones[zone].start, AES5_GUARD_BYTES);
+            s->zones[zone].touched = 1;
+        }
+        data[offset] = u8(r);
+    }
+}
+
+/* The integrity sweep against what the target did: the zones it changed, the held buffers whose
+ * edge words it changed (reported), the free headers it wrote after release (quarantined). */
+static void sweep_checked(fuzz_state_t *s) {
+    aes5_integrity_report_t rep;
+    unsigned zones = 0, blamed = 0, dirty = 0;
+    int blame[TOTAL_BUFFERS];
+    memset(blame, 0, sizeof blame);
+    /* A changed first word of zone z blames buffer z - 1 (overrun), a changed last word
+     * buffer z (underrun), whatever either buffer's state. */
+    for (unsigned z = 0; z < ZONES; z++) {
+        const zone_t *zone = &s->zones[z];
+        if (!zone->touched || memcmp(zone->start, zone->original, AES5_GUARD_BYTES) == 0) continue;
+        zones++;
+        if (z > 0 && memcmp(zone->start, zone->original, 4) != 0) blame[z - 1] = 1;
+        if (z < TOTAL_BUFFERS && memcmp(zone->start + AES5_GUARD_BYTES - 4, zone->original + AES5_GUARD_BYTES - 4, 4) != 0)
+            blame[z] = 1;
+    }
+    for (unsigned k = 0; k < TOTAL_BUFFERS; k++) {
+        dirty += s->dirty_free[k] != NULL;
+        blamed += (unsigned)(blame[k] || s->dirty_free[k] != NULL);
+    }
+    REQUIRE(aes5_buffer_manager_check_integrity(s->mgr, &rep) == AES5_OK, "sweep");
+    REQUIRE(rep.buffers_checked == TOTAL_BUFFERS, "sweep checked %u", rep.buffers_checked);
+    REQUIRE(rep.damaged_guards == zones, "sweep: %u damaged zones, the target changed %u", rep.damaged_guards, zones);
+    REQUIRE(rep.damaged_free_headers == dirty && rep.quarantined == dirty,
+            "sweep: %u free headers damaged, %u quarantined; the target wrote %u after release", rep.damaged_free_headers,
+            rep.quarantined, dirty);
+    REQUIRE(rep.damaged_count == blamed, "sweep blamed %u buffers, expected %u", rep.damaged_count, blamed);
+    for (unsigned k = 0; k < TOTAL_BUFFERS; k++) {
+        if (s->dirty_free[k] != NULL) note_quarantined(s, s->dirty_free[k]);
+        s->dirty_free[k] = NULL;
+        s->freed[k] = NULL;
     }
 }
 
@@ -401,6 +519,10 @@ static int start(fuzz_state_t *s, reader_t *r) {
     memset(s->held_per_pool, 0, sizeof s->held_per_pool);
     memset(s->fifo_length, 0, sizeof s->fifo_length);
     memset(s->enqueued, 0, sizeof s->enqueued);
+    memset(s->zones, 0, sizeof s->zones);
+    memset(s->dirty_free, 0, sizeof s->dirty_free);
+    memset(s->freed, 0, sizeof s->freed);
+    s->quarantined_count = 0;
     s->validation = cfg.enable_memory_validation;
     return 1;
 }
@@ -418,7 +540,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memset(&on_stack, 0, sizeof on_stack);
         aes5_manager_state_t state = 0;
         REQUIRE(aes5_buffer_manager_get_state(s.mgr, &state) == AES5_OK, "get_state");
-        switch (u8(&r) % 15) {
+        switch (u8(&r) % 18) {
         case 0:
         case 1: { /* allocate */
             uint8_t t = u8(&r);
@@ -443,6 +565,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     "allocated in state %u", state);
             REQUIRE(in_storage(out, sizeof *out), "header outside the storage");
             REQUIRE(find_held(&s, out) < 0, "buffer handed out twice");
+            REQUIRE(!is_quarantined(&s, out), "a quarantined buffer handed out again");
             REQUIRE(out->buffer_type == type && out->data_size_bytes == bytes && bytes <= out->buffer_capacity_bytes,
                     "header fields");
             REQUIRE(in_storage(out->data_pointer, out->buffer_capacity_bytes), "data outside the storage");
@@ -454,6 +577,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             s.held[s.held_count].original = *out;
             s.held[s.held_count].pool = type;
             s.held[s.held_count].queue = -1;
+            if (AES5_GUARD_BYTES > 0) {
+                s.held[s.held_count].after_word = word_at(out->data_pointer + out->buffer_capacity_bytes);
+                s.held[s.held_count].before_word = word_at(out->data_pointer - 4);
+            }
+            s.dirty_free[out->buffer_id % TOTAL_BUFFERS] = NULL;
+            s.freed[out->buffer_id % TOTAL_BUFFERS] = NULL;
             s.held_count++;
             s.held_per_pool[type]++;
             break;
@@ -474,6 +603,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     "validate -> %u", st);
             if (i < 0) REQUIRE(st != AES5_OK && st != AES5_ERR_BUFFER_QUEUED, "validate of a pointer not held says held");
             else if (s.held[i].queue >= 0) REQUIRE(st == AES5_ERR_BUFFER_QUEUED, "validate of a queued buffer -> %u", st);
+            else if (guard_damaged(&s.held[i]))
+                REQUIRE(st == AES5_ERR_CORRUPTED, "validate of a held buffer with a damaged guard -> %u", st);
             else if (damage_of(&s.held[i]) >= 0)
                 REQUIRE((st == AES5_OK) == (damage_of(&s.held[i]) == 0), "validate of held -> %u", st);
             else
@@ -555,6 +686,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         case 14: /* queue statistics and the finder */
             check_queues(&s);
+            break;
+        case 15: /* writes into the data and guard zones around a held buffer */
+            if (s.held_count > 0) write_around(&s, &r, &s.held[u8(&r) % s.held_count]);
+            break;
+        case 16: { /* a write into a freed header (use after release) */
+            unsigned k = u8(&r) % TOTAL_BUFFERS;
+            if (s.freed[k] != NULL && state != AES5_STATE_SHUTDOWN) {
+                s.freed[k]->timestamp_ns = 1u + u8(&r);
+                s.dirty_free[k] = s.freed[k];
+            }
+            break;
+        }
+        case 17: /* the integrity sweep */
+            if (state != AES5_STATE_SHUTDOWN) sweep_checked(&s);
             break;
         default: { /* reads */
             aes5_pool_statistics_t ps;

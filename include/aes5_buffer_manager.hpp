@@ -340,6 +340,11 @@ public:
     aes5_status_t held_buffers(aes5_held_buffer_t *entries, uint32_t capacity, uint32_t &count) const noexcept {
         return aes5_buffer_manager_get_held_buffers(manager_, entries, capacity, &count);
     }
+    /** The integrity sweep: every guard word and free header checked; damaged free buffers
+     *  quarantined, damaged held ones reported in `out`. */
+    aes5_status_t check_integrity(aes5_integrity_report_t &out) const noexcept {
+        return aes5_buffer_manager_check_integrity(manager_, &out);
+    }
     /** Checks a held buffer (changes nothing). */
     aes5_status_t validate(const Buffer &buffer) const noexcept {
         return aes5_buffer_manager_validate_buffer(manager_, buffer.header());

@@ -79,6 +79,10 @@ GOAL_M4_OFF = (100, 70)  # instructions, allocate / release
 GOAL_M4_ON = (200, 170)
 GOAL_M0_OFF = (150, 110)
 GOAL_FLASH_BYTES = 8192
+# The hand-off budgets on Cortex-M4F, monitoring off: enqueue at most release + 25 instructions,
+# dequeue at most 70.
+GOAL_ENQUEUE_OVER_RELEASE = 25
+GOAL_DEQUEUE = 70
 
 # Markdown table syntax.
 CELL = " | "
@@ -226,7 +230,8 @@ def read_cortex_m(directory):
 
 def read_cortex_m_costs(path):
     """Parses scripts/cortex-m-costs.sh: per board, its core, .text, .rodata and the
-    instructions of allocate / release with monitoring off and on."""
+    instructions of allocate / release ("off", "on") and of enqueue / dequeue ("off_hand_off",
+    "on_hand_off") with monitoring off and on."""
     if not path or not os.path.exists(path):
         return None
     boards, current, image = {}, None, ""
@@ -250,6 +255,9 @@ def read_cortex_m_costs(path):
             counts = re.match(r"\s+monitoring (off|on)[^:]*: allocate ([0-9.]+), release ([0-9.]+)", line)
             if counts and current is not None:
                 current[counts.group(1)] = (float(counts.group(2)), float(counts.group(3)))
+            hand_offs = re.match(r"\s+monitoring (off|on)[^:]*: enqueue ([0-9.]+), dequeue ([0-9.]+)", line)
+            if hand_offs and current is not None:
+                current[hand_offs.group(1) + "_hand_off"] = (float(hand_offs.group(2)), float(hand_offs.group(3)))
     return boards
 
 
@@ -539,11 +547,36 @@ def render_reads(t, run):
     return t.block("reads") + t.rows("reads-row", rows)
 
 
+def render_hand_offs(t, run):
+    """One thread passing one buffer through a queue and back, ours against the peers."""
+    queues = run.data.get("hand_offs")
+    if not queues:
+        return ""
+    ours = median(queues[0]["ns_per_pass_1t"])
+    rows = []
+    for q in queues:
+        lo, hi = spread(q["ns_per_pass_1t"])
+        m = median(q["ns_per_pass_1t"])
+        rows.append(dict(label=q["label"], median=fmt(m), low=fmt(lo), high=fmt(hi), ratio=fmt(ours / m, 2) if m else "n/a"))
+    return t.block("hand-offs") + t.rows("hand-offs-row", rows)
+
+
 def render_goals(t, run):
     out = t.block("goals") + render_host_goals(t, run)
     m4 = (run.costs or {}).get(M4_BOARD, {})
     out += render_instruction_goal(t, "goal-m4-off", m4.get("off"), GOAL_M4_OFF)
     out += render_instruction_goal(t, "goal-m4-on", m4.get("on"), GOAL_M4_ON)
+    if m4.get("off") and m4.get("off_hand_off"):
+        enqueue, dequeue = m4["off_hand_off"]
+        release = m4["off"][1]
+        out += t.block(
+            "goal-m4-hand-off",
+            enqueue=fmt(enqueue),
+            dequeue=fmt(dequeue),
+            release=fmt(release),
+            enqueue_budget=fmt(release + GOAL_ENQUEUE_OVER_RELEASE),
+            verdict=t.verdict(enqueue <= release + GOAL_ENQUEUE_OVER_RELEASE and dequeue <= GOAL_DEQUEUE),
+        )
     if run.costs:
         out += render_m0_goal(t, run.costs) + render_flash_goals(t, run.costs)
     return out
@@ -845,6 +878,7 @@ SECTIONS = (
     render_two_threads,
     render_latency,
     render_reads,
+    render_hand_offs,
     render_goals,
     render_cold,
     render_where_the_time_goes,

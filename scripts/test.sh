@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 stages=(
   "rust|cargo fmt --check, clippy -D warnings, cargo test (unit tests, model-based property test), the benchmark suite builds"
   "rust-no-monitoring|clippy and the unit tests of the library with monitoring compiled out (AES5_MONITORING=0)"
+  "rust-no-guards|clippy, the unit tests and the model-based property test of the library without guard zones (AES5_GUARD_BYTES=0)"
   "cortex-m-rust|clippy for the four Cortex-M targets; the Rust benchmark firmware builds, runs under QEMU and reaches its own panic handler"
   "header|the committed include/aes5_buffer_manager.h equals a fresh generation"
   "docs|every repository path that a tracked file names exists (scripts/check-references.py)"
@@ -45,6 +46,13 @@ stage_rust() {
 stage_rust_no_monitoring() {
   AES5_MONITORING=0 CARGO_TARGET_DIR=target/no-monitoring cargo clippy --locked --release --lib -- -D warnings
   AES5_MONITORING=0 CARGO_TARGET_DIR=target/no-monitoring cargo test --locked --release --lib
+}
+
+# The geometry without guard zones: every guard check compiles away and the layout has no
+# zones; the tests that need guards skip themselves, everything else must hold.
+stage_rust_no_guards() {
+  AES5_GUARD_BYTES=0 CARGO_TARGET_DIR=target/no-guards cargo clippy --locked --release --lib -- -D warnings
+  AES5_GUARD_BYTES=0 CARGO_TARGET_DIR=target/no-guards cargo test --locked --release --lib --test c_api_model
 }
 
 stage_cortex_m_rust() {

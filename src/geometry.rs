@@ -29,6 +29,15 @@ pub(crate) const MONITORING_BUILT: bool = AES5_MONITORING != 0;
 /// Hand-off queues in the manager's storage (`AES5_QUEUE_COUNT`, 0..=16).
 pub(crate) const QUEUE_COUNT: usize = AES5_QUEUE_COUNT as usize;
 
+/// Bytes of the guard zone after every buffer's data and before the first (`AES5_GUARD_BYTES`,
+/// a multiple of 4; 0: no guards). The zone after a buffer also takes the padding up to the
+/// next buffer's aligned data, so it starts right where the data area ends.
+pub(crate) const GUARD_BYTES: usize = AES5_GUARD_BYTES as usize;
+
+/// Offset of the first buffer's data in the data region: the first guard zone, rounded up to
+/// the data alignment.
+pub(crate) const LEAD_BYTES: usize = GUARD_BYTES.div_ceil(DATA_ALIGNMENT) * DATA_ALIGNMENT;
+
 /// Size in bytes of `aes5_buffer_manager_storage_t`.
 pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 
@@ -44,7 +53,8 @@ pub(crate) struct PoolShape {
     pub count: usize,
     /// Capacity in bytes of each buffer.
     pub capacity: usize,
-    /// Distance between two buffers' data: the capacity rounded up to the data alignment.
+    /// Distance between two buffers' data: the capacity and the guard zone after it, rounded
+    /// up to the data alignment.
     pub stride: usize,
     /// Index of the pool's first buffer in the manager-wide slot arrays (headers, counts).
     pub first_slot: usize,
@@ -58,7 +68,7 @@ pub(crate) const POOLS: [PoolShape; POOL_COUNT] = {
     while pool < POOL_COUNT {
         let (count, capacity) = (POOL_SETTINGS[pool].0 as usize, POOL_SETTINGS[pool].1 as usize);
         assert!(count >= 1 && count <= AES5_MAX_BUFFERS_PER_POOL as usize, "a pool holds 1 to 32 buffers");
-        let stride = capacity.div_ceil(DATA_ALIGNMENT) * DATA_ALIGNMENT;
+        let stride = (capacity + GUARD_BYTES).div_ceil(DATA_ALIGNMENT) * DATA_ALIGNMENT;
         pools[pool] = PoolShape { count, capacity, stride, first_slot };
         first_slot += count;
         pool += 1;
@@ -87,9 +97,9 @@ pub(crate) const POOL_CAPACITY: [usize; POOL_COUNT] = field_of_each_pool!(capaci
 pub(crate) const POOL_FIRST_SLOT: [usize; POOL_COUNT] = field_of_each_pool!(first_slot);
 
 /// Offset of pool `pool`'s first buffer's data from the start of the aligned data region: the
-/// pools' data follow one another in pool order.
+/// first guard zone, then the pools' buffers (data and guard) one after another in pool order.
 const fn data_start(pool: usize) -> usize {
-    let (mut start, mut before) = (0, 0);
+    let (mut start, mut before) = (LEAD_BYTES, 0);
     while before < pool {
         start += POOLS[before].count * POOLS[before].stride;
         before += 1;
@@ -180,12 +190,13 @@ mod tests {
     #[test]
     fn pools_follow_one_another() {
         let mut slot = 0;
-        let mut data = 0;
+        let mut data = LEAD_BYTES;
         for (pool, shape) in POOLS.iter().enumerate() {
             assert_eq!((shape.count, shape.capacity), (POOL_SETTINGS[pool].0 as usize, POOL_SETTINGS[pool].1 as usize));
             assert_eq!((shape.first_slot, data_start(pool)), (slot, data), "pool {pool}");
             assert_eq!(shape.stride % DATA_ALIGNMENT, 0);
-            assert!(shape.stride >= shape.capacity && shape.stride < shape.capacity + DATA_ALIGNMENT);
+            let span = shape.capacity + GUARD_BYTES;
+            assert!(shape.stride >= span && shape.stride < span + DATA_ALIGNMENT);
             for local in 0..shape.count {
                 let place = SLOT_PLACES[slot];
                 assert_eq!((place.pool as usize, place.local as usize), (pool, local), "slot {slot}");
@@ -206,7 +217,8 @@ mod tests {
             assert_eq!(POOLS.map(|p| p.count), [8, 4, 2]);
             assert_eq!(POOLS.map(|p| p.capacity), [2048, 2048, 2048]);
             assert_eq!(DATA_ALIGNMENT, 32);
-            assert_eq!(HISTORY_CAPACITY, 32);
+            assert_eq!(HISTORY_CAPACITY, 16);
+            assert_eq!(GUARD_BYTES, 32);
             assert_eq!(STORAGE_BYTES, 32_768);
         }
     }

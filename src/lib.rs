@@ -36,13 +36,14 @@ mod test_fixture;
 
 pub use geometry::{
     AES5_CONVERSION_BUFFER_BYTES, AES5_CONVERSION_BUFFER_COUNT, AES5_DATA_ALIGNMENT, AES5_GEOMETRY_IS_DEFAULT,
-    AES5_HISTORY_CAPACITY, AES5_MAX_BUFFERS_PER_POOL, AES5_MONITORING, AES5_PRIMARY_BUFFER_BYTES,
+    AES5_GUARD_BYTES, AES5_HISTORY_CAPACITY, AES5_MAX_BUFFERS_PER_POOL, AES5_MONITORING, AES5_PRIMARY_BUFFER_BYTES,
     AES5_PRIMARY_BUFFER_COUNT, AES5_QUEUE_COUNT, AES5_SCRATCH_BUFFER_BYTES, AES5_SCRATCH_BUFFER_COUNT,
     AES5_STORAGE_BYTES, AES5_STORAGE_WORDS,
 };
 pub use manager::state_machine::*;
 pub use manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
 pub use observability::hand_offs::{HeldBuffer, QueueStatistics, AES5_NO_QUEUE};
+pub use observability::integrity::{IntegrityReport, AES5_INTEGRITY_MAX_IDS};
 pub use observability::metrics::RealtimeMetrics;
 pub use observability::report::{
     PerformanceReport, TrendAnalysis, AES5_HIGH_LATENCY_THRESHOLD_NS, AES5_HIGH_UTILIZATION_THRESHOLD,

@@ -841,3 +841,93 @@ fn manager_finder_reads_beside_hand_offs() {
         core.release(buffer.0).expect("release");
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The integrity sweep beside traffic.
+// ---------------------------------------------------------------------------------------------
+
+/// The sweep runs while a thread allocates a buffer, writes its caller fields and releases it:
+/// it never takes an intact buffer for a damaged one (whatever it reads half-way: a stamp in
+/// progress, caller fields being cleared), quarantines nothing and leaves the state alone.
+#[test]
+fn sweep_beside_allocate_and_release() {
+    check_bounded("sweep_beside_allocate_and_release", 2, || {
+        let shared = SharedManager::new(false);
+        let user = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let core = shared.core();
+                let buffer =
+                    core.allocate(crate::types::buffer_type::AES5_BUFFER_TYPE_SCRATCH, &pcm()).expect("allocate");
+                // SAFETY: held by this thread; caller fields may be written.
+                unsafe { (*buffer.as_ptr()).timestamp_ns = 7 };
+                core.release(buffer.as_ptr()).expect("release");
+            })
+        };
+        let sweeper = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let mut report = crate::observability::integrity::IntegrityReport::default();
+                // SAFETY: a local report.
+                unsafe { shared.core().check_integrity(&mut report) };
+                report
+            })
+        };
+        user.join().unwrap();
+        let report = sweeper.join().unwrap();
+        assert_eq!((report.damaged_count, report.quarantined, report.damaged_free_headers), (0, 0, 0), "{report:?}");
+        let core = shared.core();
+        assert_eq!(core.state(), AES5_STATE_ACTIVE);
+        let s = core.pool_statistics(BufferType::Scratch);
+        assert_eq!((s.allocated_buffers, s.quarantined_buffers, s.total_releases), (0, 0, 1));
+    });
+}
+
+/// A free buffer whose header was written after its release (the only free buffer of its
+/// pool) is raced by an allocation and the sweep: exactly one gets it. Either the allocation
+/// holds it (its stamp cleans the header) and the sweep quarantines nothing, or the sweep
+/// quarantines it and the allocation finds the pool empty.
+#[test]
+fn sweep_races_allocate_for_a_damaged_free_buffer() {
+    check_bounded("sweep_races_allocate_for_a_damaged_free_buffer", 2, || {
+        use crate::types::buffer_type::AES5_BUFFER_TYPE_SCRATCH;
+        let shared = SharedManager::new(false);
+        let core = shared.core();
+        let kept = Handle(core.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).expect("allocate").as_ptr());
+        let dirty = Handle(core.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).expect("allocate").as_ptr());
+        core.release(dirty.0).expect("release");
+        // SAFETY: a write through a stale pointer after the release, on purpose.
+        unsafe { (*dirty.0).processing_count = 3 };
+        let allocator = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || shared.core().allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).map(|b| Handle(b.as_ptr())))
+        };
+        let sweeper = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let mut report = crate::observability::integrity::IntegrityReport::default();
+                // SAFETY: a local report.
+                unsafe { shared.core().check_integrity(&mut report) };
+                report
+            })
+        };
+        let allocated = allocator.join().unwrap();
+        let report = sweeper.join().unwrap();
+        match allocated {
+            Ok(got) => {
+                assert_eq!(got, dirty);
+                assert_eq!(report.quarantined, 0, "quarantined a buffer an allocation holds: {report:?}");
+                core.release(got.0).expect("the allocation's buffer is intact and its own");
+            }
+            Err(status) => {
+                assert!(
+                    matches!(status, Status::PoolExhausted | Status::InvalidState),
+                    "allocation refused for {status:?}"
+                );
+                assert_eq!((report.quarantined, report.damaged_free_headers), (1, 1), "{report:?}");
+                assert_eq!(core.pool_statistics(BufferType::Scratch).quarantined_buffers, 1);
+            }
+        }
+        core.release(kept.0).expect("release");
+    });
+}

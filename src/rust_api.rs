@@ -8,6 +8,7 @@ use crate::manager::state_machine::ManagerState;
 use crate::manager::storage::{BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
 use crate::observability::hand_offs::{HeldBuffer, QueueStatistics};
+use crate::observability::integrity::IntegrityReport;
 use crate::observability::metrics::RealtimeMetrics;
 use crate::observability::report::PerformanceReport;
 use crate::observability::statistics::ManagerStatistics;
@@ -96,6 +97,16 @@ impl<'s> Manager<'s> {
         let capacity = u32::try_from(entries.len()).unwrap_or(u32::MAX);
         // SAFETY: `entries` is valid for writes of its length, at least `capacity`.
         unsafe { self.core.write_held_buffers(entries.as_mut_ptr(), capacity) as usize }
+    }
+
+    /// The integrity sweep: every guard word and every free buffer's header checked once;
+    /// damaged free buffers quarantined, damaged held ones reported (see
+    /// `aes5_buffer_manager_check_integrity`).
+    pub fn check_integrity(&self) -> IntegrityReport {
+        let mut report = IntegrityReport::default();
+        // SAFETY: a reference is valid for writes.
+        unsafe { self.core.check_integrity(&mut report) };
+        report
     }
 
     /// Requests shutdown. `Err(BuffersOutstanding)` while buffers are held: the last release

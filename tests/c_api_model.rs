@@ -73,6 +73,10 @@ enum Damage {
     SampleRate(u32),
     /// Fields the caller may write: no damage.
     CallerFields(u64, u16),
+    /// One byte written past the end of the data area (an overrun into the guard zone).
+    GuardAfter(u8),
+    /// One byte written before the start of the data area (an underrun).
+    GuardBefore(u8),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -139,6 +143,10 @@ enum Op {
         handle: Handle,
         capacity: u8,
         null_entries: bool,
+    },
+    CheckIntegrity {
+        handle: Handle,
+        null_out: bool,
     },
 }
 
@@ -207,6 +215,8 @@ fn damage() -> impl Strategy<Value = Damage> {
         1 => (1u8..=255).prop_map(Damage::DataPointer),
         1 => any::<u32>().prop_map(Damage::SampleRate),
         2 => (any::<u64>(), any::<u16>()).prop_map(|(t, f)| Damage::CallerFields(t, f)),
+        1 => (1u8..=255).prop_map(Damage::GuardAfter),
+        1 => (1u8..=255).prop_map(Damage::GuardBefore),
     ]
 }
 
@@ -230,6 +240,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(handle, queue, null_out)| Op::QueueStatistics { handle, queue, null_out }),
         2 => (handle(), 0u8..20, proptest::bool::weighted(0.1))
             .prop_map(|(handle, capacity, null_entries)| Op::HeldBuffers { handle, capacity, null_entries }),
+        2 => (handle(), proptest::bool::weighted(0.05)).prop_map(|(handle, null_out)| Op::CheckIntegrity { handle, null_out }),
     ]
 }
 
@@ -259,6 +270,11 @@ struct Model {
     /// Held buffers whose `data_size_bytes` exceeds the capacity.
     oversized: HashSet<usize>,
     quarantined: HashSet<usize>,
+    /// Buffers with a guard word next to their data changed (any state), and the guard zones
+    /// changed (zone k lies before buffer k's data).
+    guard_damaged: HashSet<usize>,
+    damaged_zones: HashSet<usize>,
+    overruns: u64,
     /// Each queue's buffers, oldest first, with its totals and peak.
     queues: Vec<QueueModel>,
     /// The queue each queued buffer waits in.
@@ -284,6 +300,9 @@ impl Model {
             damaged: HashSet::new(),
             oversized: HashSet::new(),
             quarantined: HashSet::new(),
+            guard_damaged: HashSet::new(),
+            damaged_zones: HashSet::new(),
+            overruns: 0,
             queues: vec![QueueModel::default(); QUEUES],
             queued: HashMap::new(),
             last_queue: HashMap::new(),
@@ -459,6 +478,8 @@ struct System {
     other_header: usize,
     headers: BTreeMap<usize, usize>,
     seen: Vec<usize>,
+    /// Each header's data pointer as allocate returned it (a damaged header may point elsewhere).
+    data_of: BTreeMap<usize, usize>,
     monitoring: bool,
 }
 
@@ -471,6 +492,7 @@ impl System {
             other_header: 0,
             headers,
             seen: Vec::new(),
+            data_of: BTreeMap::new(),
             monitoring,
         };
         let config = sys.config();
@@ -591,6 +613,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
             if !sys.seen.contains(&p) {
                 sys.seen.push(p);
             }
+            sys.data_of.insert(p, h.data_pointer as usize);
             after_allocation(m, pool);
         }
         Op::Release { handle, target } | Op::Validate { handle, target } => {
@@ -651,6 +674,21 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 Damage::SampleRate(x) => {
                     h.sample_rate_hz = h.sample_rate_hz.wrapping_add(x | 1);
                     m.damaged.insert(p);
+                }
+                Damage::GuardAfter(_) | Damage::GuardBefore(_) if AES5_GUARD_BYTES == 0 => {
+                    // Built without guard zones: the bytes next to the data belong to headers,
+                    // which the header cases above already damage.
+                }
+                Damage::GuardAfter(x) | Damage::GuardBefore(x) => {
+                    let id = sys.headers.keys().position(|&offset| offset == p - sys.base()).unwrap();
+                    let capacity = CAPACITY[pool_of(sys, p)] as isize;
+                    let (offset, zone) =
+                        if matches!(damage, Damage::GuardAfter(_)) { (capacity, id + 1) } else { (-1, id) };
+                    let data = sys.data_of[&p] as *mut u8;
+                    // SAFETY: a guard byte next to the held buffer's data, inside the storage.
+                    unsafe { *data.offset(offset) ^= x };
+                    m.guard_damaged.insert(p);
+                    m.damaged_zones.insert(zone);
                 }
                 Damage::CallerFields(t, f) => {
                     h.timestamp_ns = t;
@@ -843,6 +881,31 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 prop_assert_eq!(entry.buffer_id, 0xDEAD, "an entry written past the count");
             }
         }
+        Op::CheckIntegrity { handle, null_out } => {
+            let mut out = IntegrityReport { buffers_checked: 0xDEAD, ..IntegrityReport::default() };
+            let out_ptr = if null_out { null_mut() } else { &mut out as *mut IntegrityReport };
+            // SAFETY: the handle is valid, NULL or readable storage; out is live or NULL.
+            let got = unsafe { aes5_buffer_manager_check_integrity(sys.handle(handle), out_ptr) };
+            let expected = match handle {
+                Handle::Null => AES5_ERR_NULL_POINTER,
+                Handle::Bogus(_) => AES5_ERR_INVALID_STATE,
+                Handle::Valid if null_out => AES5_ERR_NULL_POINTER,
+                Handle::Valid => AES5_OK,
+            };
+            prop_assert_eq!(got, expected, "check_integrity");
+            if got != AES5_OK {
+                prop_assert_eq!(out.buffers_checked, 0xDEAD, "out-parameter written on failure");
+                return Ok(());
+            }
+            // Only held buffers are damaged here, and each is quarantined at its hand-off,
+            // never free: the sweep reports, and takes nothing out of service.
+            let total = COUNTS.iter().sum::<u32>();
+            prop_assert_eq!(
+                (out.buffers_checked, out.damaged_guards, out.damaged_free_headers, out.quarantined, out.damaged_count),
+                (total, m.damaged_zones.len() as u32, 0, 0, m.guard_damaged.len() as u32),
+                "integrity report"
+            );
+        }
         Op::Report { handle, period } => {
             let mut out = PerformanceReport::default();
             // SAFETY: the handle is valid, NULL or readable storage; out is live.
@@ -969,7 +1032,7 @@ fn model_enqueue(sys: &System, m: &mut Model, queue: u32, p: usize) -> u32 {
     let Some(i) = m.pools[pool].held.iter().position(|&h| h == p) else {
         return m.refuse_enqueue(AES5_ERR_DOUBLE_RELEASE);
     };
-    if m.damaged.contains(&p) || m.oversized.contains(&p) {
+    if m.damaged.contains(&p) || m.oversized.contains(&p) || m.guard_damaged.contains(&p) {
         m.pools[pool].held.remove(i);
         m.last_queue.remove(&p);
         m.quarantine_if_damaged(pool, p);
@@ -989,7 +1052,11 @@ impl Model {
     fn quarantine_if_damaged(&mut self, pool: usize, p: usize) -> bool {
         let oversized = self.oversized.remove(&p);
         if !(self.damaged.remove(&p) | oversized) {
-            return false;
+            if !self.guard_damaged.contains(&p) {
+                return false;
+            }
+            // The header is intact: the guard check that follows it refuses the buffer.
+            self.overruns += 1;
         }
         self.quarantined.insert(p);
         self.pools[pool].quarantined += 1;
@@ -1016,7 +1083,7 @@ fn model_validate(sys: &System, m: &Model, p: usize) -> u32 {
         return AES5_ERR_BUFFER_QUEUED;
     }
     if all_held(m).contains(&p) {
-        if m.damaged.contains(&p) || m.oversized.contains(&p) {
+        if m.damaged.contains(&p) || m.oversized.contains(&p) || m.guard_damaged.contains(&p) {
             AES5_ERR_CORRUPTED
         } else {
             AES5_OK
@@ -1094,6 +1161,7 @@ fn compare(sys: &System, m: &Model) -> Result<(), TestCaseError> {
     );
     prop_assert_eq!((metrics.current_allocated_buffers, metrics.corruption_detected), (held, m.corruption));
     prop_assert_eq!(metrics.hand_off_failures, m.rejected_hand_offs, "refused enqueues");
+    prop_assert_eq!(metrics.overruns_detected, m.overruns, "overruns detected");
     for (q, model) in m.queues.iter().enumerate() {
         let mut s = QueueStatistics::default();
         // SAFETY: valid handle, live out-parameter.

@@ -4,17 +4,22 @@
 //! `MaybeUninit` array. Moving it into a pool should write nothing, but `heapless`'s
 //! `BoxPool::alloc` compiles to a 2048-byte copy on x86-64, so `heapless`'s object pool
 //! (nothing moved in) is measured beside it.
+//!
+//! The hand-off contenders pass one buffer through a queue and back: this library's hand-off
+//! queue (with its custody checks) against `heapless::mpmc` and `crossbeam_queue::ArrayQueue`
+//! carrying a pointer.
 
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
+use std::hint::black_box;
 use std::sync::Once;
 
 use aes5_buffer_manager::c_api::{
-    aes5_buffer_manager_allocate, aes5_buffer_manager_get_metrics, aes5_buffer_manager_get_performance_report,
-    aes5_buffer_manager_get_statistics, aes5_buffer_manager_init, aes5_buffer_manager_release,
-    aes5_runtime_config_default,
+    aes5_buffer_manager_allocate, aes5_buffer_manager_dequeue, aes5_buffer_manager_enqueue,
+    aes5_buffer_manager_get_metrics, aes5_buffer_manager_get_performance_report, aes5_buffer_manager_get_statistics,
+    aes5_buffer_manager_init, aes5_buffer_manager_release, aes5_runtime_config_default,
 };
 use aes5_buffer_manager::{
     Aes5ClockFn, AudioBuffer, AudioFormat, Buffer, BufferManager, BufferManagerStorage, BufferType, Manager,
@@ -372,5 +377,102 @@ impl Pool for SpinFreeList {
         let len = free.len;
         free.slots[len] = index as u8;
         free.len = len + 1;
+    }
+}
+
+/// A hand-off between two pipeline stages, measured as one enqueue of a buffer and its
+/// dequeue on one thread (the cost each side pays; the suite measures it on one thread only).
+pub trait HandOff: Sync {
+    /// Enqueues one buffer and dequeues it again; a failure aborts the run.
+    fn pass(&self);
+}
+
+/// This library's hand-off queue 0 through the C ABI, passing one held Primary buffer: the
+/// custody checks of enqueue (pointer proof, header check, the compare-and-swap out of the
+/// holder's hands) and dequeue (the claim, back into a holder's hands) included.
+pub struct OursQueue {
+    manager: *mut BufferManager,
+    buffer: *mut AudioBuffer,
+}
+
+// SAFETY: used from one thread at a time (the suite's single-thread rounds and criterion); the
+// C ABI is thread-safe, and the one buffer is the caller's between passes.
+unsafe impl Sync for OursQueue {}
+
+impl OursQueue {
+    /// A manager of its own, monitoring off, validation on, holding one buffer to pass.
+    pub fn new() -> Self {
+        let pool = OursFfi::new(false);
+        let mut buffer = ptr::null_mut();
+        // SAFETY: a live manager and a local out-parameter.
+        let status =
+            unsafe { aes5_buffer_manager_allocate(pool.manager, AES5_BUFFER_TYPE_PRIMARY, &FORMAT, &mut buffer) };
+        if status != AES5_OK {
+            exhausted("aes5 hand-off queue");
+        }
+        OursQueue { manager: pool.manager, buffer }
+    }
+}
+
+impl HandOff for OursQueue {
+    #[inline]
+    fn pass(&self) {
+        let mut out = ptr::null_mut();
+        // SAFETY: the buffer is held by this contender between passes; the manager is live.
+        let ok = unsafe {
+            aes5_buffer_manager_enqueue(self.manager, 0, self.buffer) == AES5_OK
+                && aes5_buffer_manager_dequeue(self.manager, 0, &mut out) == AES5_OK
+        };
+        if !ok || black_box(out) != self.buffer {
+            exhausted("aes5 hand-off queue");
+        }
+    }
+}
+
+/// `heapless::mpmc::Queue` of buffer pointers (Vyukov's bounded queue), 16 cells as ours:
+/// what a user passes between stages instead, with no ownership checks.
+pub struct HeaplessMpmc {
+    queue: heapless::mpmc::Queue<usize, 16>,
+    item: usize,
+}
+
+impl HeaplessMpmc {
+    // heapless 0.9 deprecates its `mpmc` queue (issue #583: a thread preempted inside an
+    // enqueue or dequeue can leave the others refused); it is still the queue users compare
+    // with, and the suite runs it on one thread.
+    #[allow(deprecated)]
+    pub fn new() -> Self {
+        HeaplessMpmc { queue: heapless::mpmc::Queue::new(), item: 0x1000 }
+    }
+}
+
+impl HandOff for HeaplessMpmc {
+    #[inline]
+    fn pass(&self) {
+        if self.queue.enqueue(black_box(self.item)).is_err() || self.queue.dequeue() != Some(self.item) {
+            exhausted("heapless mpmc");
+        }
+    }
+}
+
+/// `crossbeam_queue::ArrayQueue` of buffer pointers, 16 slots: the bounded lock-free queue of
+/// hosted Rust, also with no ownership checks.
+pub struct CrossbeamArrayQueue {
+    queue: crossbeam_queue::ArrayQueue<usize>,
+    item: usize,
+}
+
+impl CrossbeamArrayQueue {
+    pub fn new() -> Self {
+        CrossbeamArrayQueue { queue: crossbeam_queue::ArrayQueue::new(16), item: 0x1000 }
+    }
+}
+
+impl HandOff for CrossbeamArrayQueue {
+    #[inline]
+    fn pass(&self) {
+        if self.queue.push(black_box(self.item)).is_err() || self.queue.pop() != Some(self.item) {
+            exhausted("crossbeam ArrayQueue");
+        }
     }
 }

@@ -3,13 +3,14 @@
 //!
 //! `cargo bench --bench pools` runs two parts:
 //!
-//! 1. criterion benchmarks (groups `pair` and `stats_read`), one contender after the other,
-//!    with criterion's own statistics (`target/criterion/`);
+//! 1. criterion benchmarks (groups `pair`, `hand_off` and `stats_read`), one contender after
+//!    the other, with criterion's own statistics (`target/criterion/`);
 //! 2. the interleaved suite behind `BENCHMARKS.md`: every measurement round runs every
 //!    contender once, in a rotating order, so a disturbance of the machine (another build)
 //!    hits all of them alike. It measures allocate+release pairs on one thread and on two
 //!    threads contending on one pool, the latency distribution of single allocates and
-//!    releases, and the cost of each statistics read, and writes the raw figures as JSON to
+//!    releases, enqueue+dequeue hand-offs on one thread against other bounded queues, and the
+//!    cost of each statistics read, and writes the raw figures as JSON to
 //!    `$AES5_BENCH_OUT` (default `target/aes5-bench/results.json`).
 //!
 //! Both parts take their contenders from one table, [`suite::contenders`], and their
@@ -31,7 +32,10 @@ use std::time::Duration;
 
 use criterion::Criterion;
 
-use contenders::{AtomicPool, HeaplessObjectPool, HeaplessPool, Malloc, OursFfi, OursRust, Pool, SpinFreeList};
+use contenders::{
+    AtomicPool, CrossbeamArrayQueue, HeaplessMpmc, HeaplessObjectPool, HeaplessPool, Malloc, OursFfi, OursQueue,
+    OursRust, Pool, SpinFreeList,
+};
 
 /// One allocate+release pair; the handle escapes through `black_box` so nothing is elided.
 #[inline(always)]
@@ -55,6 +59,9 @@ pub struct Contenders {
     pub heapless_objects: HeaplessObjectPool,
     pub malloc: Malloc,
     pub spin: SpinFreeList,
+    pub queue_ours: OursQueue,
+    pub queue_heapless: HeaplessMpmc,
+    pub queue_crossbeam: CrossbeamArrayQueue,
 }
 
 impl Contenders {
@@ -72,16 +79,26 @@ impl Contenders {
             heapless_objects: HeaplessObjectPool::new(),
             malloc: Malloc,
             spin: SpinFreeList::new(),
+            queue_ours: OursQueue::new(),
+            queue_heapless: HeaplessMpmc::new(),
+            queue_crossbeam: CrossbeamArrayQueue::new(),
         }
     }
 }
 
-/// The criterion benchmarks: group `pair` (every contender of [`suite::contenders`]) and group
-/// `stats_read` (every read of [`suite::reads`]).
+/// The criterion benchmarks: group `pair` (every contender of [`suite::contenders`]), group
+/// `hand_off` (every queue of [`suite::hand_offs`]) and group `stats_read` (every read of
+/// [`suite::reads`]).
 fn criterion_part(c: &mut Criterion, set: &Contenders) {
     let mut group = c.benchmark_group("pair");
     for contender in suite::contenders(set) {
         group.bench_function(contender.id, |b| (contender.bench)(b));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("hand_off");
+    for queue in suite::hand_offs(set) {
+        group.bench_function(queue.id, |b| (queue.bench)(b));
     }
     group.finish();
 
@@ -100,7 +117,8 @@ fn main() {
     timer::Calibration::measure();
     let set: &'static Contenders = Box::leak(Box::new(Contenders::new()));
     // Fill the monitored manager's trend history (one snapshot per 100 ms, the default
-    // interval: about 3.2 s of pairs), so the performance report analyses a full ring.
+    // interval: AES5_HISTORY_CAPACITY tenths of a second of pairs), so the performance report
+    // analyses a full ring.
     let filling = std::time::Instant::now();
     while set.ffi_on.performance_report().trend.sample_count < aes5_buffer_manager::AES5_HISTORY_CAPACITY
         && filling.elapsed() < Duration::from_secs(10)

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::contenders::{Pool, BUFFERS, PAYLOAD_BYTES};
+use crate::contenders::{HandOff, Pool, BUFFERS, PAYLOAD_BYTES};
 use crate::timer::{counter_name, cycle_clock_ns, ticks, Calibration};
 use crate::{pair, Contenders};
 use criterion::Bencher;
@@ -301,6 +301,54 @@ pub fn contenders(set: &Contenders) -> Vec<Contender<'_>> {
     ]
 }
 
+/// One hand-off queue measured: an enqueue+dequeue of one buffer on one thread.
+pub struct HandOffContender<'a> {
+    /// The queue's key: in the results JSON, in the report, and as criterion's benchmark
+    /// `hand_off/<id>`.
+    pub id: &'static str,
+    label: &'static str,
+    side: Side,
+    /// Criterion's pass.
+    pub bench: Bench<'a>,
+    /// Nanoseconds per pass of `n` passes in a row.
+    single: Single<'a>,
+}
+
+fn hand_off<'a, Q: HandOff>(side: Side, id: &'static str, label: &'static str, queue: &'a Q) -> HandOffContender<'a> {
+    HandOffContender {
+        id,
+        label,
+        side,
+        bench: Box::new(move |b: &mut Bencher<'_>| b.iter(|| queue.pass())),
+        single: Box::new(move |n| {
+            let start = Instant::now();
+            for _ in 0..n {
+                queue.pass();
+            }
+            start.elapsed().as_nanos() as f64 / n as f64
+        }),
+    }
+}
+
+/// Every hand-off queue, in the order of the report's table (ours first, the reference).
+pub fn hand_offs(set: &Contenders) -> Vec<HandOffContender<'_>> {
+    vec![
+        hand_off(
+            Side::Ours,
+            "aes5_queue",
+            "aes5 hand-off queue, C ABI (custody checked, validation on)",
+            &set.queue_ours,
+        ),
+        hand_off(Side::Peer, "heapless_mpmc", "heapless::mpmc::Queue of pointers (16 cells)", &set.queue_heapless),
+        hand_off(
+            Side::Peer,
+            "crossbeam_array_queue",
+            "crossbeam_queue::ArrayQueue of pointers (16 slots)",
+            &set.queue_crossbeam,
+        ),
+    ]
+}
+
 /// One read whose cost is measured: a statistics call of the C ABI on the monitored manager,
 /// or a clock read it is compared with.
 pub struct Read<'a> {
@@ -438,6 +486,16 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         per_cpu.push(rounds);
     }
     pin_to_cpu(main_cpu());
+
+    eprintln!("  hand-offs: {} rounds x {} passes", plan.rounds_1t, plan.pairs_1t);
+    let queues = hand_offs(set);
+    for q in &queues {
+        (q.single)(plan.pairs_1t);
+    }
+    let mut hand_off_ns = vec![Vec::new(); queues.len()];
+    for round in 0..plan.rounds_1t {
+        rotated(queues.len(), round, |i| hand_off_ns[i].push((queues[i].single)(plan.pairs_1t)));
+    }
 
     eprintln!("  two threads: {} rounds x {} ms", plan.rounds_2t, plan.window_ms_2t);
     let mut two_threads = vec![Vec::new(); all.len()];
@@ -592,6 +650,21 @@ pub fn run(set: &Contenders, quick: bool, out: &Path) {
         })
         .collect();
     json.push_str(&read_entries.join(",\n"));
+    json.push_str("\n],\n\"hand_offs\": [\n");
+    let queue_entries: Vec<String> = queues
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            format!(
+                "  {{\"id\": {:?}, \"label\": {:?}, \"ours\": {}, \"ns_per_pass_1t\": {}}}",
+                q.id,
+                q.label,
+                q.side == Side::Ours,
+                json_numbers(&hand_off_ns[i])
+            )
+        })
+        .collect();
+    json.push_str(&queue_entries.join(",\n"));
     json.push_str("\n]\n}\n");
 
     if let Some(dir) = out.parent() {

@@ -188,6 +188,12 @@ impl SlotCustody<'_> {
         self.word.store(JUST_ALLOCATED, Ordering::Release);
     }
 
+    /// Puts a buffer out of service for good, by its sole owner (a free buffer the integrity
+    /// sweep took out of its pool's free set).
+    pub(crate) fn quarantine_owned(&self) {
+        self.word.store(PLACE_QUARANTINED, Ordering::Release);
+    }
+
     /// Dequeue's step, by the buffer's sole owner (it won the queue's read position): the
     /// buffer is held, last dequeued from `queue`.
     #[inline(always)]

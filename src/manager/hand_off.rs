@@ -12,7 +12,7 @@ use core::ptr::NonNull;
 
 use crate::geometry::{SLOT_PLACES, TOTAL_SLOTS};
 use crate::manager::custody::queued_in;
-use crate::manager::operations::{refusal_for, Operation};
+use crate::manager::operations::{refusal_for, Damage, Operation};
 use crate::manager::state_machine::ManagerState;
 use crate::manager::ManagerCore;
 use crate::observability::hand_offs::QueueStatistics;
@@ -45,9 +45,15 @@ impl ManagerCore {
         else {
             return Err(self.refuse_enqueue(Status::ForeignBuffer));
         };
-        // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
-        if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
-            return Err(self.hand_off_damaged(Operation::Enqueue, slot));
+        if self.config.validation {
+            // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
+            if !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
+                return Err(self.hand_off_damaged(Operation::Enqueue, slot, Damage::Header));
+            }
+            // The stage that overran is caught at its own hand-off, not two stages later.
+            if let Err(damage) = self.check_guard_edges(place) {
+                return Err(self.hand_off_damaged(Operation::Enqueue, slot, Damage::Guard(damage)));
+            }
         }
         let timed = self.is_timed();
         match custody.take_from_holder(queued_in(queue), timed) {

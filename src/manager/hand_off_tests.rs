@@ -375,3 +375,33 @@ fn a_pipeline_of_threads_loses_and_duplicates_nothing() {
     assert_eq!((p.allocated_buffers, p.total_allocations, p.total_releases), (0, u64::from(FRAMES), u64::from(FRAMES)));
     assert_eq!(done.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn the_report_names_the_oldest_hand_off_whatever_the_buffer_order() {
+    static NOW: AtomicU64 = AtomicU64::new(1_000);
+    unsafe extern "C" fn clock(_: *mut core::ffi::c_void) -> u64 {
+        NOW.load(Ordering::SeqCst)
+    }
+    if !crate::geometry::MONITORING_BUILT {
+        return;
+    }
+    let mut f = Fixture::new();
+    let m = f.init(&RuntimeConfig { now_ns: Some(clock), ..RuntimeConfig::default() }).unwrap();
+    // The older buffer has the higher id (a Conversion buffer, allocated first).
+    let older = m.allocate(AES5_BUFFER_TYPE_CONVERSION, &pcm()).unwrap();
+    NOW.store(4_000, Ordering::SeqCst);
+    let younger = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+    let tie = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+    NOW.store(10_000, Ordering::SeqCst);
+    let r = m.performance_report(0);
+    // SAFETY: held by the test.
+    let (older_id, younger_id) = unsafe { ((*older.as_ptr()).buffer_id, (*younger.as_ptr()).buffer_id) };
+    assert!(older_id > younger_id);
+    assert_eq!((r.oldest_hand_off_buffer_id, r.oldest_hand_off_age_ns), (older_id, 9_000));
+    m.release(older.as_ptr()).unwrap();
+    // Two buffers of the same age: the lower id is named.
+    let r = m.performance_report(0);
+    assert_eq!((r.oldest_hand_off_buffer_id, r.oldest_hand_off_age_ns), (younger_id, 6_000));
+    m.release(younger.as_ptr()).unwrap();
+    m.release(tie.as_ptr()).unwrap();
+}

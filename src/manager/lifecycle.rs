@@ -100,6 +100,8 @@ impl ManagerCore {
                 AudioBuffer::write_identity(headers.add(slot), &identity);
             }
             write_initial(addr_of_mut!((*core).counters));
+            // The guard zones around every buffer's data (the data itself is not touched).
+            ManagerCore::write_guards(storage.cast::<u8>().add(data_offset), Self::identity_check_for(addr));
             addr_of_mut!((*core).metrics).write(MetricCells {
                 allocate: TimingCells::new(),
                 release: TimingCells::new(),

@@ -8,6 +8,9 @@
 //! - `queue`: a hand-off queue between pipeline stages, a ring of buffer slots;
 //! - `operations`: the hot path, allocate, release and validate;
 //! - `hand_off`: enqueue and dequeue, the hand-offs between pipeline stages;
+//! - `guards`: the guard zones around every buffer's data and their check at every hand-off;
+//! - `integrity`: the integrity sweep over every guard and free header;
+//! - `detail_text`: the exact reason of a refusal, as text for `log_detail`;
 //! - `held_buffers`: the finder of buffers that are not free, and the oldest hand-off;
 //! - `lifecycle`: init, proving a handle, state changes, shutdown;
 //! - `state_machine`: the manager states and their legal edges;
@@ -31,8 +34,11 @@ use pool::PoolWords;
 use queue::HandOffQueue;
 
 pub(crate) mod custody;
+pub(crate) mod detail_text;
+pub(crate) mod guards;
 pub(crate) mod hand_off;
 pub(crate) mod held_buffers;
+pub(crate) mod integrity;
 pub(crate) mod lifecycle;
 pub(crate) mod monitoring;
 pub(crate) mod operations;
@@ -42,6 +48,8 @@ pub(crate) mod queue;
 pub(crate) mod readers;
 pub(crate) mod state_machine;
 pub(crate) mod storage;
+#[cfg(all(test, not(loom)))]
+mod guard_tests;
 #[cfg(all(test, not(loom)))]
 mod hand_off_tests;
 #[cfg(all(test, not(loom)))]
@@ -83,6 +91,8 @@ pub(crate) struct ManagerCounters {
     pub timeout_errors: AtomicCounter,
     /// Refused enqueues.
     pub rejected_hand_offs: AtomicCounter,
+    /// Buffers quarantined because a guard word next to their data was changed.
+    pub overruns_detected: AtomicCounter,
 }
 
 /// Real-time metric cells.
@@ -114,6 +124,7 @@ unsafe impl ZeroInitial for ManagerCounters {
             corruption_detected: AtomicCounter::new(0),
             timeout_errors: AtomicCounter::new(0),
             rejected_hand_offs: AtomicCounter::new(0),
+            overruns_detected: AtomicCounter::new(0),
         }
     }
 }

@@ -10,9 +10,11 @@ use core::ptr::NonNull;
 
 use crate::geometry::{SlotPlace, POOLS, POOL_CAPACITY, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
 use crate::manager::custody::{place_of, Place, JUST_ALLOCATED, PLACE_QUARANTINED};
+use crate::manager::detail_text::DetailText;
+use crate::manager::guards::GuardDamage;
 use crate::manager::monitoring::SampleKind;
 use crate::manager::state_machine::{
-    ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
+    ManagerState, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
 };
 use crate::manager::ManagerCore;
 use crate::platform::atomics::{low_u32, Ordering};
@@ -30,6 +32,7 @@ pub(crate) enum Operation {
     Transition,
     Enqueue,
     Dequeue,
+    CheckIntegrity,
 }
 
 impl Operation {
@@ -42,6 +45,7 @@ impl Operation {
             Operation::Transition => b"transition_state\0",
             Operation::Enqueue => b"enqueue\0",
             Operation::Dequeue => b"dequeue\0",
+            Operation::CheckIntegrity => b"check_integrity\0",
         }
     }
 }
@@ -56,6 +60,12 @@ impl ManagerCore {
 
     /// Logs a refusal with `detail`, a static NUL-terminated text, for `log_detail`.
     fn log_with(&self, operation: Operation, status: Status, detail: &'static [u8]) {
+        self.log_text(operation, status, detail);
+    }
+
+    /// Logs a refusal with `detail`, a NUL-terminated text valid during the call (composed
+    /// for this refusal), for `log_detail`.
+    pub(crate) fn log_text(&self, operation: Operation, status: Status, detail: &[u8]) {
         let name = operation.name().as_ptr().cast();
         if let Some(log) = self.config.log {
             // SAFETY: the integrator supplied this callback and context for exactly this use;
@@ -63,7 +73,7 @@ impl ManagerCore {
             unsafe { log(self.config.log_context, status.code(), name) };
         }
         if let Some(log_detail) = self.config.log_detail {
-            // SAFETY: as above; `detail` is a static NUL-terminated string too.
+            // SAFETY: as above; `detail` is NUL-terminated and lives until the call returns.
             unsafe { log_detail(self.config.log_context, status.code(), name, detail.as_ptr().cast()) };
         }
     }
@@ -283,9 +293,14 @@ impl ManagerCore {
         let (Some(pool), Some(custody)) = (self.pools.get(pool_index), self.custody.get(slot)) else {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
-        // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
-        if self.config.validation && !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
-            return Err(self.hand_off_damaged(Operation::Release, slot));
+        if self.config.validation {
+            // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
+            if !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
+                return Err(self.hand_off_damaged(Operation::Release, slot, Damage::Header));
+            }
+            if let Err(damage) = self.check_guard_edges(place) {
+                return Err(self.hand_off_damaged(Operation::Release, slot, Damage::Guard(damage)));
+            }
         }
         let allocated_at = if self.is_timed() {
             // SAFETY: as above; the caller is giving the buffer up.
@@ -298,6 +313,10 @@ impl ManagerCore {
         if let Err(word) = custody.release_from_holder() {
             return Err(self.refuse_release(refusal_for(word)));
         }
+        // The buffer is this call's until the give-back: clear what a holder may write, so a
+        // write after the release shows in the free header (the integrity sweep looks).
+        // SAFETY: as above, and no one else owns the buffer now.
+        unsafe { AudioBuffer::clear_caller_fields(buffer.cast_mut()) };
         let was_held = pool.give_back(local);
         debug_assert!(was_held, "a buffer the custody word held was in the free set");
         // Ordered after the give-back, which acquired from shutdown's read of the free word
@@ -331,11 +350,12 @@ impl ManagerCore {
         }
     }
 
-    /// A release or an enqueue found the header damaged. A held buffer is taken out of
-    /// service for good and the manager goes to Error; a free, queued or quarantined one is
-    /// refused with its place's status and stays as it is.
+    /// A release or an enqueue found the buffer damaged: its header, or a guard word next to
+    /// its data. A held buffer is taken out of service for good and the manager goes to
+    /// Error; a free, queued or quarantined one is refused with its place's status and stays as
+    /// it is.
     #[cold]
-    pub(crate) fn hand_off_damaged(&self, operation: Operation, slot: usize) -> Status {
+    pub(crate) fn hand_off_damaged(&self, operation: Operation, slot: usize, damage: Damage) -> Status {
         let (Some(custody), Some(place)) = (self.custody.get(slot), SLOT_PLACES.get(slot)) else {
             return self.refuse_hand_over(operation, Status::ForeignBuffer);
         };
@@ -346,15 +366,61 @@ impl ManagerCore {
             pool.quarantine(usize::from(place.local));
         }
         self.counters.corruption_detected.fetch_add(1, Ordering::Relaxed);
-        loop {
-            let state = self.state();
-            let healthy = matches!(state, AES5_STATE_READY | AES5_STATE_ACTIVE | AES5_STATE_WARNING);
-            if !healthy || self.change_state(state, AES5_STATE_ERROR) {
-                break;
+        self.enter_error();
+        self.complete_shutdown_if_drained();
+        match damage {
+            Damage::Header => self.refuse_hand_over(operation, Status::Corrupted),
+            Damage::Guard(guard) => {
+                self.counters.overruns_detected.fetch_add(1, Ordering::Relaxed);
+                self.refuse_for_guard(operation, slot, guard)
             }
         }
-        self.complete_shutdown_if_drained();
-        self.refuse_hand_over(operation, Status::Corrupted)
+    }
+
+    /// Counts and logs a release or enqueue refused for a damaged guard, naming the buffer,
+    /// the side and the neighbour.
+    #[cold]
+    fn refuse_for_guard(&self, operation: Operation, slot: usize, damage: GuardDamage) -> Status {
+        let status = Status::Corrupted;
+        match operation {
+            Operation::Release => self.counters.rejected_releases.fetch_add(1, Ordering::Relaxed),
+            _ => self.counters.rejected_hand_offs.fetch_add(1, Ordering::Relaxed),
+        };
+        self.log_guard_damage(operation, status, slot, damage);
+        status
+    }
+
+    /// Logs guard damage of buffer `slot` (when a log is set).
+    #[cold]
+    pub(crate) fn log_guard_damage(&self, operation: Operation, status: Status, slot: usize, damage: GuardDamage) {
+        if self.config.log.is_none() && self.config.log_detail.is_none() {
+            return;
+        }
+        let mut text = DetailText::new();
+        self.describe_guard_damage(&mut text, slot, damage);
+        self.log_text(operation, status, text.as_bytes_with_nul());
+    }
+
+    /// "data written past the end of buffer N (into the guard zone it shares with buffer M)",
+    /// or before its start.
+    pub(crate) fn describe_guard_damage(&self, text: &mut DetailText, slot: usize, damage: GuardDamage) {
+        let neighbour = match damage {
+            GuardDamage::AfterEnd => {
+                text.push(b"data written past the end of buffer ").number(slot as u32);
+                (slot + 1 < crate::geometry::TOTAL_SLOTS).then_some(slot + 1)
+            }
+            GuardDamage::BeforeStart => {
+                text.push(b"data written before the start of buffer ").number(slot as u32);
+                slot.checked_sub(1)
+            }
+        };
+        match (neighbour, damage) {
+            (Some(other), _) => {
+                text.push(b" (into the guard zone it shares with buffer ").number(other as u32).push(b")")
+            }
+            (None, GuardDamage::AfterEnd) => text.push(b" (into the guard zone after the last buffer)"),
+            (None, GuardDamage::BeforeStart) => text.push(b" (into the guard zone before the first buffer)"),
+        };
     }
 
     /// Reports whether `buffer` is held and intact; changes nothing.
@@ -367,6 +433,7 @@ impl ManagerCore {
         };
         let identity = self.identity(slot, place);
         let mut verdict = Err(Status::DoubleRelease);
+        let mut guard = None;
         // A header read is trusted only if the buffer stayed in the same hands around it (its
         // custody word and its allocation count unchanged). A caller validating a buffer it
         // holds always gets a stable reading; a buffer changing hands on every attempt gets
@@ -380,13 +447,29 @@ impl ManagerCore {
             }
             // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
             let intact = unsafe { AudioBuffer::is_intact_at(buffer, &identity) };
-            verdict = if intact { Ok(()) } else { Err(Status::Corrupted) };
+            guard = self.check_guard_edges(place).err();
+            verdict = if intact && guard.is_none() { Ok(()) } else { Err(Status::Corrupted) };
             if custody.word() == word && generation.load(Ordering::Acquire) == allocation {
                 break;
             }
         }
-        verdict.map_err(|status| self.refuse_other(Operation::Validate, status))
+        verdict.map_err(|status| match (status, guard) {
+            (Status::Corrupted, Some(damage)) => {
+                self.log_guard_damage(Operation::Validate, status, slot, damage);
+                status
+            }
+            _ => self.refuse_other(Operation::Validate, status),
+        })
     }
+}
+
+/// What a hand-off found damaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Damage {
+    /// The header: magic, identity, checksum or size.
+    Header,
+    /// A guard word next to the data.
+    Guard(GuardDamage),
 }
 
 /// Why a buffer that is not in a caller's hands cannot be released, enqueued or validated:

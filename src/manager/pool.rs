@@ -118,6 +118,13 @@ impl PoolWords {
         self.quarantined.load(Ordering::Relaxed) & (1u32 << index) != 0
     }
 
+    /// Takes buffer `index` out of the free set if it is in it (the integrity sweep, to own a
+    /// free buffer it found damaged). True when it was free: the caller owns it now.
+    pub(crate) fn take_if_free(&self, index: usize) -> bool {
+        let bit = 1u32 << index;
+        self.free.fetch_and(!bit, Ordering::AcqRel) & bit != 0
+    }
+
     /// Takes held buffer `index` out of service for good. True when this call quarantined it,
     /// false when it already was.
     pub(crate) fn quarantine(&self, index: usize) -> bool {

@@ -220,6 +220,20 @@ mod tests {
     }
 
     #[test]
+    fn a_read_position_seen_ahead_of_the_push_reads_as_an_empty_queue() {
+        // A producer preempted after its claim, while consumers took its buffer and more,
+        // reads `read` past its own position: the length it saw is none, not 2^64 - 1.
+        let q = Queue::initial();
+        q.read.store(5, Ordering::Relaxed);
+        q.write.store(3, Ordering::Relaxed);
+        assert_eq!(q.push(1), 0);
+        assert_eq!(q.peak.load(Ordering::Relaxed), 0);
+        q.write.store(7, Ordering::Relaxed);
+        assert_eq!(q.push(2), 3, "a length within the ring is kept");
+        assert_eq!(q.peak.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
     fn a_stalled_consumer_never_makes_the_ring_full() {
         // Consumer A has read cell 0 (slot 0) but not yet claimed; meanwhile B dequeues
         // everything and the producers lap the ring: A's claim then fails and nothing is lost.

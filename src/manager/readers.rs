@@ -140,6 +140,7 @@ impl ManagerCore {
         put!(out, corruption_detected, load_u64(&self.counters.corruption_detected, Ordering::Relaxed));
         put!(out, timeout_errors, load_u64(&self.counters.timeout_errors, Ordering::Relaxed));
         put!(out, hand_off_failures, load_u64(&self.counters.rejected_hand_offs, Ordering::Relaxed));
+        put!(out, overruns_detected, load_u64(&self.counters.overruns_detected, Ordering::Relaxed));
         put!(out, current_allocated_buffers, buffers);
         put!(out, peak_allocated_buffers, self.metrics.peak_buffers.load(Ordering::Relaxed).max(buffers));
         put!(out, current_memory_usage_bytes, bytes);

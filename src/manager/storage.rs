@@ -76,8 +76,12 @@ pub struct StorageLayout {
     /// Of the control block: each buffer's custody word (where it is, since when) and the
     /// hand-off queues.
     pub hand_off_bytes: u32,
-    /// The audio data region (capacities rounded up to the alignment).
+    /// The audio data region: every buffer's capacity and the guard zones, rounded up to the
+    /// alignment.
     pub data_bytes: u32,
+    /// Of the data region: the guard zones (`AES5_GUARD_BYTES` after every buffer and before
+    /// the first, each with the padding up to the next aligned data).
+    pub guard_bytes: u32,
     /// Worst-case padding to align the data region.
     pub alignment_padding_bytes: u32,
     /// Buffers in all pools.
@@ -158,6 +162,7 @@ impl ManagerCore {
             history_bytes: size_of::<HistoryRing>() as u32,
             hand_off_bytes: hand_offs as u32,
             data_bytes: DATA_REGION_BYTES as u32,
+            guard_bytes: (super::guards::guard_words() * 4) as u32,
             alignment_padding_bytes: ALIGNMENT_PADDING as u32,
             total_buffers: TOTAL_SLOTS as u32,
             history_capacity: HISTORY_CAPACITY as u32,
@@ -249,6 +254,7 @@ mod published_layout {
         format!(
             "| part | bytes |\n|---|---|\n\
              | audio data ({} × {}) | {} |\n\
+             | guard zones ({} of {} bytes: after every buffer, and before the first) | {} |\n\
              | buffer headers ({} × {}) | {} |\n\
              | pool words (free set, quarantine set, peak, size, Warning threshold) and each buffer's allocation count | {} |\n\
              | pool-empty refusals, monitoring sums, failure counters | {} |\n\
@@ -260,7 +266,10 @@ mod published_layout {
              | **required / storage** | **{} / {}** |\n",
             l.total_buffers,
             g(capacity),
-            g(l.data_bytes),
+            g(l.data_bytes - l.guard_bytes),
+            l.total_buffers + u32::from(l.guard_bytes > 0),
+            crate::geometry::GUARD_BYTES,
+            g(l.guard_bytes),
             l.total_buffers,
             size_of::<AudioBuffer>(),
             g(l.header_bytes),
@@ -285,7 +294,8 @@ mod published_layout {
         let pools = crate::geometry::POOL_COUNT;
         format!(
             "| `StorageLayout` field | bytes | what |\n|---|---:|---|\n\
-             | `data_bytes` | {} | {} × {} |\n\
+             | `data_bytes` | {} | {} × {} of audio, and the guard zones |\n\
+             | `guard_bytes` | {} | of `data_bytes`: {} guard zones of {} |\n\
              | `header_bytes` | {} | {} headers of {} bytes |\n\
              | `slot_control_bytes` | {} | pool words ({} × {}) and allocation counts ({} × {}) |\n\
              | `statistics_bytes` | {} | `pool_counters` and `counters` |\n\
@@ -300,6 +310,9 @@ mod published_layout {
             g(l.data_bytes),
             l.total_buffers,
             g(crate::geometry::POOLS[0].capacity as u32),
+            g(l.guard_bytes),
+            l.total_buffers + u32::from(l.guard_bytes > 0),
+            crate::geometry::GUARD_BYTES,
             g(l.header_bytes),
             l.total_buffers,
             size_of::<AudioBuffer>(),

@@ -43,12 +43,17 @@ pub struct RealtimeMetrics {
     /// out-of-range values, bad formats, types without a pool, foreign pointers, double
     /// releases, buffers waiting in a queue).
     pub validation_errors: u64,
-    /// Damaged headers found by release.
+    /// Damaged buffers quarantined: a damaged header or guard found by release or enqueue, or
+    /// damage the integrity sweep found on a free buffer.
     pub corruption_detected: u64,
     /// Allocations slower than `allocation_timeout_ns` (they still succeeded).
     pub timeout_errors: u64,
     /// Refused enqueues, for any reason (a dequeue of an empty queue is not a failure).
     pub hand_off_failures: u64,
+    /// Buffers quarantined because data was written past their end or before their start (a
+    /// guard word next to their data changed), by a release, an enqueue or the integrity
+    /// sweep. Each is also one of `corruption_detected`.
+    pub overruns_detected: u64,
     /// Buffers held now, all pools.
     pub current_allocated_buffers: u32,
     /// Highest `current_allocated_buffers` seen (tracked at each allocation with monitoring

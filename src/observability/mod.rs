@@ -4,6 +4,7 @@
 
 pub(crate) mod hand_offs;
 pub(crate) mod history;
+pub(crate) mod integrity;
 pub(crate) mod metrics;
 pub(crate) mod report;
 pub(crate) mod statistics;

@@ -96,7 +96,7 @@ pub struct PerformanceReport {
     /// among the buffers that are not free. 0 without monitoring or a clock, or when none is
     /// held.
     pub oldest_hand_off_age_ns: u64,
-    /// That buffer's id, or `AES5_NO_BUFFER`.
+    /// That buffer's id (the lowest of equally old ones), or `AES5_NO_BUFFER`.
     pub oldest_hand_off_buffer_id: u32,
 }
 

@@ -29,8 +29,8 @@ pub type Aes5LogDetailFn = Option<
 pub const AES5_DEFAULT_ALLOCATION_TIMEOUT_NS: u64 = 100_000;
 /// Smallest accepted `allocation_timeout_ns`: 1 µs.
 pub const AES5_MIN_ALLOCATION_TIMEOUT_NS: u64 = 1_000;
-/// Default `trend_interval_ns`: 100 ms (the trend then spans the last 3.2 s with the default
-/// history of 32 snapshots).
+/// Default `trend_interval_ns`: 100 ms (the trend then spans the last 1.6 s with the default
+/// history of 16 snapshots).
 pub const AES5_DEFAULT_TREND_INTERVAL_NS: u64 = 100_000_000;
 /// Smallest accepted `trend_interval_ns`: 1 µs.
 pub const AES5_MIN_TREND_INTERVAL_NS: u64 = 1_000;

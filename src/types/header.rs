@@ -230,6 +230,8 @@ impl AudioBuffer {
         put!(header, buffer_capacity_bytes, identity.capacity);
         put!(header, data_pointer, identity.data);
         put!(header, magic_number, AES5_BUFFER_MAGIC);
+        // An intact free header from the start: the integrity sweep checks free headers.
+        put!(header, checksum, Self::fresh_checksum(identity));
     }
 
     /// Writes the fixed identity again (allocation with validation off, where a damaged
@@ -288,6 +290,49 @@ impl AudioBuffer {
             && read_field!(header, data_size_bytes) <= identity.capacity
             && read_field!(header, checksum)
                 == checksum(identity.buffer_id, read_field!(header, sequence_number), &words)
+    }
+
+    /// Clears the fields a holder may write (`data_size_bytes`, `buffer_flags`,
+    /// `timestamp_ns`, `processing_start_ns`, `processing_count`): release does it once the
+    /// buffer is no longer the caller's, so that a write through a stale pointer after the
+    /// release shows in the free header ([`Self::is_clean_free_at`]).
+    ///
+    /// # Safety
+    /// `header` must be one of the manager's headers, owned by the calling release (its
+    /// custody word just left the caller's hands).
+    #[inline(always)]
+    pub(crate) unsafe fn clear_caller_fields(header: *mut AudioBuffer) {
+        // SAFETY: the caller's contract; each field is written in place.
+        unsafe {
+            core::ptr::addr_of_mut!((*header).data_size_bytes).write(0);
+            core::ptr::addr_of_mut!((*header).buffer_flags).write(0);
+            core::ptr::addr_of_mut!((*header).timestamp_ns).write(0);
+            core::ptr::addr_of_mut!((*header).processing_start_ns).write(0);
+            core::ptr::addr_of_mut!((*header).processing_count).write(0);
+        }
+    }
+
+    /// True when the free header at `header` is as release (or init) left it: intact, and
+    /// every field a holder may write zero. False means a write after the release.
+    ///
+    /// # Safety
+    /// As [`Self::is_intact_at`].
+    pub(crate) unsafe fn is_clean_free_at(header: *const AudioBuffer, identity: &SlotIdentity) -> bool {
+        // SAFETY: forwarded contract.
+        let intact = unsafe { Self::is_intact_at(header, identity) };
+        let data_size: usize = read_field!(header, data_size_bytes);
+        let flags: u16 = read_field!(header, buffer_flags);
+        let timestamp: u64 = read_field!(header, timestamp_ns);
+        let processing_start: u64 = read_field!(header, processing_start_ns);
+        let processing_count: u32 = read_field!(header, processing_count);
+        intact && data_size == 0 && flags == 0 && timestamp == 0 && processing_start == 0 && processing_count == 0
+    }
+
+    /// The checksum of a header that has never been allocated: sequence 0, no format, its
+    /// buffer type in the container word (as `write_identity` leaves it).
+    pub(crate) const fn fresh_checksum(identity: &SlotIdentity) -> u32 {
+        let words = FormatWords { rate: 0, channels_bits: 0, frame: 0, container: (identity.buffer_type as u32) << 24 };
+        checksum(identity.buffer_id, 0, &words)
     }
 
     /// [`Self::is_intact_at`] on a header the caller holds.
