@@ -65,7 +65,9 @@ static void test_storage_layout(void) {
     CHECK_EQ(l.storage_bytes, sizeof(aes5_buffer_manager_storage_t));
     CHECK(l.required_bytes <= l.storage_bytes);
     CHECK_EQ(l.required_bytes, l.control_block_bytes + l.alignment_padding_bytes + l.data_bytes);
-    CHECK_EQ(l.data_bytes, data);
+    /* A guard zone before every buffer's data and one after the last. */
+    CHECK_EQ(l.guard_bytes, AES5_GUARD_BYTES == 0 ? 0u : (AES5_TEST_TOTAL_BUFFERS + 1u) * AES5_GUARD_BYTES);
+    CHECK_EQ(l.data_bytes, data + l.guard_bytes);
     CHECK(l.alignment_padding_bytes < AES5_DATA_ALIGNMENT);
     CHECK_EQ(l.total_buffers, AES5_TEST_TOTAL_BUFFERS);
     CHECK_EQ(l.history_capacity, AES5_HISTORY_CAPACITY);

@@ -66,13 +66,15 @@ static void one_byte_past_the_end_of_every_pool(void) {
         aes5_buffer_manager_t *m = start();
         aes5_audio_format_t format = aes5_test_format(16);
         aes5_audio_buffer_t *b = NULL, *next = NULL;
+        aes5_manager_state_t before;
         char want[160];
         CHECK_STATUS(aes5_buffer_manager_allocate(m, type, &format, &b), AES5_OK);
         CHECK_STATUS(aes5_buffer_manager_allocate(m, type, &format, &next), AES5_OK);
         if (b == NULL || next == NULL) return;
         b->data_pointer[b->buffer_capacity_bytes] ^= 0x01u;
+        before = aes5_test_state(m); /* Active, or Warning once the two-buffer pool is empty */
         CHECK_STATUS(aes5_buffer_manager_validate_buffer(m, b), AES5_ERR_CORRUPTED);
-        CHECK_EQ(aes5_test_state(m), AES5_STATE_ACTIVE);
+        CHECK_EQ(aes5_test_state(m), before); /* validate changes nothing */
         CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_ERR_CORRUPTED);
         snprintf(want, sizeof want,
                  "release: data written past the end of buffer %u (into the guard zone it shares with buffer %u)",
