@@ -33,12 +33,33 @@ pub(crate) enum GuardDamage {
     BeforeStart,
 }
 
+/// `value` with bit 0 set and bit 1 clear: the manager's identity check is made so, and so is
+/// the per-manager part of every guard word (it mixes the manager's address).
+#[inline(always)]
+pub(crate) const fn guard_seed(identity_check: u32) -> u32 {
+    (identity_check | 1) & !2
+}
+
+/// The multiplier of the guard words: odd, so `offset * GUARD_MULTIPLIER` is distinct for every
+/// byte offset of the data region.
+const GUARD_MULTIPLIER: u32 = 0x9E37_79B1;
+
 /// The guard word at byte `offset` of the data region of the manager whose identity check is
-/// `seed`. Bit 0 is always set and bit 1 always clear, so no guard word is all zeros or all
-/// ones; neighbouring zones differ because their offsets do.
+/// `seed`: `seed - offset * GUARD_MULTIPLIER`. `offset` is a multiple of 4, so the product's two
+/// low bits are clear and the difference keeps the seed's bit 0 set and bit 1 clear: no guard
+/// word is all zeros or all ones. The product is distinct for every offset, so no two words of
+/// a manager are equal and a zone copied from anywhere else fails too.
 #[inline(always)]
 pub(crate) const fn guard_word(seed: u32, offset: u32) -> u32 {
-    ((seed ^ offset.wrapping_mul(0x9E37_79B1)).rotate_left(7) | 1) & !2
+    seed.wrapping_sub(offset.wrapping_mul(GUARD_MULTIPLIER))
+}
+
+/// What a guard word `word` read at `offset` gives back once its offset part is added again:
+/// the seed when the word is intact (one multiply-accumulate on Cortex-M, with the multiplier
+/// the header checksum also uses).
+#[inline(always)]
+const fn seed_in(word: u32, offset: u32) -> u32 {
+    word.wrapping_add(offset.wrapping_mul(GUARD_MULTIPLIER))
 }
 
 /// One guard zone: the byte range `[start, end)` of the data region, and the buffers on its
@@ -111,12 +132,13 @@ impl ManagerCore {
                 base.add(before as usize).cast::<u32>().read_volatile(),
             )
         };
-        if after_word != guard_word(seed, end) {
-            Err(GuardDamage::AfterEnd)
-        } else if before_word != guard_word(seed, before) {
-            Err(GuardDamage::BeforeStart)
-        } else {
+        let after_intact = seed_in(after_word, end) == seed;
+        if after_intact && seed_in(before_word, before) == seed {
             Ok(())
+        } else if !after_intact {
+            Err(GuardDamage::AfterEnd)
+        } else {
+            Err(GuardDamage::BeforeStart)
         }
     }
 
@@ -161,7 +183,7 @@ mod tests {
 
     #[test]
     fn no_guard_word_is_a_fill_and_neighbours_differ() {
-        for seed in [0, 1, 0xFFFF_FFFF, 0x4145_534D, 0x1234_5678] {
+        for seed in [0, 1, 0xFFFF_FFFF, 0x4145_534D, 0x1234_5678].map(guard_seed) {
             for offset in (0..65_536u32).step_by(4) {
                 let w = guard_word(seed, offset);
                 assert!(w != 0 && w != u32::MAX, "seed {seed:#x} offset {offset}");
@@ -169,7 +191,7 @@ mod tests {
                 assert_ne!(w, guard_word(seed, offset + 2080), "a copy from the next zone would pass");
             }
         }
-        assert_ne!(guard_word(1, 64), guard_word(2, 64), "the seed matters");
+        assert_ne!(guard_word(guard_seed(1), 64), guard_word(guard_seed(4), 64), "the seed matters");
     }
 
     #[test]

@@ -159,7 +159,9 @@ unsafe impl ZeroInitial for [AtomicCounter; TOTAL_SLOTS] {
 pub(crate) struct ManagerCore {
     /// `MANAGER_MAGIC` while a manager lives here.
     pub magic: u32,
-    /// Checksum of the identity fields: random bytes cannot pass for a manager.
+    /// Checksum of the identity fields: random bytes cannot pass for a manager. Bit 0 is set
+    /// and bit 1 clear, so it is also the per-manager part of every guard word
+    /// ([`guards::guard_word`]).
     pub identity_check: u32,
     /// The storage's own address.
     pub self_addr: usize,
@@ -220,6 +222,6 @@ impl ManagerCore {
         let mut h = (a as u32) ^ ((a >> 32) as u32).rotate_left(16) ^ MANAGER_MAGIC;
         h = h.wrapping_mul(0x9E37_79B1) ^ (STORAGE_BYTES as u32);
         h = h.wrapping_mul(0x85EB_CA6B) ^ (TOTAL_SLOTS as u32) ^ ((HISTORY_CAPACITY as u32) << 16);
-        h.wrapping_mul(0xC2B2_AE35)
+        guards::guard_seed(h.wrapping_mul(0xC2B2_AE35))
     }
 }

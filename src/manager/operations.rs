@@ -294,12 +294,13 @@ impl ManagerCore {
             return Err(self.refuse_release(Status::ForeignBuffer));
         };
         if self.config.validation {
+            // The guards first: two words, checked before the header's fields are loaded.
+            if let Err(damage) = self.check_guard_edges(place) {
+                return Err(self.hand_off_damaged(Operation::Release, slot, Damage::Guard(damage)));
+            }
             // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
             if !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
                 return Err(self.hand_off_damaged(Operation::Release, slot, Damage::Header));
-            }
-            if let Err(damage) = self.check_guard_edges(place) {
-                return Err(self.hand_off_damaged(Operation::Release, slot, Damage::Guard(damage)));
             }
         }
         let allocated_at = if self.is_timed() {
