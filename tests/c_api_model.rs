@@ -1051,11 +1051,13 @@ impl Model {
     /// A buffer just taken from the held list: quarantined if damaged (true).
     fn quarantine_if_damaged(&mut self, pool: usize, p: usize) -> bool {
         let oversized = self.oversized.remove(&p);
-        if !(self.damaged.remove(&p) | oversized) {
-            if !self.guard_damaged.contains(&p) {
-                return false;
-            }
-            // The header is intact: the guard check that follows it refuses the buffer.
+        let header = self.damaged.remove(&p) | oversized;
+        let guard = self.guard_damaged.contains(&p);
+        if !(header || guard) {
+            return false;
+        }
+        if guard {
+            // The guards are checked first: the refusal counts an overrun.
             self.overruns += 1;
         }
         self.quarantined.insert(p);

@@ -46,13 +46,14 @@ impl ManagerCore {
             return Err(self.refuse_enqueue(Status::ForeignBuffer));
         };
         if self.config.validation {
+            // The stage that overran is caught at its own hand-off, not two stages later. The
+            // guards first, as release checks them.
+            if let Err(damage) = self.check_guard_edges(place) {
+                return Err(self.hand_off_damaged(Operation::Enqueue, slot, Damage::Guard(damage)));
+            }
             // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
             if !unsafe { AudioBuffer::is_intact_at(buffer, &self.identity(slot, place)) } {
                 return Err(self.hand_off_damaged(Operation::Enqueue, slot, Damage::Header));
-            }
-            // The stage that overran is caught at its own hand-off, not two stages later.
-            if let Err(damage) = self.check_guard_edges(place) {
-                return Err(self.hand_off_damaged(Operation::Enqueue, slot, Damage::Guard(damage)));
             }
         }
         let timed = self.is_timed();
