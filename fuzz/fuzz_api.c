@@ -148,6 +148,17 @@ static uint32_t word_at(const uint8_t *p) {
     return w;
 }
 
+/* The word init wrote at guard position `p`: from the copy kept when the target first wrote
+ * into its zone, else what is there now. */
+static uint32_t original_word(const fuzz_state_t *s, const uint8_t *p) {
+    for (unsigned z = 0; z < ZONES; z++) {
+        const zone_t *zone = &s->zones[z];
+        if (zone->touched && p >= zone->start && p + 4 <= zone->start + AES5_GUARD_BYTES)
+            return word_at(zone->original + (p - zone->start));
+    }
+    return word_at(p);
+}
+
 /* 1 when a guard word next to the data of held buffer `h` changed since its allocation. */
 static int guard_damaged(const held_t *h) {
     const uint8_t *data = h->buffer->data_pointer;
@@ -290,6 +301,8 @@ static int is_release_status(aes5_status_t st) {
            st == AES5_ERR_BUFFER_QUEUED;
 }
 
+static void sweep_checked(fuzz_state_t *s, const aes5_audio_buffer_t *maybe);
+
 static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manager_state_t state) {
     int i = find_held(s, p);
     int damage = i >= 0 ? damage_of(&s->held[i]) : 0;
@@ -322,10 +335,21 @@ static void release_checked(fuzz_state_t *s, aes5_audio_buffer_t *p, aes5_manage
         REQUIRE(st == AES5_OK, "release of an intact held buffer -> %u", st);
     }
     if (st == AES5_OK) {
-        s->freed[s->held[i].original.buffer_id % TOTAL_BUFFERS] = p;
-    } else {
-        note_quarantined(s, p);
+        unsigned k = s->held[i].original.buffer_id % TOTAL_BUFFERS;
+        /* Released with its header damaged (validation off, or a forged checksum): release
+         * cleared the caller's fields; what damage is left, the sweep must find. */
+        int left = damage_of(&s->held[i]);
+        s->freed[k] = p;
+        forget_held(s, (unsigned)i);
+        if (left == 1) s->dirty_free[k] = p;
+        if (left == -1) {
+            aes5_manager_state_t now = AES5_STATE_SHUTDOWN;
+            REQUIRE(aes5_buffer_manager_get_state(s->mgr, &now) == AES5_OK, "state");
+            if (now != AES5_STATE_SHUTDOWN) sweep_checked(s, p); /* the release may have ended a shutdown */
+        }
+        return;
     }
+    note_quarantined(s, p);
     forget_held(s, (unsigned)i);
 }
 
@@ -402,10 +426,12 @@ static void write_around(fuzz_state_t *s, reader_t *r, held_t *h) {
 }
 
 /* The integrity sweep against what the target did: the zones it changed, the held buffers whose
- * edge words it changed (reported), the free headers it wrote after release (quarantined). */
-static void sweep_checked(fuzz_state_t *s) {
+ * edge words it changed (reported), the free buffers it blamed (quarantined), the free headers
+ * it wrote after release (quarantined). `maybe` (or NULL) is a freed buffer whose header a
+ * forged checksum may or may not have left intact: the sweep's count says which. */
+static void sweep_checked(fuzz_state_t *s, const aes5_audio_buffer_t *maybe) {
     aes5_integrity_report_t rep;
-    unsigned zones = 0, blamed = 0, dirty = 0;
+    unsigned zones = 0, blamed = 0, dirty = 0, blamed_free = 0, found_maybe;
     int blame[TOTAL_BUFFERS];
     memset(blame, 0, sizeof blame);
     /* A changed first word of zone z blames buffer z - 1 (overrun), a changed last word
@@ -419,18 +445,27 @@ static void sweep_checked(fuzz_state_t *s) {
             blame[z] = 1;
     }
     for (unsigned k = 0; k < TOTAL_BUFFERS; k++) {
-        dirty += s->dirty_free[k] != NULL;
+        /* A free buffer blamed for a guard is counted as that, whatever its header. */
+        dirty += s->dirty_free[k] != NULL && !blame[k];
         blamed += (unsigned)(blame[k] || s->dirty_free[k] != NULL);
+        /* A blamed buffer released without validation is free: the sweep takes it out. */
+        if (blame[k] && s->freed[k] != NULL && find_held(s, s->freed[k]) < 0 && !is_quarantined(s, s->freed[k]))
+            blamed_free++;
     }
     REQUIRE(aes5_buffer_manager_check_integrity(s->mgr, &rep) == AES5_OK, "sweep");
     REQUIRE(rep.buffers_checked == TOTAL_BUFFERS, "sweep checked %u", rep.buffers_checked);
     REQUIRE(rep.damaged_guards == zones, "sweep: %u damaged zones, the target changed %u", rep.damaged_guards, zones);
-    REQUIRE(rep.damaged_free_headers == dirty && rep.quarantined == dirty,
-            "sweep: %u free headers damaged, %u quarantined; the target wrote %u after release", rep.damaged_free_headers,
-            rep.quarantined, dirty);
-    REQUIRE(rep.damaged_count == blamed, "sweep blamed %u buffers, expected %u", rep.damaged_count, blamed);
+    found_maybe = maybe != NULL && rep.damaged_free_headers == dirty + 1;
+    REQUIRE(rep.damaged_free_headers == dirty + found_maybe, "sweep: %u free headers damaged; the target wrote %u after release",
+            rep.damaged_free_headers, dirty);
+    REQUIRE(rep.quarantined == dirty + found_maybe + blamed_free, "sweep: %u quarantined, expected %u + %u + %u",
+            rep.quarantined, dirty, found_maybe, blamed_free);
+    REQUIRE(rep.damaged_count == blamed + found_maybe, "sweep blamed %u buffers, expected %u", rep.damaged_count,
+            blamed + found_maybe);
+    if (found_maybe) note_quarantined(s, maybe);
     for (unsigned k = 0; k < TOTAL_BUFFERS; k++) {
         if (s->dirty_free[k] != NULL) note_quarantined(s, s->dirty_free[k]);
+        if (blame[k] && s->freed[k] != NULL && find_held(s, s->freed[k]) < 0) note_quarantined(s, s->freed[k]);
         s->dirty_free[k] = NULL;
         s->freed[k] = NULL;
     }
@@ -570,7 +605,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     "header fields");
             REQUIRE(in_storage(out->data_pointer, out->buffer_capacity_bytes), "data outside the storage");
             REQUIRE((uintptr_t)out->data_pointer % AES5_DATA_ALIGNMENT == 0, "data misaligned");
-            { aes5_status_t v = aes5_buffer_manager_validate_buffer(s.mgr, out); REQUIRE(v == AES5_OK, "fresh buffer does not validate: %u (type %u, bytes %u, state %u)", v, type, bytes, state); }
+            {
+                /* Nothing repairs a guard: a buffer released with a changed edge word while
+                 * validation was off comes back with it, and validate says so. */
+                const uint8_t *end = out->data_pointer + out->buffer_capacity_bytes;
+                int edge_changed = AES5_GUARD_BYTES > 0 && (word_at(end) != original_word(&s, end) ||
+                                                             word_at(out->data_pointer - 4) != original_word(&s, out->data_pointer - 4));
+                aes5_status_t v = aes5_buffer_manager_validate_buffer(s.mgr, out);
+                REQUIRE(v == (edge_changed ? AES5_ERR_CORRUPTED : AES5_OK),
+                        "fresh buffer validates with %u (type %u, bytes %u, state %u, guard changed %d)", v, type, bytes,
+                        state, edge_changed);
+            }
             memset(out->data_pointer, 0xA5, out->buffer_capacity_bytes);
             if (s.held_count == MAX_HELD) release_checked(&s, s.held[0].buffer, state);
             s.held[s.held_count].buffer = out;
@@ -578,8 +623,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             s.held[s.held_count].pool = type;
             s.held[s.held_count].queue = -1;
             if (AES5_GUARD_BYTES > 0) {
-                s.held[s.held_count].after_word = word_at(out->data_pointer + out->buffer_capacity_bytes);
-                s.held[s.held_count].before_word = word_at(out->data_pointer - 4);
+                s.held[s.held_count].after_word = original_word(&s, out->data_pointer + out->buffer_capacity_bytes);
+                s.held[s.held_count].before_word = original_word(&s, out->data_pointer - 4);
             }
             s.dirty_free[out->buffer_id % TOTAL_BUFFERS] = NULL;
             s.freed[out->buffer_id % TOTAL_BUFFERS] = NULL;
@@ -699,7 +744,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         }
         case 17: /* the integrity sweep */
-            if (state != AES5_STATE_SHUTDOWN) sweep_checked(&s);
+            if (state != AES5_STATE_SHUTDOWN) sweep_checked(&s, NULL);
             break;
         default: { /* reads */
             aes5_pool_statistics_t ps;
