@@ -187,7 +187,7 @@ count_line() {
 per_call() {
   awk -v rounds="$1" '$1 == "mark" { m[n++] = $2 }
     END {
-      if (n != 12 * rounds) { printf "expected %d marks, got %d\n", 12 * rounds, n > "/dev/stderr"; exit 1 }
+      if (n != 12 * rounds + 3) { printf "expected %d marks, got %d\n", 12 * rounds + 3, n > "/dev/stderr"; exit 1 }
       for (mode = 0; mode < 2; mode++) {
         for (call = 0; call < 4; call++) sum[call] = 0
         for (round = 1; round < rounds; round++) {
@@ -197,10 +197,13 @@ per_call() {
         }
         printf "%.2f %.2f %.2f %.2f\n", sum[0] / (rounds - 1), sum[1] / (rounds - 1), sum[2] / (rounds - 1), sum[3] / (rounds - 1)
       }
+      b = 12 * rounds
+      printf "%d\n", (m[b + 2] - m[b + 1]) - (m[b + 1] - m[b])
     }'
 }
-# Counts per board, by "<board id> <off|on>": "allocate release".
-declare -A insn_of
+# Counts per board, by "<board id> <off|on>": "allocate release"; the sweep's, by board id:
+# "instructions buffers".
+declare -A insn_of sweep_of
 for entry in $boards; do
   IFS=: read -r board id core triple <<<"$entry"
   elf="$build/${id}_insn_count.elf"
@@ -212,13 +215,16 @@ for entry in $boards; do
     -icount shift=0 -kernel "$elf" -plugin "$plugin,mark=$marker" -d plugin -D "$marks" 2>/dev/null) ||
     { echo "insn_count on $board failed: $layout" >&2; exit 1; }
   rounds=$(echo "$layout" | sed -n 's/^insn_count: \([0-9]*\) rounds of 6 marks.*/\1/p')
-  [ -n "$rounds" ] || { echo "insn_count on $board: $layout" >&2; exit 1; }
+  swept=$(echo "$layout" | sed -n 's/^insn_count: .* a sweep of \([0-9]*\) buffers.*/\1/p')
+  [ -n "$rounds" ] && [ -n "$swept" ] || { echo "insn_count on $board: $layout" >&2; exit 1; }
   counts=$(per_call "$rounds" < "$marks")
-  { read -r off; read -r on; } <<<"$counts"
+  { read -r off; read -r on; read -r sweep; } <<<"$counts"
   insn_of["$id off"]=$off
   insn_of["$id on"]=$on
+  sweep_of[$id]="$sweep $swept"
   count_line "$id" "$core" off
   count_line "$id" "$core" on
+  echo "    integrity sweep of $swept buffers (2 held): $sweep instructions, $((sweep / swept)) per buffer"
 done
 
 [ -n "$readme_mode" ] || exit 0
@@ -267,9 +273,9 @@ footprint_block() {
 count_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[1], x[4] }'; }
 hand_off_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[2], x[3] }'; }
 instructions_block() {
-  local entry board id core triple budgets key a r allocate release label
-  echo "| board | core | allocate / release, monitoring off | monitoring on | enqueue / dequeue, monitoring off | monitoring on | budget, monitoring off; on |"
-  echo "|---|---|---:|---:|---:|---:|---|"
+  local entry board id core triple budgets key a r allocate release label sweep swept
+  echo "| board | core | allocate / release, monitoring off | monitoring on | enqueue / dequeue, monitoring off | monitoring on | integrity sweep: total (per buffer) | budget, monitoring off; on |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|"
   for entry in $boards; do
     IFS=: read -r board id core triple <<<"$entry"
     budgets=
@@ -285,7 +291,8 @@ instructions_block() {
     done
     label=$core
     [ "$id" != microbit ] || label="$core (\`single-core\`)"
-    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $(hand_off_cell "${insn_of[$id off]}") | $(hand_off_cell "${insn_of[$id on]}") | $budgets |"
+    read -r sweep swept <<<"${sweep_of[$id]}"
+    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $(hand_off_cell "${insn_of[$id off]}") | $(hand_off_cell "${insn_of[$id on]}") | $(thousands "$sweep") ($((sweep / swept))) | $budgets |"
   done
 }
 

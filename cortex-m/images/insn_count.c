@@ -1,6 +1,6 @@
 /* Counts the instructions of aes5_buffer_manager_allocate, _enqueue, _dequeue and _release
  * (validation on), the call and everything they call included, with performance monitoring
- * off and then on with a one-load clock callback.
+ * off and then on with a one-load clock callback; then those of one integrity sweep.
  *
  * The counting is done by QEMU's TCG plugin cortex-m/qemu-plugin/insn_count_plugin.c in its
  * mark mode: scripts/cortex-m-costs.sh passes the address of `insn_mark` as `mark=`, and the
@@ -22,6 +22,7 @@
 #include "board.h"
 
 #define ROUNDS 1000u
+#define SWEPT_BUFFERS (AES5_PRIMARY_BUFFER_COUNT + AES5_CONVERSION_BUFFER_COUNT + AES5_SCRATCH_BUFFER_COUNT)
 
 static aes5_buffer_manager_storage_t storage;
 
@@ -72,6 +73,38 @@ static int run(int monitoring) {
     return aes5_buffer_manager_shutdown(manager) == AES5_OK;
 }
 
+/* One marked integrity sweep (monitoring off) of a manager with two buffers held and the rest
+ * free, as an idle loop would find it: every guard word, every free header. 1 when it found
+ * nothing. */
+static int sweep(void) {
+    aes5_runtime_config_t config;
+    aes5_buffer_manager_t *manager = 0;
+    aes5_audio_format_t format;
+    aes5_audio_buffer_t *a = 0, *b = 0;
+    aes5_integrity_report_t report;
+    memset(&format, 0, sizeof format);
+    format.sample_rate_hz = 48000;
+    format.channel_count = 2;
+    format.sample_size_bits = 16;
+    format.frame_size_samples = 64;
+    memset(&storage, 0, sizeof storage);
+    if (aes5_runtime_config_default(&config) != AES5_OK) return 0;
+    config.enable_performance_monitoring = 0;
+    if (AES5_BUFFER_MANAGER_INIT(&storage, &config, &manager) != AES5_OK) return 0;
+    if (aes5_buffer_manager_allocate(manager, AES5_BUFFER_TYPE_PRIMARY, &format, &a) != AES5_OK) return 0;
+    if (aes5_buffer_manager_allocate(manager, AES5_BUFFER_TYPE_SCRATCH, &format, &b) != AES5_OK) return 0;
+    insn_mark();
+    insn_mark();
+    aes5_status_t s = aes5_buffer_manager_check_integrity(manager, &report);
+    insn_mark();
+    if (s != AES5_OK || report.damaged_count != 0 || report.buffers_checked != SWEPT_BUFFERS) {
+        printf("insn_count: sweep %d, %u damaged\n", (int)s, (unsigned)report.damaged_count);
+        return 0;
+    }
+    return aes5_buffer_manager_release(manager, a) == AES5_OK && aes5_buffer_manager_release(manager, b) == AES5_OK &&
+           aes5_buffer_manager_shutdown(manager) == AES5_OK;
+}
+
 int main(void) {
     AES5_SYST_RVR = 0x00FFFFFFu;
     AES5_SYST_CVR = 0;
@@ -79,7 +112,9 @@ int main(void) {
     for (int monitoring = 0; monitoring <= 1; monitoring++) {
         if (!run(monitoring)) return 1;
     }
+    if (!sweep()) return 1;
     /* The layout the report script reads the plugin's marks by. */
-    printf("insn_count: %u rounds of 6 marks, monitoring off then on\n", ROUNDS);
+    printf("insn_count: %u rounds of 6 marks, monitoring off then on; then 3 marks around a sweep of %u buffers\n",
+           ROUNDS, (unsigned)SWEPT_BUFFERS);
     return 0;
 }
