@@ -186,6 +186,9 @@ mod tests {
         for seed in [0, 1, 0xFFFF_FFFF, 0x4145_534D, 0x1234_5678].map(guard_seed) {
             for offset in (0..65_536u32).step_by(4) {
                 let w = guard_word(seed, offset);
+                // Bit 0 set and bit 1 clear in every word, whatever the seed and offset: the
+                // reason no word can be a zero or 0xFF fill.
+                assert_eq!(w & 3, 1, "seed {seed:#x} offset {offset}");
                 assert!(w != 0 && w != u32::MAX, "seed {seed:#x} offset {offset}");
                 assert_ne!(w, guard_word(seed, offset + 4));
                 assert_ne!(w, guard_word(seed, offset + 2080), "a copy from the next zone would pass");
