@@ -115,7 +115,7 @@ fn one_byte_before_the_first_buffer_is_caught_and_named() {
     let first = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
     assert_eq!(id(first), 0);
     // SAFETY: the byte before the first buffer's data: the first guard zone.
-    unsafe { *byte_at(first, -1) = 0 };
+    unsafe { *byte_at(first, -1) ^= 1 }; // a changed byte, whatever the word held
     assert_eq!(m.enqueue(0, first.as_ptr()), Err(Status::Corrupted), "caught at the hand-off");
     let heard = heard.lock().unwrap();
     assert!(

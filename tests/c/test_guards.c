@@ -101,7 +101,7 @@ static void one_byte_before_the_first_buffer(void) {
     CHECK_STATUS(aes5_buffer_manager_allocate(m, AES5_BUFFER_TYPE_PRIMARY, &format, &first), AES5_OK);
     if (first == NULL) return;
     CHECK_EQ(first->buffer_id, 0u);
-    first->data_pointer[-1] = 0;
+    first->data_pointer[-1] ^= 0x01u; /* a changed byte, whatever the guard word held */
     CHECK_STATUS(aes5_buffer_manager_enqueue(m, 0, first), AES5_ERR_CORRUPTED);
     expect_text("enqueue: data written before the start of buffer 0 (into the guard zone before the first buffer)",
                 __LINE__);
