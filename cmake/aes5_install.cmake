@@ -5,7 +5,9 @@
 # installs <P>/lib/libaes5_buffer_manager.a, <P>/include/aes5_buffer_manager.h (the header
 # generated for this build's geometry) and aes5_buffer_manager.hpp (the C++ face), the CMake
 # package (lib/cmake/aes5_buffer_manager/: a
-# config with the imported target aes5::buffer_manager and a SameMajorVersion version file),
+# config with the imported target aes5::buffer_manager and a SameMajorVersion version file;
+# the config compiles a probe to refuse a project that builds for another target, so the
+# version file leaves the pointer size to it),
 # lib/pkgconfig/aes5_buffer_manager.pc and the licence files. The host libraries the static
 # library needs come from rustc (cmake/aes5_native_libs.cmake) and go into both the target's
 # INTERFACE_LINK_LIBRARIES and the .pc; a bare-metal build installs none.
@@ -15,6 +17,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 include("${CMAKE_CURRENT_LIST_DIR}/aes5_native_libs.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/aes5_sdk.cmake")
 set(AES5_PROJECT_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(aes5_install_library name profile)
@@ -37,9 +40,23 @@ function(aes5_install_library name profile)
   string(STRIP "-L\${libdir} -laes5_buffer_manager ${AES5_PC_NATIVE_LIBS}" AES5_PC_LIBS)
   if(target)
     set(AES5_INSTALL_DESCRIPTION "${target} (${profile} profile)")
+    set(triple "${target}")
   else()
     set(AES5_INSTALL_DESCRIPTION "this host (${profile} profile)")
+    aes5_sdk_host_triple(triple)
   endif()
+  # The package config refuses a project whose compiler builds for another target.
+  aes5_sdk_target_facts("${triple}")
+  set(AES5_PACKAGE_TRIPLE "${triple}")
+  set(AES5_PACKAGE_CONDITION "${AES5_SDK_CONDITION}")
+  set(AES5_PACKAGE_CORES "${AES5_SDK_CORES}")
+  if(AES5_SDK_C_FLAGS STREQUAL "")
+    set(AES5_PACKAGE_FLAGS_HINT "")
+  else()
+    set(AES5_PACKAGE_FLAGS_HINT " A firmware puts its core's flags (for this package: '${AES5_SDK_C_FLAGS}') in CMAKE_C_FLAGS or its toolchain file.")
+  endif()
+  # The SDK archive's README shows these.
+  set(AES5_NATIVE_LINK_FLAGS "${native_flags}" PARENT_SCOPE)
   set(AES5_PC_DESCRIPTION "Static, lock-free, interrupt-safe pools of AES5-2018 audio buffers, built for ${AES5_INSTALL_DESCRIPTION}")
 
   set(AES5_INSTALL_LIBRARY "${CMAKE_INSTALL_LIBDIR}/${lib_file}")
@@ -50,7 +67,7 @@ function(aes5_install_library name profile)
     INSTALL_DESTINATION "${package_dir}"
     PATH_VARS AES5_INSTALL_LIBRARY AES5_INSTALL_INCLUDEDIR)
   write_basic_package_version_file("${generated}/aes5_buffer_managerConfigVersion.cmake"
-    VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion)
+    VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
 
   # The .pc finds its prefix from its own place (pkg-config's ${pcfiledir}).
   set(up "")

@@ -15,7 +15,10 @@
 find_program(AES5_CARGO cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
 include("${CMAKE_CURRENT_LIST_DIR}/aes5_native_libs.cmake")
 
-set(AES5_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
+# Builds run one after another may share one (scripts/package.sh: the host crates cargo builds
+# for build.rs are then compiled once); two builds at the same time must not. A shared one is
+# emptied whenever a build directory is: build.rs writes the header only when cargo reruns it.
+set(AES5_CARGO_TARGET_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo" CACHE PATH "cargo's target directory for this build")
 file(GLOB_RECURSE AES5_RUST_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/src/*.rs")
 list(APPEND AES5_RUST_SOURCES
   "${CMAKE_CURRENT_SOURCE_DIR}/Cargo.toml"

@@ -5,10 +5,12 @@
 #   scripts/setup.sh demo     cmake, a C compiler and make (the demo preset builds no tests)
 #   scripts/setup.sh stress   the same and a C++ compiler (the release preset builds the tests)
 #   scripts/setup.sh fuzz     clang with its libFuzzer runtime (no CMake)
+#   scripts/setup.sh package  what scripts/package.sh needs: CMake, the Arm cross compiler and
+#                             the Rust targets of the SDK archives
 #   scripts/setup.sh test     everything scripts/test.sh runs: the above, git, python3, valgrind,
 #                             pkg-config, JACK2 (jackd and libjack), libsndfile, the GNU Arm toolchain with
-#                             newlib, QEMU, the clippy/rustfmt components and the four Cortex-M
-#                             Rust targets
+#                             newlib, QEMU, the clippy/rustfmt components and the five Cortex-M
+#                             Rust targets (the SDK archives add thumbv7em-none-eabi)
 #   scripts/setup.sh bench    what scripts/bench.sh runs: the host benchmarks, the C loop under
 #                             valgrind (callgrind), the Cortex-M firmware and its costs under
 #                             QEMU, and python3 with pip for the report
@@ -18,8 +20,8 @@
 # rustup only when a component or target is.
 set -euo pipefail
 
-usage() { echo "usage: $0 [demo|stress|fuzz|test|bench]..." >&2; exit 2; }
-[ $# -gt 0 ] || set -- demo stress fuzz test bench
+usage() { echo "usage: $0 [demo|stress|fuzz|package|test|bench]..." >&2; exit 2; }
+[ $# -gt 0 ] || set -- demo stress fuzz package test bench
 
 packages=()     # Debian packages to install
 components=()   # rustup components needed
@@ -52,6 +54,13 @@ needs_cortex_m() {
   needs_command qemu-system-arm qemu-system-arm
   targets+=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
 }
+# The SDK archives (scripts/package.sh): CMake with cpack, the Arm cross compiler (CMake's
+# compiler check), and every Rust target an archive is built for.
+needs_package() {
+  needs_cmake_c
+  needs_command arm-none-eabi-gcc gcc-arm-none-eabi
+  targets+=(thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
+}
 # clang and its libFuzzer runtime (scripts/fuzz.sh): any clang with libclang_rt.fuzzer.
 has_libfuzzer() {
   local c
@@ -75,6 +84,7 @@ for purpose in "$@"; do
     demo) needs_cmake_c ;;
     stress) needs_cmake_c; needs_command c++ g++ ;;
     fuzz) needs_fuzz ;;
+    package) needs_package ;;
     test)
       needs_cmake_c
       needs_command c++ g++
@@ -94,6 +104,7 @@ for purpose in "$@"; do
         packages+=(libsndfile1-dev)
       fi
       needs_cortex_m
+      needs_package
       needs_fuzz
       components+=(clippy rustfmt)
       ;;

@@ -27,6 +27,7 @@ stages=(
   "sanitize|preset sanitize: the same C/C++ tests under ASan + UBSan, the library with debug assertions"
   "cortex-m|preset cortex-m: the C/C++ tests, interrupt stress, DMA pipeline and footprint images on four QEMU boards; the costs report, whose figures README.md must show"
   "cortex-m-lib|preset cortex-m-lib: the Cortex-M4F library alone builds and installs with no host libraries"
+  "sdk|scripts/package.sh builds every SDK archive; each is consumed without Rust (host: find_package and pkg-config; Cortex-M: a firmware on its QEMU board) and a mismatched target is refused (tests/sdk/check_archives.sh)"
   "loom|loom models of the lock-free core (clippy and tests under --cfg loom)"
   "fuzz|libFuzzer on the C ABI: 1.5 million inputs, seed 1, reproducible"
 )
@@ -128,6 +129,8 @@ stage_cortex_m_lib() {
   grep -qx 'Libs.private: *' "$dir/stage/lib/pkgconfig/aes5_buffer_manager.pc" ||
     { echo "the Cortex-M package names host libraries" >&2; return 1; }
 }
+
+stage_sdk() { tests/sdk/check_archives.sh; }
 
 stage_loom() {
   RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo clippy --locked --release --all-targets -- -D warnings
