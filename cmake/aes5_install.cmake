@@ -8,8 +8,8 @@
 # config with the imported target aes5::buffer_manager and a SameMajorVersion version file;
 # the config compiles a probe to refuse a project that builds for another target, so the
 # version file leaves the pointer size to it),
-# lib/pkgconfig/aes5_buffer_manager.pc and the licence files. The host libraries the static
-# library needs come from rustc (cmake/aes5_native_libs.cmake) and go into both the target's
+# lib/pkgconfig/aes5_buffer_manager.pc, and under share/doc/aes5_buffer_manager/ the licence
+# files, README.md and docs/DESIGN.md. The host libraries the static library needs come from rustc (cmake/aes5_native_libs.cmake) and go into both the target's
 # INTERFACE_LINK_LIBRARIES and the .pc; a bare-metal build installs none.
 #
 #   aes5_install_library(<name> <cargo profile> [<rust target triple>])
@@ -53,7 +53,7 @@ function(aes5_install_library name profile)
   if(AES5_SDK_C_FLAGS STREQUAL "")
     set(AES5_PACKAGE_FLAGS_HINT "")
   else()
-    set(AES5_PACKAGE_FLAGS_HINT " A firmware puts its core's flags (for this package: '${AES5_SDK_C_FLAGS}') in CMAKE_C_FLAGS or its toolchain file.")
+    set(AES5_PACKAGE_FLAGS_HINT " If this project is a firmware for this package's cores, its core's flags (for example '${AES5_SDK_C_FLAGS}') belong in CMAKE_C_FLAGS or its toolchain file.")
   endif()
   # The SDK archive's README shows these.
   set(AES5_NATIVE_LINK_FLAGS "${native_flags}" PARENT_SCOPE)
@@ -86,6 +86,8 @@ function(aes5_install_library name profile)
   install(FILES "${generated}/aes5_buffer_managerConfig.cmake" "${generated}/aes5_buffer_managerConfigVersion.cmake"
     DESTINATION "${package_dir}")
   install(FILES "${generated}/aes5_buffer_manager.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+  # The licences, and the README and design the header cites.
   install(FILES "${AES5_PROJECT_CMAKE_DIR}/../LICENSE-MIT" "${AES5_PROJECT_CMAKE_DIR}/../LICENSE-APACHE"
+    "${AES5_PROJECT_CMAKE_DIR}/../README.md" "${AES5_PROJECT_CMAKE_DIR}/../docs/DESIGN.md"
     DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 endfunction()

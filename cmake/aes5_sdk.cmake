@@ -107,7 +107,7 @@ function(aes5_sdk_archive name native_flags)
   if(variant STREQUAL "-single-core")
     set(AES5_SDK_CS_TEXT "The library masks interrupts (PRIMASK) itself around each read-modify-write: nothing to provide.")
   elseif(variant STREQUAL "-firmware-critical-section")
-    set(AES5_SDK_CS_TEXT "Your firmware defines `uint32_t aes5_critical_section_enter(void)` and `void aes5_critical_section_exit(uint32_t state)` (the header documents them), for example by saving PRIMASK and masking interrupts; the library calls them around each read-modify-write.")
+    set(AES5_SDK_CS_TEXT "Your firmware defines `uint32_t aes5_critical_section_enter(void)` and `void aes5_critical_section_exit(uint32_t state)` (the header documents them), for example by saving PRIMASK and masking interrupts. The library calls them around each read-modify-write of a few instructions, from every context that calls it (interrupt handlers included), and never nests them. Choose this variant over `single-core` when an RTOS owns interrupt masking, or when a second core shares the pools (take a hardware spinlock inside).")
   else()
     set(AES5_SDK_CS_TEXT "Lock-free on the core's own atomic instructions: nothing to provide.")
   endif()
@@ -117,6 +117,22 @@ function(aes5_sdk_archive name native_flags)
   else()
     set(AES5_SDK_FLAGS_TEXT "`${AES5_SDK_C_FLAGS}` (or another core the list above names, with the same calling convention)")
     set(AES5_SDK_CC "arm-none-eabi-gcc ${AES5_SDK_C_FLAGS}")
+  endif()
+  if(triple MATCHES "^thumb")
+    set(AES5_SDK_BARE_METAL_TEXT "
+**On bare metal.** The lines above build and link; the firmware adds its own startup code,
+linker script and C library specs as usual. The library needs no heap and no `.data` or
+`.bss` of its own: its RAM is the storage you declare, `AES5_STORAGE_BYTES` per manager, in
+any RAM the core reaches (the header says what a DMA needs). Its flash is what you call of it
+once the linker drops unused sections (`-Wl,--gc-sections`); the project's README lists the
+measured sizes per core ("Targets and what each costs").")
+    if(triple MATCHES "eabihf$")
+      string(APPEND AES5_SDK_BARE_METAL_TEXT " Hard-float code: the startup enables the FPU
+(CPACR) before the first call, as for any hard-float code.")
+    endif()
+    string(APPEND AES5_SDK_BARE_METAL_TEXT "\n")
+  else()
+    set(AES5_SDK_BARE_METAL_TEXT "")
   endif()
   list(JOIN native_flags " " native_text)
   string(STRIP "${AES5_SDK_CC} -ISDK/include app.c SDK/lib/libaes5_buffer_manager.a ${native_text}" AES5_SDK_PLAIN_LINE)

@@ -1653,7 +1653,7 @@ const char *aes5_buffer_type_string(aes5_buffer_type_t buffer_type);
 
 /**
  * Static, NUL-terminated short name of one `AES5_WARNING_*` flag: "low-success-rate",
- * "high-latency", "high-utilization", "corruption", "timeouts" or "not-monitored";
+ * "high-latency", "high-utilization", "corruption", "timeouts", "not-monitored" or "long-hold";
  * "unknown" for any other value (pass one flag at a time: bit `1u << i` of a report's
  * `warnings`), never NULL.
  *

@@ -727,7 +727,7 @@ pub extern "C" fn aes5_buffer_type_string(buffer_type: Aes5BufferType) -> *const
 }
 
 /// Static, NUL-terminated short name of one `AES5_WARNING_*` flag: "low-success-rate",
-/// "high-latency", "high-utilization", "corruption", "timeouts" or "not-monitored";
+/// "high-latency", "high-utilization", "corruption", "timeouts", "not-monitored" or "long-hold";
 /// "unknown" for any other value (pass one flag at a time: bit `1u << i` of a report's
 /// `warnings`), never NULL.
 ///

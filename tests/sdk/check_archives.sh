@@ -5,10 +5,12 @@
 # 2. Each archive is unpacked into a fresh directory and must hold what its README promises.
 # 3. With cargo and rustc off the PATH, CARGO_HOME and RUSTUP_HOME unset and HOME empty:
 #    - the host archive: the find_package consumer and the pkg-config consumer of
-#      tests/install build and run;
+#      tests/install build and run, and so does the first program of the archive's README,
+#      built by the README's own pkg-config and plain lines;
 #    - every Cortex-M archive: tests/sdk/firmware is built with arm-none-eabi-gcc through
 #      find_package and the repository's toolchain file, and runs on its QEMU board (the
-#      Cortex-M4 soft-float archive from a -mfloat-abi=softfp firmware).
+#      Cortex-M4 soft-float archive from a -mfloat-abi=softfp firmware), running the
+#      README's first program first.
 # 4. A project whose target does not match the archive's is refused at configure time with
 #    the package's message.
 #
@@ -24,6 +26,8 @@ work=build/sdk-check
 rm -rf "$work"
 mkdir -p "$work/home"
 work=$repo/$work
+
+archive_dir() { echo "$work/aes5_buffer_manager-$version-$1"; }
 
 echo "== SHA256SUMS"
 (cd dist && sha256sum --check --quiet SHA256SUMS)
@@ -45,7 +49,8 @@ for id in "${expected[@]}"; do
            include/aes5_buffer_manager.hpp lib/cmake/aes5_buffer_manager/aes5_buffer_managerConfig.cmake \
            lib/cmake/aes5_buffer_manager/aes5_buffer_managerConfigVersion.cmake \
            lib/pkgconfig/aes5_buffer_manager.pc share/doc/aes5_buffer_manager/LICENSE-MIT \
-           share/doc/aes5_buffer_manager/LICENSE-APACHE; do
+           share/doc/aes5_buffer_manager/LICENSE-APACHE share/doc/aes5_buffer_manager/README.md \
+           share/doc/aes5_buffer_manager/DESIGN.md; do
     [ -f "$work/$name/$f" ] || { echo "$name.tar.gz lacks $f" >&2; exit 1; }
   done
   triple=${id%-default}; triple=${triple%-small}; triple=${triple%-single-core}; triple=${triple%-firmware-critical-section}
@@ -53,6 +58,14 @@ for id in "${expected[@]}"; do
   grep -q "^rustc: *rustc " "$work/$name/MANIFEST" || { echo "$name: MANIFEST names no rustc" >&2; exit 1; }
 done
 echo "   ${#expected[@]} archives unpacked, each complete"
+
+# The first program of an archive's README (the C block, which defines audio_start()).
+readme_program() {
+  local out="$work/readme-program-$1.c"
+  sed -n '/^```c$/,/^```$/p' "$(archive_dir "$1")/README.md" | sed '1d;$d' > "$out"
+  grep -q "audio_start" "$out" || { echo "$1: README.md has no first program" >&2; return 1; }
+  echo "$out"
+}
 
 # A command run as on a machine without Rust.
 rustless_path=$(printf '%s' "$PATH" | tr ':' '\n' |
@@ -65,14 +78,26 @@ if without_rust sh -c 'command -v cargo || command -v rustc'; then
   exit 1
 fi
 
-archive_dir() { echo "$work/aes5_buffer_manager-$version-$1"; }
-
 echo "== the host archive, no Rust: find_package and pkg-config consumers"
 host=$(archive_dir x86_64-unknown-linux-gnu-default)
 without_rust cmake -DPREFIX="$host" -DBUILD_DIR="$work/host-find-package" -DCC=cc \
   -P tests/install/find_package_consumer.cmake
 without_rust cmake -DPREFIX="$host" -DLIBDIR=lib -DCC=cc -DSOURCE="$repo/tests/install/consumer/consumer.c" \
   -DOUT="$work/host-pkg-config" -P tests/install/pkg_config_consumer.cmake
+echo "== the host archive's README: its pkg-config and plain lines build its first program, which runs"
+program=$(readme_program x86_64-unknown-linux-gnu-default)
+printf 'int audio_start(void);\nint main(void) { return audio_start(); }\n' > "$work/readme-main.c"
+# Each of the README's two command blocks, as written, with SDK, app.c and the output named.
+for block in pkg-config "Plain flags"; do
+  script="$work/readme-$(echo "$block" | tr ' ' '-').sh"
+  awk -v heading="**$block.**" '$0 == heading { found = 1; next }
+    found && /^```sh$/ { inside = 1; next } inside && /^```$/ { exit } inside { print }' "$host/README.md" |
+    sed "s|SDK|$host|g; s|app\.c|$program $work/readme-main.c -o $work/readme-program|" > "$script"
+  grep -q readme-program "$script" || { echo "README.md: no '$block' block that builds app.c" >&2; exit 1; }
+  rm -f "$work/readme-program"
+  without_rust bash -e "$script" || { cat "$script" >&2; echo "the README's $block lines fail" >&2; exit 1; }
+  "$work/readme-program" || { echo "the README's first program fails (built by its $block lines)" >&2; exit 1; }
+done
 
 # firmware ARCHIVE-ID BOARD "FLAGS" [cmake options...]: build tests/sdk/firmware against the
 # archive without Rust and run it on the QEMU board.
@@ -81,7 +106,8 @@ firmware() {
   shift 3
   echo "== $id: a firmware for $board ($flags), no Rust"
   without_rust cmake -S tests/sdk/firmware -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$repo/cmake/arm-none-eabi.cmake" \
-    -DCMAKE_PREFIX_PATH="$(archive_dir "$id")" -DCMAKE_C_FLAGS="$flags" -DAES5_BOARD="$board" "$@" > "$dir.log" 2>&1 ||
+    -DCMAKE_PREFIX_PATH="$(archive_dir "$id")" -DCMAKE_C_FLAGS="$flags" -DAES5_BOARD="$board" \
+    -DAES5_README_PROGRAM="$(readme_program "$id")" "$@" > "$dir.log" 2>&1 ||
     { cat "$dir.log" >&2; echo "$id: the firmware does not configure" >&2; return 1; }
   without_rust cmake --build "$dir" >> "$dir.log" 2>&1 ||
     { cat "$dir.log" >&2; echo "$id: the firmware does not build" >&2; return 1; }

@@ -1,7 +1,8 @@
 /* A bare-metal firmware built from an SDK archive alone (no Rust toolchain): a capture stage
  * fills Primary buffers and hands them through a queue to a processing stage, which releases
  * them; then the held-buffer finder, the queue's counts and the integrity sweep must agree
- * that every buffer came home. Exits 0 (semihosting) when they do. */
+ * that every buffer came home. Exits 0 (semihosting) when they do. Built with
+ * AES5_README_PROGRAM, it first runs the archive README's first program (audio_start()). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,10 +14,20 @@
 
 static aes5_buffer_manager_storage_t storage;
 
+/* A failed step: with the status it returned, or alone when the step was a check (AES5_OK). */
 static int fail(const char *what, aes5_status_t status) {
-    printf("sdk firmware: %s: %s\n", what, aes5_status_string(status));
+    if (status == AES5_OK) {
+        printf("sdk firmware: %s\n", what);
+    } else {
+        printf("sdk firmware: %s: %s\n", what, aes5_status_string(status));
+    }
     return 1;
 }
+
+#if AES5_README_PROGRAM
+/* The first program of the archive's README, with a storage of its own. */
+int audio_start(void);
+#endif
 
 int main(void) {
     aes5_buffer_manager_t *manager = NULL;
@@ -27,6 +38,9 @@ int main(void) {
     uint32_t held_count = 99, period, sum = 0;
     aes5_status_t status;
 
+#if AES5_README_PROGRAM
+    if (audio_start() != 0) return fail("the README's first program failed", AES5_OK);
+#endif
     memset(&format, 0, sizeof format);
     format.sample_rate_hz = 48000;
     format.channel_count = 2;
