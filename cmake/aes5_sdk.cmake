@@ -125,7 +125,7 @@ linker script and C library specs as usual. The library needs no heap and no `.d
 `.bss` of its own: its RAM is the storage you declare, `AES5_STORAGE_BYTES` per manager, in
 any RAM the core reaches (the header says what a DMA needs). Its flash is what you call of it
 once the linker drops unused sections (`-Wl,--gc-sections`); the project's README lists the
-measured sizes per core ("Targets and what each costs").")
+measured sizes per core, in its section *Targets and what each costs*.")
     if(triple MATCHES "eabihf$")
       string(APPEND AES5_SDK_BARE_METAL_TEXT " Hard-float code: the startup enables the FPU
 (CPACR) before the first call, as for any hard-float code.")
