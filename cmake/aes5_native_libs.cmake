@@ -25,7 +25,8 @@ function(aes5_probe_native_static_libs out_var profile target target_dir)
       WORKING_DIRECTORY "${project_dir}"
       RESULT_VARIABLE result
       OUTPUT_VARIABLE out
-      ERROR_VARIABLE err)
+      ERROR_VARIABLE err
+      ECHO_ERROR_VARIABLE)
     if(NOT result EQUAL 0)
       message(FATAL_ERROR "probing rustc's native-static-libs failed:\n${err}")
     endif()
@@ -55,7 +56,14 @@ function(aes5_native_static_libs out_var profile)
     return()
   endif()
   if(NOT DEFINED CACHE{AES5_NATIVE_STATIC_LIBS})
+    # The probe compiles the crate: seconds on a warm cargo cache, minutes on a cold one. Say
+    # so, and let cargo's own lines through.
+    message(STATUS "aes5: compiling the Rust library once to ask rustc which host libraries it needs (cargo's progress follows)")
+    string(TIMESTAMP started "%s")
     aes5_probe_native_static_libs(flags "${profile}" "${target}" "${AES5_CARGO_TARGET_DIR}")
+    string(TIMESTAMP finished "%s")
+    math(EXPR seconds "${finished} - ${started}")
+    message(STATUS "aes5: host libraries: ${flags} (${seconds} s)")
     set(AES5_NATIVE_STATIC_LIBS "${flags}" CACHE INTERNAL "rustc --print native-static-libs of the library")
   endif()
   set(${out_var} "${AES5_NATIVE_STATIC_LIBS}" PARENT_SCOPE)

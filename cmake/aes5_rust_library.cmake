@@ -71,6 +71,10 @@ function(aes5_add_rust_library name)
     set(feature_args --features ${features})
   endif()
 
+  # The build's words for the log: profile, target and features, those that are set.
+  set(build_words ${ARG_PROFILE} ${ARG_RUST_TARGET} ${ARG_FEATURES})
+  list(JOIN build_words " " build_words)
+
   # The C++ header sits beside the generated C header, so its #include "aes5_buffer_manager.h"
   # finds this build's geometry.
   set(cxx_header_source "${AES5_RUST_PROJECT_DIR}/include/aes5_buffer_manager.hpp")
@@ -91,7 +95,7 @@ function(aes5_add_rust_library name)
             "${lib_dir}/${CMAKE_STATIC_LIBRARY_PREFIX}aes5_buffer_manager${CMAKE_STATIC_LIBRARY_SUFFIX}" "${lib}"
     DEPENDS ${AES5_RUST_SOURCES}
     WORKING_DIRECTORY "${AES5_RUST_PROJECT_DIR}"
-    COMMENT "cargo build: ${name} (${ARG_PROFILE} ${ARG_RUST_TARGET} ${ARG_FEATURES})"
+    COMMENT "cargo build: ${name} (${build_words})"
     USES_TERMINAL
     VERBATIM)
   # In ALL: a plain `cmake --build` builds the library (and its header) even with the tests

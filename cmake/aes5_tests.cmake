@@ -56,6 +56,14 @@ if(AES5_BUILD_DEMO)
   # A short run of the demo: it verifies every sample it streams and exits non-zero on error.
   add_test(NAME demo_stream COMMAND aes5_demo --seconds 1)
   set_tests_properties(demo_stream PROPERTIES TIMEOUT 120)
+  # Paced to the clock (one second of audio takes one second): every sample still verified.
+  add_test(NAME demo_realtime COMMAND aes5_demo --seconds 1 --realtime)
+  set_tests_properties(demo_realtime PROPERTIES TIMEOUT 120)
+  # A bad argument is named.
+  add_test(NAME demo_bad_seconds COMMAND aes5_demo --seconds abc)
+  set_tests_properties(demo_bad_seconds PROPERTIES PASS_REGULAR_EXPRESSION "--seconds wants a whole number of seconds from 1 to 3600, not 'abc'")
+  add_test(NAME demo_zero_seconds COMMAND aes5_demo --seconds 0)
+  set_tests_properties(demo_zero_seconds PROPERTIES PASS_REGULAR_EXPRESSION "not '0'")
   # Only with the default geometry: a server period of 256 stereo float frames needs 2 KiB
   # buffers.
   if(TARGET aes5_jack_client AND AES5_GEOMETRY STREQUAL "")
@@ -131,6 +139,17 @@ target_compile_options(test_cpp_raii_cxx17 PRIVATE ${AES5_WARNING_FLAGS} ${AES5_
 target_link_options(test_cpp_raii_cxx17 PRIVATE ${AES5_SANITIZE_FLAGS})
 set_target_properties(test_cpp_raii_cxx17 PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
 add_test(NAME test_cpp_raii_cxx17 COMMAND test_cpp_raii_cxx17)
+# A failed check of the C++ face with no handler set prints the check and aborts (a host; on
+# Cortex-M it ends in the panic hook): the output must name the check, and the program must not
+# get past the misuse.
+add_executable(cpp_check_default tests/c/cpp_check_default.cpp)
+target_link_libraries(cpp_check_default PRIVATE aes5::buffer_manager)
+target_compile_options(cpp_check_default PRIVATE ${AES5_WARNING_FLAGS} ${AES5_SANITIZE_FLAGS} -fno-exceptions -fno-rtti)
+target_link_options(cpp_check_default PRIVATE ${AES5_SANITIZE_FLAGS})
+set_target_properties(cpp_check_default PROPERTIES CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+add_test(NAME cpp_check_default
+         COMMAND ${CMAKE_COMMAND} "-DPROGRAM=$<TARGET_FILE:cpp_check_default>"
+                 -P "${CMAKE_CURRENT_SOURCE_DIR}/tests/c/cpp_check_default.cmake")
 add_test(NAME cxx_buffer_is_not_copyable
          COMMAND ${CMAKE_COMMAND} "-DCXX=${CMAKE_CXX_COMPILER}" "-DINCLUDE=${CMAKE_CURRENT_BINARY_DIR}/aes5_buffer_manager/include"
                  "-DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}/tests/c/cxx_compile_fail/copy_buffer.cpp"

@@ -1,7 +1,9 @@
 /*
  * demo.c: streams a generated 48 kHz stereo signal through the buffer manager, period by
- * period (256 sample frames each), the way a small audio firmware would. It runs as fast as
- * the CPU allows: N seconds of audio, not paced to real time.
+ * period (256 sample frames each), the way a small audio firmware would. By default it runs as
+ * fast as the CPU allows and says how many times faster than real time that was; with
+ * --realtime it paces each period to the clock (5.33 ms apart), so hold times, the trend's
+ * 100 ms intervals and the report's window are those of a real stream.
  *
  *
  *   capture  -> Primary buffer     (int16 stereo, as an ADC/I2S driver delivers it)
@@ -14,13 +16,16 @@
  * the manager's statistics, real-time metrics, queue statistics and performance report are
  * printed.
  *
- * Usage: aes5_demo [--seconds N]   (default 3), aes5_demo --help. Exit status 0 when every
- * sample verified.
+ * Usage: aes5_demo [--seconds N] [--realtime]   (N default 3), aes5_demo --help. Exit status 0
+ * when every sample verified, 2 for a bad argument.
  */
+#define _POSIX_C_SOURCE 200112L /* clock_gettime, clock_nanosleep */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aes5_buffer_manager.h"
 #include "pipeline.h"
@@ -29,8 +34,10 @@
 #define QUEUE_DEPTH 3u
 #define CAPTURE_QUEUE 0u
 
-/* The demo runs in milliseconds, so its trend snapshots are 1 ms apart (default 100 ms). */
-#define TREND_INTERVAL_NS 1000000u
+/* Unpaced, the demo runs in milliseconds, so its trend snapshots are 1 ms apart; paced to real
+ * time they keep the library's default of 100 ms. */
+#define FAST_TREND_INTERVAL_NS 1000000u
+#define REALTIME_TREND_INTERVAL_NS 100000000u
 
 static aes5_buffer_manager_storage_t storage; /* zero-initialised, as init requires */
 
@@ -41,13 +48,57 @@ static int fail(const char *what, aes5_status_t status) {
 
 static void usage(FILE *to, const char *program) {
     fprintf(to,
-            "usage: %s [--seconds N]\n"
-            "Streams N seconds (1..3600, default 3) of 48 kHz stereo audio, not paced to real time,\n"
-            "through three pools: int16 capture (Primary) -> float32 (Conversion) -> 24-in-32 at\n"
-            "-6 dB (Scratch). Every output sample is checked; then the statistics, real-time\n"
-            "metrics, performance report (trend snapshots every 1 ms) and storage layout are\n"
-            "printed. Exits 0 when every sample matched.\n",
+            "usage: %s [--seconds N] [--realtime]\n"
+            "Streams N seconds (1..3600, default 3) of 48 kHz stereo audio through three pools:\n"
+            "int16 capture (Primary) -> float32 (Conversion) -> 24-in-32 at -6 dB (Scratch).\n"
+            "By default as fast as the CPU allows (trend snapshots every 1 ms; the run states its\n"
+            "real-time factor); with --realtime each period waits for its time on the clock, so\n"
+            "hold times and the report's 100 ms trend intervals are those of a real stream.\n"
+            "Every output sample is checked; then the statistics, real-time metrics, performance\n"
+            "report and storage layout are printed. Exits 0 when every sample matched.\n",
             program);
+}
+
+static uint64_t monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Sleeps until the monotonic clock reads `deadline_ns`. */
+static void sleep_until(uint64_t deadline_ns) {
+    struct timespec t;
+    t.tv_sec = (time_t)(deadline_ns / 1000000000u);
+    t.tv_nsec = (long)(deadline_ns % 1000000000u);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR) {
+    }
+}
+
+/* Reads the arguments; 0 when they are fine, else the message has been printed. */
+static int parse_arguments(int argc, char **argv, unsigned *seconds, int *realtime) {
+    int i;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--realtime") == 0) {
+            *realtime = 1;
+        } else if (strcmp(argv[i], "--seconds") == 0) {
+            char *end = NULL;
+            unsigned long n;
+            if (i + 1 == argc) {
+                fprintf(stderr, "demo: --seconds needs a value: a whole number of seconds from 1 to 3600\n");
+                return 2;
+            }
+            n = strtoul(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || argv[i][0] == '-' || n < 1 || n > 3600) {
+                fprintf(stderr, "demo: --seconds wants a whole number of seconds from 1 to 3600, not '%s'\n", argv[i]);
+                return 2;
+            }
+            *seconds = (unsigned)n;
+        } else {
+            fprintf(stderr, "demo: unknown argument '%s' (%s --help lists the arguments)\n", argv[i], argv[0]);
+            return 2;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -57,6 +108,8 @@ int main(int argc, char **argv) {
     unsigned queued = 0;
     uint64_t frame_ns = 0, next_sample = 0, verified = 0, mismatches = 0;
     unsigned seconds = 3, f, frames_total;
+    int realtime = 0;
+    uint64_t trend_interval_ns, started_ns, wall_ns;
     const uint16_t frame = pipeline_frames(256);
     aes5_status_t s;
 
@@ -64,30 +117,27 @@ int main(int argc, char **argv) {
         usage(stdout, argv[0]);
         return 0;
     }
-    if (argc == 3 && strcmp(argv[1], "--seconds") == 0) {
-        seconds = (unsigned)strtoul(argv[2], NULL, 10);
-    } else if (argc != 1) {
-        seconds = 0;
-    }
-    if (seconds == 0 || seconds > 3600) {
-        usage(stderr, argv[0]);
-        return 2;
-    }
+    if (parse_arguments(argc, argv, &seconds, &realtime) != 0) return 2;
+    trend_interval_ns = realtime ? REALTIME_TREND_INTERVAL_NS : FAST_TREND_INTERVAL_NS;
 
     fmt = pipeline_formats(frame);
 
     if ((s = aes5_runtime_config_default(&config)) != AES5_OK) return fail("config", s);
-    config.trend_interval_ns = TREND_INTERVAL_NS;
+    config.trend_interval_ns = trend_interval_ns;
     if ((s = AES5_BUFFER_MANAGER_INIT(&storage, &config, &manager)) != AES5_OK) return fail("init", s);
     if ((s = aes5_audio_format_frame_duration_ns(&fmt.capture, &frame_ns)) != AES5_OK) return fail("duration", s);
 
     frames_total = (unsigned)(((uint64_t)seconds * PIPELINE_RATE + frame - 1) / frame);
-    printf("aes5_buffer_manager demo: %u s of 48 kHz stereo audio (not paced to real time), %u periods of %u "
-           "sample frames (%llu ns each)\n",
-           seconds, frames_total, frame, (unsigned long long)frame_ns);
+    printf("aes5_buffer_manager demo: %u s of 48 kHz stereo audio (%s), %u periods of %u sample frames (%llu ns "
+           "each)\n",
+           seconds, realtime ? "paced to real time" : "as fast as the CPU allows", frames_total, frame,
+           (unsigned long long)frame_ns);
     printf("pipeline: int16 capture (Primary) -> float32 (Conversion) -> 24-in-32 at -6 dB (Scratch)\n");
 
+    started_ns = monotonic_ns();
     for (f = 0; f < frames_total + QUEUE_DEPTH; f++) {
+        /* Paced: period f is captured when its time comes, as a DMA interrupt would deliver it. */
+        if (realtime) sleep_until(started_ns + (uint64_t)f * frame_ns);
         /* Capture: an interrupt-style producer fills a Primary buffer with one period. */
         if (f < frames_total) {
             aes5_audio_buffer_t *captured = NULL;
@@ -113,9 +163,13 @@ int main(int argc, char **argv) {
         }
     }
 
+    wall_ns = monotonic_ns() - started_ns;
     printf("verified %llu samples (%llu sample frames x %u channels), %llu mismatches\n", (unsigned long long)verified,
            (unsigned long long)next_sample, PIPELINE_CHANNELS, (unsigned long long)mismatches);
-    pipeline_print_report(manager, TREND_INTERVAL_NS);
+    /* Audio seconds per wall second (the last periods' drain counts as wall time). */
+    printf("%u s of audio in %.3f s of wall time: %.1fx real time%s\n", seconds, (double)wall_ns / 1e9,
+           (double)seconds * 1e9 / (double)(wall_ns ? wall_ns : 1), realtime ? " (paced)" : "");
+    pipeline_print_report(manager, trend_interval_ns);
     if ((s = aes5_buffer_manager_shutdown(manager)) != AES5_OK) return fail("shutdown", s);
     printf("\nshutdown: OK\n");
     return mismatches == 0 ? 0 : 1;

@@ -170,6 +170,15 @@ void pipeline_print_report(aes5_buffer_manager_t *manager, uint64_t trend_interv
            m.peak_allocated_buffers, m.peak_memory_usage_bytes, m.allocation_success_rate,
            (unsigned long long)m.validation_errors, (unsigned long long)m.corruption_detected,
            (unsigned long long)m.timeout_errors);
+    {
+        /* The pools' own peaks need not have been reached at the same moment. */
+        unsigned sum = 0;
+        for (i = 0; i < 3; i++) sum += stats.buffer_type_stats[i].peak_allocated;
+        if (sum != m.peak_allocated_buffers)
+            printf("(the pools' own peaks add up to %u: they were not all reached at the same moment; %u is the most "
+                   "held at once)\n",
+                   sum, m.peak_allocated_buffers);
+    }
 
     printf("\n== Hand-off queues ==\n");
     {
@@ -189,10 +198,13 @@ void pipeline_print_report(aes5_buffer_manager_t *manager, uint64_t trend_interv
 
     printf("\n== Performance report (trend over %u intervals of %.1f ms) ==\n", report.trend.sample_count,
            (double)trend_interval_ns / 1e6);
-    printf("allocation time %.1f ns +/- %.1f ns; utilisation avg %.1f%% peak %.1f%%; success trend %+.4f\n",
+    printf("allocation time %.1f ns +/- %.1f ns; utilisation avg %.1f%% peak %.1f%%\n",
            report.trend.average_allocation_time_ns, report.trend.allocation_time_stddev_ns,
-           report.trend.average_memory_utilization * 100.0, report.trend.peak_memory_utilization * 100.0,
-           report.trend.success_rate_trend);
+           report.trend.average_memory_utilization * 100.0, report.trend.peak_memory_utilization * 100.0);
+    /* A success trend informs only when something failed. */
+    if (stats.failed_operations > 0 || report.trend.success_rate_trend != 0.0)
+        printf("success rate trend %+.4f per interval (%llu operations failed)\n", report.trend.success_rate_trend,
+               (unsigned long long)stats.failed_operations);
     printf("meets requirements: %s; warnings:", report.meets_performance_requirements ? "yes" : "no");
     print_warnings(report.warnings);
     printf("; monitored for %.3f s\n", (double)report.monitoring_duration_ns / 1e9);

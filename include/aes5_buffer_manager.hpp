@@ -17,6 +17,16 @@
  *
  * Thread/ISR safety is the C API's: a Manager and the Buffers it hands out may be used from
  * any thread or interrupt handler; one Buffer object belongs to one context at a time.
+ *
+ * Checks. A misuse the types cannot refuse reaches a check instead of undefined behaviour:
+ * Buffer::samples<T>() with a sample type the buffer's format does not hold, or on an empty
+ * (moved-from, released, never filled) Buffer, and SampleView::at() out of range. A failed
+ * check calls the handler set with aes5::set_check_handler(), or by default prints the check
+ * and calls abort() on a host, and calls aes5_panic_hook() on a Cortex-M (bare-metal) target.
+ * A handler that returns gets the safe fallback: an empty view from samples<T>(), a scratch
+ * sample no buffer owns from at(). SampleView::operator[] is not checked, as std::span's is
+ * not: index it below size() (an empty view has size() 0). Define AES5_CPP_CHECKS to 0 before
+ * including this header to compile the checks out (the fallbacks stay, silently).
  */
 #ifndef AES5_BUFFER_MANAGER_HPP
 #define AES5_BUFFER_MANAGER_HPP
@@ -25,6 +35,18 @@
 #include <stdint.h>
 
 #include "aes5_buffer_manager.h"
+
+#ifndef AES5_CPP_CHECKS
+#define AES5_CPP_CHECKS 1
+#endif
+/* Bare metal (an M-profile Arm core): a failed check ends in the library's panic hook. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define AES5_CPP_BARE_METAL 1
+#else
+#define AES5_CPP_BARE_METAL 0
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 
 namespace aes5 {
 
@@ -38,6 +60,56 @@ inline const char *buffer_type_name(aes5_buffer_type_t type) noexcept { return a
 inline const char *format_problem_text(aes5_format_problem_t problem) noexcept {
     return aes5_format_problem_string(problem);
 }
+
+/**
+ * A check handler: `what` names the failed check, `file` and `line` the place in this header.
+ * It may return (a test's handler does): the call then takes its safe fallback.
+ */
+typedef void (*CheckHandler)(const char *what, const char *file, int line);
+
+namespace detail {
+/* The handler set by set_check_handler (none: the default). Constant-initialised, so no
+ * guard or lock is involved. */
+inline CheckHandler &check_handler() noexcept {
+    static CheckHandler handler = nullptr;
+    return handler;
+}
+} // namespace detail
+
+/** Sets the handler of failed checks (nullptr: the default); returns the previous one. Set it
+ *  once at start-up: the setting itself is not synchronised. */
+inline CheckHandler set_check_handler(CheckHandler handler) noexcept {
+    CheckHandler previous = detail::check_handler();
+    detail::check_handler() = handler;
+    return previous;
+}
+
+/** What a failed check does: the handler, or the default (print and abort() on a host,
+ *  aes5_panic_hook() on bare metal). */
+inline void check_failed(const char *what, const char *file, int line) noexcept {
+    CheckHandler handler = detail::check_handler();
+    if (handler != nullptr) {
+        handler(what, file, line);
+        return;
+    }
+#if AES5_CPP_BARE_METAL
+    (void)what;
+    (void)file;
+    (void)line;
+    aes5_panic_hook();
+#else
+    fprintf(stderr, "%s:%d: aes5 C++ check failed: %s\n", file, line, what);
+    abort();
+#endif
+}
+
+#if AES5_CPP_CHECKS
+/* True when `condition` holds; otherwise the check fails with `what` and this is false. */
+#define AES5_CPP_CHECK(condition, what) \
+    ((condition) ? true : (::aes5::check_failed((what), __FILE__, __LINE__), false))
+#else
+#define AES5_CPP_CHECK(condition, what) (condition)
+#endif
 
 namespace detail {
 /* std::move without <utility> (some embedded C++ libraries lack it). */
@@ -145,8 +217,8 @@ private:
 
 /**
  * The samples of a buffer as `Sample` (int16_t, int32_t or float), interleaved, with their
- * count known: `size()` = frames x channels. Empty when the buffer's format does not hold
- * `Sample`s (see Buffer::samples).
+ * count known: `size()` = frames x channels. Empty (size() 0) only after a failed check whose
+ * handler returned (see Buffer::samples).
  */
 template <typename Sample> class SampleView {
 public:
@@ -161,10 +233,18 @@ public:
     Sample *data() const noexcept { return data_; }
     Sample *begin() const noexcept { return data_; }
     Sample *end() const noexcept { return data_ + size(); }
-    /** Sample `i` of the interleaved data; `i` < size() (not checked, as for an array). */
+    /** Sample `i` of the interleaved data; `i` < size(). Not checked, as std::span's is not. */
     Sample &operator[](size_t i) const noexcept { return data_[i]; }
-    /** The sample of `channel` in `frame`; both in range (not checked). */
-    Sample &at(size_t frame, size_t channel) const noexcept { return data_[frame * channels_ + channel]; }
+    /** The sample of `channel` in `frame`, checked: out of range (or on an empty view) the
+     *  check fails, and a handler that returns gets a scratch sample no buffer owns. */
+    Sample &at(size_t frame, size_t channel) const noexcept {
+        if (!AES5_CPP_CHECK(frame < frames_ && channel < channels_, "SampleView::at() out of range")) {
+            static Sample scratch;
+            scratch = Sample();
+            return scratch;
+        }
+        return data_[frame * channels_ + channel];
+    }
 
 private:
     Sample *data_;
@@ -243,11 +323,15 @@ public:
 
     /**
      * The samples as `Sample`: int16_t for 16-bit, int32_t for 24-in-32 and 32-bit integers,
-     * float for 32-bit float. Empty when empty, or when the format holds another type (packed
-     * 24-bit has no C++ sample type: use data()).
+     * float for 32-bit float (packed 24-bit has no C++ sample type: use data()). Checked: on
+     * an empty Buffer, or for a type the format does not hold, the check fails (see the top of
+     * this header), and a handler that returns gets an empty view.
      */
     template <typename Sample> SampleView<Sample> samples() const noexcept {
-        if (buffer_ == nullptr || !detail::SampleLayout<Sample>::holds(*buffer_)) return SampleView<Sample>();
+        if (!AES5_CPP_CHECK(buffer_ != nullptr, "Buffer::samples() on an empty (moved-from or released) Buffer") ||
+            !AES5_CPP_CHECK(detail::SampleLayout<Sample>::holds(*buffer_),
+                            "Buffer::samples<T>(): the buffer's format does not hold samples of type T"))
+            return SampleView<Sample>();
         /* data_pointer is aligned to AES5_DATA_ALIGNMENT (at least 8): valid for any Sample. */
         return SampleView<Sample>(reinterpret_cast<Sample *>(static_cast<void *>(buffer_->data_pointer)),
                                   buffer_->frame_size_samples, buffer_->channel_count);

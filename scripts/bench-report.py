@@ -66,23 +66,31 @@ M3_BOARD = "mps2-an385"
 M33_BOARD = "mps2-an505"
 FLASH_OTHER_BOARDS = (M0_BOARD, M3_BOARD, M33_BOARD)
 # The footprint images after the whole-API one: key prefix (read_cortex_m_costs), label block.
-FLASH_IMAGES = (("core_", "flash-image-core"), ("lean_", "flash-image-lean"), ("lean_whole_", "flash-image-lean-whole"))
+# and its budget in bytes (None: reported only).
+FLASH_IMAGES = (
+    ("core_", "flash-image-core", 6144),
+    ("lean_", "flash-image-lean", None),
+    ("lean_whole_", "flash-image-lean-whole", None),
+)
 
-# The budgets of the design document (docs/DESIGN.md); the template's goal rows state them.
-GOAL_VS_ATOMIC_POOL = 2.0
-GOAL_VS_MALLOC = 0.6
-GOAL_THROUGHPUT_VS_ATOMIC_POOL = 0.5
+# The budgets of the design document (docs/DESIGN.md §7, the round-three targets); the
+# template's goal rows state them.
+GOAL_VS_ATOMIC_POOL = 1.25
+GOAL_VS_MALLOC = 1.0
+# Where atomic-pool's own pair is at least this fraction of malloc's, locked operations alone
+# keep any pool from the malloc target: the atomic-pool target stands in for it.
+MALLOC_TARGET_STANDS_ASIDE = 0.8
+GOAL_THROUGHPUT_VS_ATOMIC_POOL = 0.6
 GOAL_COLD_VS_ATOMIC_POOL = 1.5
-GOAL_BOOKKEEPING_NS = 8
+GOAL_BOOKKEEPING_NS = 10
 GOAL_P999_NS = 200
-GOAL_M4_OFF = (100, 70)  # instructions, allocate / release
-GOAL_M4_ON = (200, 170)
-GOAL_M0_OFF = (150, 110)
-GOAL_FLASH_BYTES = 8192
-# The hand-off budgets on Cortex-M4F, monitoring off: enqueue at most release + 25 instructions,
-# dequeue at most 70.
-GOAL_ENQUEUE_OVER_RELEASE = 25
-GOAL_DEQUEUE = 70
+GOAL_M4_OFF = (130, 90)  # instructions, allocate / release
+GOAL_M4_ON = (260, 200)
+GOAL_M0_OFF = (170, 120)
+GOAL_FLASH_BYTES = 10240  # the whole C API
+# The hand-off budgets on Cortex-M4F, monitoring off, instructions.
+GOAL_ENQUEUE = 90
+GOAL_DEQUEUE = 50
 
 # Markdown table syntax.
 CELL = " | "
@@ -574,8 +582,7 @@ def render_goals(t, run):
             enqueue=fmt(enqueue),
             dequeue=fmt(dequeue),
             release=fmt(release),
-            enqueue_budget=fmt(release + GOAL_ENQUEUE_OVER_RELEASE),
-            verdict=t.verdict(enqueue <= release + GOAL_ENQUEUE_OVER_RELEASE and dequeue <= GOAL_DEQUEUE),
+            verdict=t.verdict(enqueue <= GOAL_ENQUEUE and dequeue <= GOAL_DEQUEUE),
         )
     if run.costs:
         out += render_m0_goal(t, run.costs) + render_flash_goals(t, run.costs)
@@ -587,18 +594,31 @@ def render_host_goals(t, run):
     r_ap = run.ratio(C_ABI, ATOMIC_POOL)
     out = t.block("goal-atomic-pool", ratio=f"{r_ap:.2f}", verdict=t.verdict(r_ap <= GOAL_VS_ATOMIC_POOL))
     r_malloc = run.ratio(C_ABI, MALLOC)
+    # Which case this machine is: atomic-pool's own pair against malloc's, in the same suite.
+    r_ap_malloc = run.ratio(ATOMIC_POOL, MALLOC)
+    stands_aside = r_ap_malloc >= MALLOC_TARGET_STANDS_ASIDE
+    case = t.fragment(
+        "malloc-stands-aside" if stands_aside else "malloc-applies", ratio=f"{r_ap_malloc:.2f}"
+    )
     loop = run.c_loop
     if loop:
         # The least favourable of the plain loop's columns: malloc at its fastest heap state.
         r_loop = max(loop["ours"][k] / min(loop["top"][k], loop["bin"][k]) for k in (0, 1))
+        met = r_loop <= GOAL_VS_MALLOC and r_malloc <= GOAL_VS_MALLOC
         out += t.block(
             "goal-malloc",
             loop_ratio=f"{r_loop:.2f}",
             suite_ratio=f"{r_malloc:.2f}",
-            verdict=t.verdict(r_loop <= GOAL_VS_MALLOC and r_malloc <= GOAL_VS_MALLOC),
+            case=case,
+            verdict=t.fragment("stands-aside") if stands_aside else t.verdict(met),
         )
     else:
-        out += t.block("goal-malloc-suite-only", suite_ratio=f"{r_malloc:.2f}", verdict=t.verdict(r_malloc <= GOAL_VS_MALLOC))
+        out += t.block(
+            "goal-malloc-suite-only",
+            suite_ratio=f"{r_malloc:.2f}",
+            case=case,
+            verdict=t.fragment("stands-aside") if stands_aside else t.verdict(r_malloc <= GOAL_VS_MALLOC),
+        )
     t_rel = round_ratio(run.wall2[ATOMIC_POOL], run.wall2[C_ABI])
     out += t.block(
         "goal-throughput",
@@ -680,18 +700,17 @@ def render_flash_goals(t, costs):
             verdict=t.verdict(flash[M4_BOARD] <= GOAL_FLASH_BYTES),
         )
     m4 = costs.get(M4_BOARD, {})
-    for prefix, label in FLASH_IMAGES:
+    for prefix, label, budget in FLASH_IMAGES:
         if prefix + "text" not in m4:
             continue
         text, rodata = m4[prefix + "text"], m4[prefix + "rodata"]
-        out += t.block(
-            "goal-flash-image",
-            image=t.fragment(label),
-            flash=f"{text + rodata:,}",
-            text=f"{text:,}",
-            rodata=f"{rodata:,}",
-            verdict=t.verdict(text + rodata <= GOAL_FLASH_BYTES),
-        )
+        figures = dict(image=t.fragment(label), flash=f"{text + rodata:,}", text=f"{text:,}", rodata=f"{rodata:,}")
+        if budget is None:
+            out += t.block("flash-image-reported", **figures)
+        else:
+            out += t.block(
+                "goal-flash-image", budget=f"{budget:,}", verdict=t.verdict(text + rodata <= budget), **figures
+            )
     return out
 
 

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh demo
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-cmake --preset demo >/dev/null
+echo "== demo: configuring (build/demo; the first run compiles the Rust library once here)"
+# Only the configure's own progress lines: what aes5 is doing and cargo's, and the end.
+cmake --preset demo | { grep -E '^-- aes5:|^ +(Compiling|Finished)|^-- (Configuring|Generating) done' || true; }
+echo "== demo: building"
 cmake --build --preset demo --target aes5_demo
+echo "== demo: running"
 ./build/demo/aes5_demo "$@"

@@ -61,8 +61,7 @@ void test_buffers_release_themselves() {
         for (int16_t *s = pcm.begin(); s != pcm.end(); ++s) sum += *s;
         CHECK_EQ(sum, 0);
         CHECK_EQ(pcm[2 * 5 + 1], -5);
-        CHECK(b.samples<float>().empty());   /* not a float format */
-        CHECK(b.samples<int32_t>().empty()); /* not 32-bit containers */
+        /* Another sample type is a failed check: test_cpp_checks.cpp. */
         counts(m, held, refused);
         CHECK_EQ(held, 1u);
     } /* b released here */
