@@ -39,7 +39,7 @@
 #define FAST_TREND_INTERVAL_NS 1000000u
 #define REALTIME_TREND_INTERVAL_NS 100000000u
 
-static aes5_buffer_manager_storage_t storage; /* zero-initialised, as init requires */
+static aes5_buffer_manager_storage_t storage; /* any contents: init writes what it reads */
 
 static int fail(const char *what, aes5_status_t status) {
     fprintf(stderr, "demo: %s failed: %s\n", what, aes5_status_string(status));

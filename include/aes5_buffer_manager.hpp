@@ -5,7 +5,7 @@
  * includes <iostream>. Every fallible call returns the library's status (aes5_status_t) or a
  * small Result<T> that carries one; aes5::status_text() gives its words.
  *
- *   static aes5_buffer_manager_storage_t storage;          // caller-owned, zeroed
+ *   static aes5_buffer_manager_storage_t storage;          // caller-owned, any contents
  *   aes5::Manager manager;
  *   if (manager.init(storage) != AES5_OK) { ... }
  *   aes5::Result<aes5::Buffer> r = manager.allocate(AES5_BUFFER_TYPE_PRIMARY,
@@ -368,7 +368,8 @@ public:
     Manager &operator=(const Manager &) = delete;
     ~Manager() { (void)shutdown(); }
 
-    /** Starts a manager in `storage` (zeroed or shut down), with `config` or the defaults. */
+    /** Starts a manager in `storage` (any contents but a live manager), with `config` or the
+     *  defaults. */
     aes5_status_t init(aes5_buffer_manager_storage_t &storage, const aes5_runtime_config_t *config = nullptr) noexcept {
         if (manager_ != nullptr) return AES5_ERR_ALREADY_INITIALIZED;
         aes5_buffer_manager_t *handle = nullptr;

@@ -242,17 +242,6 @@ done
 flash_cell() {
   printf '%s (%s + %s)' "$(thousands "$(flash_of "$1")")" "$(thousands "${text_of[$1]}")" "$(thousands "${rodata_of[$1]}")"
 }
-# budget_phrase KEY BUDGET: image KEY's flash against BUDGET, "N (budget B, met: M to spare)"
-# or "N (budget B, missed by M)".
-budget_phrase() {
-  local bytes
-  bytes=$(flash_of "$1")
-  if [ "$(mark "$bytes" "$2")" = met ]; then
-    echo "$(thousands "$bytes") (budget $(thousands "$2"), met: $(thousands $(($2 - bytes))) to spare)"
-  else
-    echo "$(thousands "$bytes") (budget $(thousands "$2"), missed by $(thousands $((bytes - $2))))"
-  fi
-}
 footprint_block() {
   local entry board id core triple lean storage
   echo "| board (QEMU) | core | whole C API | life cycle only | monitoring compiled out: life cycle / whole C API | \`sizeof(aes5_buffer_manager_storage_t)\` |"
@@ -268,11 +257,8 @@ footprint_block() {
     echo "| \`$board\` | $core | $(flash_cell "${id}_footprint") | $(thousands "$(flash_of "${id}_footprint_core")") | $lean | $storage |"
   done
   echo
-  echo "- Flash on Cortex-M4F, bytes: the whole C API $(budget_phrase an386_footprint "${flash_budget_of[footprint]}");"
-  echo "  the life cycle only $(budget_phrase an386_footprint_core "${flash_budget_of[footprint_core]}"); with monitoring compiled out,"
-  echo "  the life cycle $(thousands "$(flash_of an386_footprint_lean)") and the whole C API $(thousands "$(flash_of an386_footprint_lean_whole)")."
-  echo "- RAM: the library's own \`.data + .bss\` is at most $largest_statics bytes in every image (budget 0,"
-  echo "  $(mark "$largest_statics" 0)); the default geometry's storage is $(thousands "$largest_storage") bytes (budget $(thousands "$storage_budget"), $(mark "$largest_storage" "$storage_budget"))."
+  echo "- RAM: the library's own \`.data + .bss\` is $largest_statics bytes in every image; the storage you"
+  echo "  declare is all it uses ($(thousands "$largest_storage") bytes with the default geometry)."
   echo "- The library's largest symbols in the Cortex-M4F whole-API image, bytes:"
   largest_symbols 10 | awk '{ size = $1; $1 = ""; sub(/^ +/, ""); printf "%s`%s` %s", (NR > 1 ? ", " : "  "), $0, size } END { print "." }' |
     sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\([,.]\)/\1,\2\3/' -e 'ta'
@@ -282,26 +268,15 @@ footprint_block() {
 count_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[1], x[4] }'; }
 hand_off_cell() { awk -v p="$1" 'BEGIN { split(p, x, " "); printf "%.0f / %.0f", x[2], x[3] }'; }
 instructions_block() {
-  local entry board id core triple budgets key a r allocate release label sweep swept
-  echo "| board | core | allocate / release, monitoring off | monitoring on | enqueue / dequeue, monitoring off | monitoring on | integrity sweep: total (per buffer) | budget, monitoring off; on |"
-  echo "|---|---|---:|---:|---:|---:|---:|---|"
+  local entry board id core triple label sweep swept
+  echo "| board | core | allocate / release, monitoring off | monitoring on | enqueue / dequeue, monitoring off | monitoring on | integrity sweep: total (per buffer) |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
   for entry in $boards; do
     IFS=: read -r board id core triple <<<"$entry"
-    budgets=
-    for key in off on; do
-      [ -n "${insn_budget["$core $key"]:-}" ] || continue
-      read -r a r <<<"${insn_budget["$core $key"]}"
-      read -r allocate _ _ release <<<"${insn_of[$id $key]}"
-      if [ "$(mark "$allocate" "$a")" = met ] && [ "$(mark "$release" "$r")" = met ]; then
-        budgets="$budgets${budgets:+; }$key: $a / $r, met"
-      else
-        budgets="$budgets${budgets:+; }$key: $a / $r, missed"
-      fi
-    done
     label=$core
     [ "$id" != microbit ] || label="$core (\`single-core\`)"
     read -r sweep swept <<<"${sweep_of[$id]}"
-    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $(hand_off_cell "${insn_of[$id off]}") | $(hand_off_cell "${insn_of[$id on]}") | $(thousands "$sweep") ($((sweep / swept))) | $budgets |"
+    echo "| \`$board\` | $label | $(count_cell "${insn_of[$id off]}") | $(count_cell "${insn_of[$id on]}") | $(hand_off_cell "${insn_of[$id off]}") | $(hand_off_cell "${insn_of[$id on]}") | $(thousands "$sweep") ($((sweep / swept))) |"
   done
 }
 

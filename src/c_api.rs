@@ -136,9 +136,11 @@ pub unsafe extern "C" fn aes5_runtime_config_default(out_config: *mut RuntimeCon
 
 /// Initialises a manager in caller-owned storage.
 ///
-/// The storage must be zeroed (a `static` is) or hold a manager that was shut down; after a
-/// warm reset that kept RAM, zero it first. The storage must stay valid and untouched for as
-/// long as the manager is used. The configuration is copied.
+/// The storage may hold anything (zeroes, a `NOLOAD` section's power-up bytes, a manager that
+/// was shut down): init writes every byte it later reads. The one content it refuses is a live
+/// manager at this address (AES5_ERR_ALREADY_INITIALIZED), as after a warm reset that kept
+/// RAM: zero the storage first, or shut that manager down. The storage must stay valid and
+/// untouched for as long as the manager is used. The configuration is copied.
 ///
 /// @param storage      storage aligned to `_Alignof(aes5_buffer_manager_storage_t)`.
 /// @param config       runtime configuration, or NULL for the defaults.

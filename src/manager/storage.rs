@@ -24,9 +24,9 @@ use crate::observability::statistics::PoolCounters;
 use crate::platform::atomics::AtomicCounter;
 use crate::types::header::AudioBuffer;
 
-/// Caller-owned storage for one manager. Put it in a `static` (zero-initialised), or zero it
-/// before the first init. Its size and alignment are fixed at build time; the library aligns
-/// the audio data inside it.
+/// Caller-owned storage for one manager: a `static`, or any RAM section (`NOLOAD` included),
+/// with any contents: init writes every byte it later reads. Its size and alignment are fixed
+/// at build time; the library aligns the audio data inside it.
 #[repr(C)]
 pub struct BufferManagerStorage {
     /// Opaque contents; never touch them while a manager lives here.

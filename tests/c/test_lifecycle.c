@@ -4,7 +4,8 @@
  * Shutdown with and without buffers held, draining in ShuttingDown, re-init of the same
  * storage (three full cycles, statistics start over), every explicit transition from every
  * reachable state, quarantined buffers that do not block shutdown, a zeroed storage that was
- * never initialised used as a handle, and a warm reset (zeroed live storage).
+ * never initialised used as a handle, init over storage filled with 0xA5 (it need not be
+ * zeroed), and a warm reset (a live manager refused, then zeroed).
  */
 #include <stdint.h>
 
@@ -261,6 +262,29 @@ int main(void) {
         CHECK_STATUS(aes5_buffer_manager_shutdown(copy), AES5_OK);
     }
     CHECK_STATUS(aes5_buffer_manager_validate_buffer(m, held[0]), AES5_OK); /* the original is unharmed */
+    /* Storage need not be zeroed: init writes every byte it later reads. Filled with 0xA5 (a
+     * NOLOAD section after power-up holds anything), it takes an init and streams. */
+    memset(&copy_target, 0xA5, sizeof copy_target);
+    {
+        aes5_buffer_manager_t *filled = NULL;
+        aes5_audio_format_t f = aes5_test_format(64);
+        aes5_audio_buffer_t *b = NULL;
+        aes5_manager_statistics_t st;
+        unsigned n;
+        CHECK_STATUS(aes5_buffer_manager_init(&copy_target, NULL, &filled), AES5_OK);
+        for (n = 0; n < 3; n++) {
+            CHECK_STATUS(aes5_buffer_manager_allocate(filled, AES5_BUFFER_TYPE_PRIMARY, &f, &b), AES5_OK);
+            CHECK_STATUS(aes5_buffer_manager_validate_buffer(filled, b), AES5_OK);
+            CHECK_STATUS(aes5_buffer_manager_release(filled, b), AES5_OK);
+        }
+        CHECK_STATUS(aes5_buffer_manager_get_statistics(filled, &st), AES5_OK);
+        CHECK_EQ(st.buffer_type_stats[AES5_BUFFER_TYPE_PRIMARY].total_allocations, 3);
+        CHECK_EQ(st.failed_operations + st.memory_corruption_count, 0);
+        CHECK_STATUS(aes5_buffer_manager_shutdown(filled), AES5_OK);
+    }
+    /* The one content init refuses: a live manager at this very address (a warm reset that
+     * kept RAM); zeroing the storage, or shutting the old manager down, lets init start over. */
+    CHECK_STATUS(aes5_buffer_manager_init(&storage, NULL, &m), AES5_ERR_ALREADY_INITIALIZED);
     memset(&storage, 0, sizeof storage);
     init_fresh();
     CHECK_STATUS(aes5_buffer_manager_shutdown(m), AES5_OK);
