@@ -287,9 +287,11 @@ typedef uint64_t (*aes5_clock_fn)(void *context);
 
 /**
  * Debug-logging callback: called when `enable_debug_logging` is 1 for every refused
- * allocate, release, validate_buffer, shutdown and transition_state call on an initialised
- * manager. `operation` is a static NUL-terminated name: "allocate", "release",
- * "validate_buffer", "shutdown" or "transition_state". It runs in the caller's context
+ * allocate, release, validate_buffer, shutdown, transition_state, enqueue and dequeue call on
+ * an initialised manager (a dequeue of an empty queue is not a refusal: it is not reported),
+ * and for damage the integrity sweep finds. `operation` is a static NUL-terminated name:
+ * "allocate", "release", "validate_buffer", "shutdown", "transition_state", "enqueue",
+ * "dequeue" or "check_integrity". It runs in the caller's context
  * (possibly an interrupt handler) and must not call back into the library. NULL (`None`)
  * means no callback.
  */

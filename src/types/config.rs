@@ -12,9 +12,11 @@ use crate::types::format::{
 use crate::types::status::{Aes5Status, Status};
 
 /// Debug-logging callback: called when `enable_debug_logging` is 1 for every refused
-/// allocate, release, validate_buffer, shutdown and transition_state call on an initialised
-/// manager. `operation` is a static NUL-terminated name: "allocate", "release",
-/// "validate_buffer", "shutdown" or "transition_state". It runs in the caller's context
+/// allocate, release, validate_buffer, shutdown, transition_state, enqueue and dequeue call on
+/// an initialised manager (a dequeue of an empty queue is not a refusal: it is not reported),
+/// and for damage the integrity sweep finds. `operation` is a static NUL-terminated name:
+/// "allocate", "release", "validate_buffer", "shutdown", "transition_state", "enqueue",
+/// "dequeue" or "check_integrity". It runs in the caller's context
 /// (possibly an interrupt handler) and must not call back into the library. NULL (`None`)
 /// means no callback.
 pub type Aes5LogFn = Option<unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char)>;
