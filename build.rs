@@ -68,9 +68,23 @@ const STORAGE_BYTES: &str = "AES5_STORAGE_BYTES";
 const HEADER_OUT_DIR: &str = "AES5_HEADER_OUT_DIR";
 const DEFAULT_STORAGE_BYTES: u64 = 32768;
 
-/// The checked-init macro and the bare-metal hooks of the header (cbindgen cannot express
-/// macros with arguments, nor functions the firmware defines for the library).
+/// The checked-init macro, the all-ones sentinels (written with a `u` suffix, so that their C
+/// type is unsigned int; cbindgen would write a bare decimal, a `long long` on 32-bit cores)
+/// and the bare-metal hooks of the header (cbindgen cannot express macros with arguments, nor
+/// functions the firmware defines for the library).
 const HEADER_EXTRAS: &str = r#"
+/**
+ * The `queue` of a buffer a caller holds, and the `last_queue` of a buffer not dequeued
+ * since its allocation.
+ */
+#define AES5_NO_QUEUE 0xFFFFFFFFu
+
+/**
+ * The `oldest_hand_off_buffer_id` of a report in which no buffer is held (or there is no
+ * clock).
+ */
+#define AES5_NO_BUFFER 0xFFFFFFFFu
+
 /**
  * Initialises a manager with `aes5_buffer_manager_init_checked`, passing the size of the
  * storage type this code was compiled with, so that a header from a build with another

@@ -40,6 +40,18 @@
 #define AES5_STORAGE_WORDS 4096
 
 /**
+ * The `queue` of a buffer a caller holds, and the `last_queue` of a buffer not dequeued
+ * since its allocation.
+ */
+#define AES5_NO_QUEUE 0xFFFFFFFFu
+
+/**
+ * The `oldest_hand_off_buffer_id` of a report in which no buffer is held (or there is no
+ * clock).
+ */
+#define AES5_NO_BUFFER 0xFFFFFFFFu
+
+/**
  * Initialises a manager with `aes5_buffer_manager_init_checked`, passing the size of the
  * storage type this code was compiled with, so that a header from a build with another
  * geometry is refused (AES5_ERR_STORAGE_SIZE_MISMATCH) instead of overrunning the storage.
@@ -198,12 +210,6 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_MAX_BUFFERS_PER_POOL 32
 
 /**
- * The `queue` of a buffer a caller holds, and the `last_queue` of a buffer not dequeued
- * since its allocation.
- */
-#define AES5_NO_QUEUE 4294967295
-
-/**
  * Damaged buffers an integrity report names at most.
  */
 #define AES5_INTEGRITY_MAX_IDS 8
@@ -243,12 +249,6 @@ void aes5_critical_section_exit(uint32_t state);
  * longer than the configured `max_hold_ns` (see `oldest_hand_off_age_ns`).
  */
 #define AES5_WARNING_LONG_HOLD (1 << 6)
-
-/**
- * The `oldest_hand_off_buffer_id` of a report in which no buffer is held (or there is no
- * clock).
- */
-#define AES5_NO_BUFFER 4294967295
 
 /**
  * Success rate below which `AES5_WARNING_LOW_SUCCESS_RATE` is set.
