@@ -35,17 +35,23 @@ static uint64_t one_load_clock(void *context) {
     return 0x00FFFFFFu - AES5_SYST_CVR;
 }
 
-/* Runs ROUNDS rounds of marked allocate/enqueue/dequeue/release with `monitoring`; 1 when
- * every call succeeded. */
-static int run(int monitoring) {
-    aes5_runtime_config_t config;
-    aes5_buffer_manager_t *manager = 0;
+/* 48 kHz stereo 16-bit PCM, 64 frames: 256 bytes, which fits every board's geometry. */
+static aes5_audio_format_t stereo_pcm16(void) {
     aes5_audio_format_t format;
     memset(&format, 0, sizeof format);
     format.sample_rate_hz = 48000;
     format.channel_count = 2;
     format.sample_size_bits = 16;
-    format.frame_size_samples = 64; /* 256 bytes: fits every board's geometry */
+    format.frame_size_samples = 64;
+    return format;
+}
+
+/* Runs ROUNDS rounds of marked allocate/enqueue/dequeue/release with `monitoring`; 1 when
+ * every call succeeded. */
+static int run(int monitoring) {
+    aes5_runtime_config_t config;
+    aes5_buffer_manager_t *manager = 0;
+    aes5_audio_format_t format = stereo_pcm16();
     memset(&storage, 0, sizeof storage);
     if (aes5_runtime_config_default(&config) != AES5_OK) return 0;
     config.enable_performance_monitoring = (uint8_t)monitoring;
@@ -79,14 +85,9 @@ static int run(int monitoring) {
 static int sweep(void) {
     aes5_runtime_config_t config;
     aes5_buffer_manager_t *manager = 0;
-    aes5_audio_format_t format;
+    aes5_audio_format_t format = stereo_pcm16();
     aes5_audio_buffer_t *a = 0, *b = 0;
     aes5_integrity_report_t report;
-    memset(&format, 0, sizeof format);
-    format.sample_rate_hz = 48000;
-    format.channel_count = 2;
-    format.sample_size_bits = 16;
-    format.frame_size_samples = 64;
     memset(&storage, 0, sizeof storage);
     if (aes5_runtime_config_default(&config) != AES5_OK) return 0;
     config.enable_performance_monitoring = 0;
