@@ -562,6 +562,21 @@ static int start(fuzz_state_t *s, reader_t *r) {
     return 1;
 }
 
+/* The last refusal is always readable and well formed, and its count never goes back (a
+ * re-init starts it again from 0: `seen` is then 0). Returns the count now. */
+static uint32_t check_last_refusal(fuzz_state_t *s, uint32_t seen) {
+    aes5_last_refusal_t why;
+    memset(&why, 0xA5, sizeof why);
+    REQUIRE(aes5_buffer_manager_get_last_refusal(s->mgr, &why) == AES5_OK, "get_last_refusal");
+    REQUIRE(memchr(why.text, 0, sizeof why.text) != NULL, "refusal text not terminated");
+    REQUIRE(why.number >= seen, "refusal count went back: %u after %u", why.number, seen);
+    REQUIRE(why.reason <= AES5_REFUSAL_BEING_RECORDED, "reason %u", why.reason);
+    REQUIRE((why.number == 0) == (why.reason == AES5_REFUSAL_NONE), "count %u, reason %u", why.number, why.reason);
+    REQUIRE((why.number == 0) == (why.status == AES5_OK), "count %u, status %u", why.number, why.status);
+    REQUIRE(why.operation != NULL && strlen(why.text) > 0, "operation and text");
+    return why.number;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader_t r = {data, size, 0};
     fuzz_state_t s;
@@ -570,6 +585,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&other_storage, 0, sizeof other_storage);
     if (!start(&s, &r)) return 0;
 
+    uint32_t refusals_seen = 0;
     for (unsigned op = 0; op < MAX_OPS && r.pos < r.size; op++) {
         aes5_audio_buffer_t on_stack;
         memset(&on_stack, 0, sizeof on_stack);
@@ -686,6 +702,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 /* Quarantined and damaged buffers left in s.held cannot exist here. */
                 REQUIRE(s.held_count == 0, "Shutdown while the target holds %u buffers", s.held_count);
                 if (!start(&s, &r)) return 0;
+                refusals_seen = 0; /* a new manager: no refusal yet */
             } else {
                 aes5_buffer_manager_t *out = NULL;
                 REQUIRE(aes5_buffer_manager_init(&storage, NULL, &out) == AES5_ERR_ALREADY_INITIALIZED,
@@ -758,9 +775,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         }
         }
+        /* The text is composed on every read: every 8th op keeps the fuzzer fast. */
+        if (op % 8 == 7) refusals_seen = check_last_refusal(&s, refusals_seen);
     }
     check_statistics(&s);
     check_queues(&s);
+    check_last_refusal(&s, refusals_seen);
     /* Drain: every queued buffer comes out, then every intact held buffer goes back. */
     aes5_manager_state_t state = 0;
     aes5_buffer_manager_get_state(s.mgr, &state);

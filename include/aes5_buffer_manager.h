@@ -204,6 +204,11 @@ void aes5_critical_section_exit(uint32_t state);
 #define AES5_BUFFER_MAGIC 1095062325
 
 /**
+ * Bytes of `aes5_last_refusal_t::text`, its terminating NUL included.
+ */
+#define AES5_REFUSAL_TEXT_BYTES 160
+
+/**
  * A pool holds at most this many buffers: one bit each in the pool's free word, which makes
  * allocate and release one atomic step and O(1) on every target.
  */
@@ -298,8 +303,11 @@ typedef uint64_t (*aes5_clock_fn)(void *context);
 typedef void (*aes5_log_fn)(void *context, aes5_status_t status, const char *operation);
 
 /**
- * Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with one more static
- * NUL-terminated text, the exact reason. NULL (`None`) means no callback.
+ * Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with one more
+ * NUL-terminated text, the exact reason of the refusal (for example "buffer 3 (sequence 17) is
+ * already free: released before"; `aes5_buffer_manager_get_last_refusal` gives the same text
+ * and its numbers later). The text is composed for the call and valid only until the callback
+ * returns: copy it to keep it. NULL (`None`) means no callback.
  */
 typedef void (*aes5_log_detail_fn)(void *context,
                                    aes5_status_t status,
@@ -644,6 +652,54 @@ typedef struct {
      */
     uint32_t damaged_ids[8];
 } aes5_integrity_report_t;
+
+/**
+ * The exact reason of a refusal (`aes5_refusal_reason_t`). Values are never renumbered or
+ * reused.
+ */
+typedef uint32_t aes5_refusal_reason_t;
+
+/**
+ * The manager's last refusal, as `aes5_buffer_manager_get_last_refusal` copies it out
+ * (`aes5_last_refusal_t`).
+ */
+typedef struct {
+    /**
+     * Refusals recorded since init: 0 when none was, and it grows by one with each recorded
+     * refusal, so a caller can tell whether a new one came. A refusal made while another is
+     * being recorded (on another core, or by the code an interrupt handler interrupted) is
+     * counted and logged but not recorded.
+     */
+    uint32_t number;
+    /**
+     * The status the refused call returned (`AES5_OK` when none was recorded).
+     */
+    aes5_status_t status;
+    /**
+     * Why, exactly (`AES5_REFUSAL_*`); `subject` and `detail` are explained with each reason.
+     */
+    aes5_refusal_reason_t reason;
+    /**
+     * The buffer, pool, queue, state or parameter the reason names.
+     */
+    uint32_t subject;
+    /**
+     * A second number, as the reason explains (a sequence number, an offset, a size).
+     */
+    uint32_t detail;
+    /**
+     * The refusing call took the damaged buffer out of service (quarantined it) itself.
+     */
+    bool quarantined_now;
+    /**
+     * The refused call, without the `aes5_buffer_manager_` prefix ("release", ...); static.
+     */
+    const char *operation;
+    /**
+     * The reason in words, NUL-terminated: the text `log_detail` received.
+     */
+    char text[AES5_REFUSAL_TEXT_BYTES];
+} aes5_last_refusal_t;
 
 /**
  * Manager state as passed through the C API (`aes5_manager_state_t`), numbered in life-cycle order.
@@ -1120,6 +1176,187 @@ typedef uint32_t aes5_format_problem_t;
 #define AES5_FORMAT_ABOVE_CAPACITY 11
 
 /**
+ * No refusal was recorded since init.
+ */
+#define AES5_REFUSAL_NONE 0
+
+/**
+ * A pointer parameter is NULL (`AES5_ERR_NULL_POINTER`). `subject`: its position in the
+ * call's parameter list, counting the manager as 1.
+ */
+#define AES5_REFUSAL_NULL_ARGUMENT 1
+
+/**
+ * The buffer type is not an `aes5_buffer_type_t` (`AES5_ERR_INVALID_ARGUMENT`). `subject`: the
+ * number passed.
+ */
+#define AES5_REFUSAL_BAD_BUFFER_TYPE 2
+
+/**
+ * The buffer type has no pool in this build (`AES5_ERR_NO_POOL_FOR_TYPE`). `subject`: the type.
+ */
+#define AES5_REFUSAL_NO_POOL 3
+
+/**
+ * The format breaks a rule (`AES5_ERR_UNSUPPORTED_FORMAT`, `AES5_ERR_FORMAT_TOO_LARGE`).
+ * `subject`: the `aes5_format_problem_t`; `detail`: the pool (buffer type) asked for.
+ */
+#define AES5_REFUSAL_BAD_FORMAT 4
+
+/**
+ * Every buffer of the pool is held (`AES5_ERR_POOL_EXHAUSTED`). `subject`: the pool (buffer
+ * type); `detail`: how many buffers it has.
+ */
+#define AES5_REFUSAL_POOL_EXHAUSTED 5
+
+/**
+ * The manager is in Error: a damaged buffer was found, and allocation waits for
+ * `transition_state` to Ready (`AES5_ERR_INVALID_STATE`). `subject`: the state.
+ */
+#define AES5_REFUSAL_MANAGER_IN_ERROR 6
+
+/**
+ * Shutdown is pending: nothing is allocated any more (`AES5_ERR_INVALID_STATE`). `subject`:
+ * the state.
+ */
+#define AES5_REFUSAL_SHUTTING_DOWN 7
+
+/**
+ * The manager is shut down: only init again brings it back (`AES5_ERR_INVALID_STATE`).
+ * `subject`: the state.
+ */
+#define AES5_REFUSAL_SHUT_DOWN 8
+
+/**
+ * `transition_state` was asked for a change it does not make (`AES5_ERR_INVALID_STATE`).
+ * `subject`: the state then; `detail`: the state asked for.
+ */
+#define AES5_REFUSAL_NOT_A_TRANSITION 9
+
+/**
+ * The state number is not an `aes5_manager_state_t` (`AES5_ERR_INVALID_ARGUMENT`). `subject`:
+ * the number passed.
+ */
+#define AES5_REFUSAL_BAD_STATE 10
+
+/**
+ * Shutdown waits for held buffers (`AES5_ERR_BUFFERS_OUTSTANDING`). `subject`: how many
+ * buffers are held (quarantined ones are out of service, not held).
+ */
+#define AES5_REFUSAL_BUFFERS_HELD 11
+
+/**
+ * There is no hand-off queue of that number (`AES5_ERR_INVALID_ARGUMENT`). `subject`: the
+ * number passed; `detail`: `AES5_QUEUE_COUNT`.
+ */
+#define AES5_REFUSAL_BAD_QUEUE 12
+
+/**
+ * The pointer is outside this manager's storage: from malloc, the stack, a copy of a header,
+ * or another manager (`AES5_ERR_FOREIGN_BUFFER`).
+ */
+#define AES5_REFUSAL_OUTSIDE_STORAGE 13
+
+/**
+ * The pointer is inside a buffer's data area: its data pointer, passed where its header is
+ * expected (`AES5_ERR_FOREIGN_BUFFER`). `subject`: the buffer; `detail`: the byte offset into
+ * its data.
+ */
+#define AES5_REFUSAL_DATA_POINTER 14
+
+/**
+ * The pointer is inside a header, not at its start (`AES5_ERR_FOREIGN_BUFFER`). `subject`: the
+ * buffer; `detail`: the byte offset into its header.
+ */
+#define AES5_REFUSAL_INSIDE_HEADER 15
+
+/**
+ * The pointer is in a guard zone next to a buffer's data (`AES5_ERR_FOREIGN_BUFFER`).
+ * `subject`: the buffer whose data follows the zone (`AES5_NO_BUFFER` after the last);
+ * `detail`: the byte offset into the zone.
+ */
+#define AES5_REFUSAL_GUARD_ZONE_POINTER 16
+
+/**
+ * The pointer is inside the manager's own records, not a buffer (`AES5_ERR_FOREIGN_BUFFER`).
+ * `detail`: the byte offset into the storage.
+ */
+#define AES5_REFUSAL_MANAGER_RECORDS 17
+
+/**
+ * The buffer is free: released before (`AES5_ERR_DOUBLE_RELEASE`). `subject`: the buffer;
+ * `detail`: the sequence number of its last allocation.
+ */
+#define AES5_REFUSAL_ALREADY_FREE 18
+
+/**
+ * The buffer waits in a hand-off queue (`AES5_ERR_BUFFER_QUEUED`). `subject`: the buffer;
+ * `detail`: the queue.
+ */
+#define AES5_REFUSAL_IN_QUEUE 19
+
+/**
+ * The buffer was quarantined by an earlier call and is out of service until init
+ * (`AES5_ERR_CORRUPTED`). `subject`: the buffer.
+ */
+#define AES5_REFUSAL_QUARANTINED_BEFORE 20
+
+/**
+ * The header's magic number was overwritten (`AES5_ERR_CORRUPTED`). `subject`: the buffer.
+ */
+#define AES5_REFUSAL_BAD_MAGIC 21
+
+/**
+ * A header identity field (`buffer_id`, the type, `buffer_capacity_bytes`, `data_pointer`)
+ * was changed (`AES5_ERR_CORRUPTED`). `subject`: the buffer.
+ */
+#define AES5_REFUSAL_IDENTITY_CHANGED 22
+
+/**
+ * `data_size_bytes` is above the buffer's capacity (`AES5_ERR_CORRUPTED`). `subject`: the
+ * buffer; `detail`: the size found.
+ */
+#define AES5_REFUSAL_SIZE_ABOVE_CAPACITY 23
+
+/**
+ * The header checksum does not match its format and sequence fields (`AES5_ERR_CORRUPTED`).
+ * `subject`: the buffer.
+ */
+#define AES5_REFUSAL_BAD_CHECKSUM 24
+
+/**
+ * Data was written past the end of the buffer, into the guard zone after it
+ * (`AES5_ERR_CORRUPTED`). `subject`: the buffer; `detail`: the buffer sharing that zone
+ * (`AES5_NO_BUFFER` for the last).
+ */
+#define AES5_REFUSAL_WRITTEN_PAST_END 25
+
+/**
+ * Data was written before the start of the buffer, into the guard zone before it
+ * (`AES5_ERR_CORRUPTED`). `subject`: the buffer; `detail`: the buffer sharing that zone
+ * (`AES5_NO_BUFFER` for the first).
+ */
+#define AES5_REFUSAL_WRITTEN_BEFORE_START 26
+
+/**
+ * The integrity sweep found a free buffer's header written after its release
+ * (`AES5_ERR_CORRUPTED`). `subject`: the buffer.
+ */
+#define AES5_REFUSAL_WRITTEN_AFTER_RELEASE 27
+
+/**
+ * A hand-off queue gave a slot that is not one of this manager's buffers: the manager's own
+ * records were overwritten (`AES5_ERR_CORRUPTED`). `subject`: the queue; `detail`: the slot.
+ */
+#define AES5_REFUSAL_BAD_QUEUE_ENTRY 28
+
+/**
+ * Only from `aes5_buffer_manager_get_last_refusal`: a refusal was being recorded by a call
+ * this one interrupted, during every attempt to read it; ask again.
+ */
+#define AES5_REFUSAL_BEING_RECORDED 29
+
+/**
  * Success.
  */
 #define AES5_OK 0
@@ -1492,6 +1729,32 @@ aes5_status_t aes5_buffer_manager_get_held_buffers(const aes5_buffer_manager_t *
  */
 aes5_status_t aes5_buffer_manager_check_integrity(aes5_buffer_manager_t *manager,
                                                   aes5_integrity_report_t *out_report);
+
+/**
+ * Why the manager's last refused call was refused, without a log callback: the call, its
+ * status, the exact reason (`AES5_REFUSAL_*`) with the buffer, pool, queue or state it names,
+ * and the same text `log_detail` received. Every refusal of allocate, release,
+ * validate_buffer, enqueue, dequeue, shutdown and transition_state is recorded (a dequeue of
+ * an empty queue is an answer, not a refusal), and so is each buffer the integrity sweep
+ * quarantines. `number` counts the refusals recorded, so a caller can tell a new one from the
+ * last it saw.
+ *
+ * Best effort under concurrency: the record is never torn, but a refusal made while another
+ * is being recorded (on another core, or in the code an interrupt handler interrupted) is
+ * counted and logged and not recorded; and a handler that interrupted a refusal being
+ * recorded gets `AES5_REFUSAL_BEING_RECORDED` instead of waiting for it.
+ *
+ * Cost: lock-free, never waits; composes the text on the stack (no `printf`).
+ *
+ * @param manager      the manager.
+ * @param out_refusal  receives the last refusal (`reason` AES5_REFUSAL_NONE and `number` 0
+ *                     when none was recorded since init).
+ * @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never
+ *         initialised).
+ * Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+ */
+aes5_status_t aes5_buffer_manager_get_last_refusal(const aes5_buffer_manager_t *manager,
+                                                   aes5_last_refusal_t *out_refusal);
 
 /**
  * Reads the manager's state.

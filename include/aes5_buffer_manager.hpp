@@ -430,6 +430,11 @@ public:
     aes5_status_t check_integrity(aes5_integrity_report_t &out) const noexcept {
         return aes5_buffer_manager_check_integrity(manager_, &out);
     }
+    /** Why the last refused call was refused: status, exact reason (AES5_REFUSAL_*) and the
+     *  text log_detail received; `number` 0 when nothing was refused since init. */
+    aes5_status_t last_refusal(aes5_last_refusal_t &out) const noexcept {
+        return aes5_buffer_manager_get_last_refusal(manager_, &out);
+    }
     /** Checks a held buffer (changes nothing). */
     aes5_status_t validate(const Buffer &buffer) const noexcept {
         return aes5_buffer_manager_validate_buffer(manager_, buffer.header());

@@ -18,6 +18,8 @@
 use core::ffi::c_char;
 use core::mem::align_of;
 
+use crate::manager::operations::Operation;
+use crate::manager::refusal::{LastRefusal, Refusal};
 use crate::manager::state_machine::{state_name, Aes5ManagerState};
 use crate::manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
@@ -256,11 +258,11 @@ pub unsafe extern "C" fn aes5_buffer_manager_allocate(
         Err(e) => return e.code(),
     };
     if out_buffer.is_null() {
-        return core.refuse_allocation(Status::NullPointer).code();
+        return core.refuse(Refusal::null_argument(Operation::Allocate, 4)).code();
     }
     // SAFETY: a non-null format points to a caller-initialised struct of integers.
     let Some(format) = (unsafe { format.as_ref() }) else {
-        return core.refuse_allocation(Status::NullPointer).code();
+        return core.refuse(Refusal::null_argument(Operation::Allocate, 3)).code();
     };
     match core.allocate(r#type, format) {
         // SAFETY: out_buffer was checked for NULL.
@@ -294,7 +296,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_release(
         Err(e) => return e.code(),
     };
     if buffer.is_null() {
-        return core.refuse_release(Status::NullPointer).code();
+        return core.refuse(Refusal::null_argument(Operation::Release, 2)).code();
     }
     status(core.release(buffer))
 }
@@ -318,7 +320,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_validate_buffer(
         Err(e) => return e.code(),
     };
     if buffer.is_null() {
-        return core.refuse_other(crate::manager::operations::Operation::Validate, Status::NullPointer).code();
+        return core.refuse(Refusal::null_argument(Operation::Validate, 2)).code();
     }
     status(core.validate(buffer))
 }
@@ -354,7 +356,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_enqueue(
         Err(e) => return e.code(),
     };
     if buffer.is_null() {
-        return core.refuse_enqueue(Status::NullPointer).code();
+        return core.refuse(Refusal::null_argument(Operation::Enqueue, 3)).code();
     }
     status(core.enqueue(queue, buffer))
 }
@@ -386,7 +388,7 @@ pub unsafe extern "C" fn aes5_buffer_manager_dequeue(
         Err(e) => return e.code(),
     };
     if out_buffer.is_null() {
-        return core.refuse_other(crate::manager::operations::Operation::Dequeue, Status::NullPointer).code();
+        return core.refuse(Refusal::null_argument(Operation::Dequeue, 3)).code();
     }
     match core.dequeue(queue) {
         // SAFETY: out_buffer was checked for NULL.
@@ -479,6 +481,41 @@ pub unsafe extern "C" fn aes5_buffer_manager_check_integrity(
     unsafe {
         query_into(manager, out_report, |core, out| {
             core.check_integrity(out);
+            Ok(())
+        })
+    }
+}
+
+/// Why the manager's last refused call was refused, without a log callback: the call, its
+/// status, the exact reason (`AES5_REFUSAL_*`) with the buffer, pool, queue or state it names,
+/// and the same text `log_detail` received. Every refusal of allocate, release,
+/// validate_buffer, enqueue, dequeue, shutdown and transition_state is recorded (a dequeue of
+/// an empty queue is an answer, not a refusal), and so is each buffer the integrity sweep
+/// quarantines. `number` counts the refusals recorded, so a caller can tell a new one from the
+/// last it saw.
+///
+/// Best effort under concurrency: the record is never torn, but a refusal made while another
+/// is being recorded (on another core, or in the code an interrupt handler interrupted) is
+/// counted and logged and not recorded; and a handler that interrupted a refusal being
+/// recorded gets `AES5_REFUSAL_BEING_RECORDED` instead of waiting for it.
+///
+/// Cost: lock-free, never waits; composes the text on the stack (no `printf`).
+///
+/// @param manager      the manager.
+/// @param out_refusal  receives the last refusal (`reason` AES5_REFUSAL_NONE and `number` 0
+///                     when none was recorded since init).
+/// @return AES5_OK; AES5_ERR_NULL_POINTER; AES5_ERR_INVALID_STATE (`manager` was never
+///         initialised).
+/// Thread/ISR safety: lock-free; callable concurrently from any thread and interrupt handler.
+#[no_mangle]
+pub unsafe extern "C" fn aes5_buffer_manager_get_last_refusal(
+    manager: *const BufferManager,
+    out_refusal: *mut LastRefusal,
+) -> Aes5Status {
+    // SAFETY: forwarded caller contract; `last_refusal` writes every field of `*out_refusal`.
+    unsafe {
+        query_into(manager, out_refusal, |core, out| {
+            core.last_refusal(out);
             Ok(())
         })
     }

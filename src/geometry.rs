@@ -16,10 +16,10 @@ pub(crate) const DATA_ALIGNMENT: usize = AES5_DATA_ALIGNMENT as usize;
 /// Entries of the trend history ring.
 #[cfg(not(loom))]
 pub(crate) const HISTORY_CAPACITY: usize = AES5_HISTORY_CAPACITY as usize;
-/// Under loom, whose atomics are several times the size of real ones, a ring of 8 keeps the
+/// Under loom, whose atomics are several times the size of real ones, a ring of 4 keeps the
 /// control block inside the storage (the models never fill a ring).
 #[cfg(loom)]
-pub(crate) const HISTORY_CAPACITY: usize = 8;
+pub(crate) const HISTORY_CAPACITY: usize = 4;
 
 /// True when performance monitoring is compiled in (`AES5_MONITORING=1`, the default). Built
 /// with `AES5_MONITORING=0`, the library refuses a configuration that asks for monitoring and

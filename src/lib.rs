@@ -40,6 +40,7 @@ pub use geometry::{
     AES5_PRIMARY_BUFFER_COUNT, AES5_QUEUE_COUNT, AES5_SCRATCH_BUFFER_BYTES, AES5_SCRATCH_BUFFER_COUNT,
     AES5_STORAGE_BYTES, AES5_STORAGE_WORDS,
 };
+pub use manager::refusal::LastRefusal;
 pub use manager::state_machine::*;
 pub use manager::storage::{BufferManager, BufferManagerStorage, StorageLayout};
 pub use observability::hand_offs::{HeldBuffer, QueueStatistics, AES5_NO_QUEUE};
@@ -64,4 +65,5 @@ pub use types::config::{
 pub use types::format::*;
 pub use types::format_problem::*;
 pub use types::header::{AudioBuffer, AES5_BUFFER_MAGIC};
+pub use types::refusal_reason::*;
 pub use types::status::*;

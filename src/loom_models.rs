@@ -590,6 +590,47 @@ fn wide_stamp_stores_race_a_reader() {
     });
 }
 
+/// Two refusals race a reader on the last-refusal record: the reader gets the words of one
+/// refusal whole (never a mix), or "being recorded"; a writer that finds the record claimed
+/// leaves it, and the count says how many were kept.
+#[test]
+fn refusal_record_writers_race_a_reader() {
+    use crate::manager::refusal_record::{Reading, RefusalRecord};
+    use crate::platform::in_place::ZeroInitial;
+    check_bounded("refusal_record_writers_race_a_reader", 2, || {
+        let record = Arc::new(RefusalRecord::initial());
+        let writers: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|v| {
+                let record = Arc::clone(&record);
+                thread::spawn(move || record.write([v, v * 10, v * 100]))
+            })
+            .collect();
+        let reader = {
+            let record = Arc::clone(&record);
+            thread::spawn(move || record.read())
+        };
+        match reader.join().unwrap() {
+            Reading::Recorded { number: 0, words } => assert_eq!(words, [0, 0, 0]),
+            Reading::Recorded { number, words: [v, tens, hundreds] } => {
+                assert!(number <= 2 && (v == 1 || v == 2), "{number} {v}");
+                assert_eq!((tens, hundreds), (v * 10, v * 100), "torn record");
+            }
+            Reading::BeingRecorded { number } => assert!(number <= 2),
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        match record.read() {
+            Reading::Recorded { number, words: [v, tens, hundreds] } => {
+                assert!((1..=2).contains(&number) && (v == 1 || v == 2), "{number} {v}");
+                assert_eq!((tens, hundreds), (v * 10, v * 100), "final {number} {:?}", record.read());
+            }
+            other => panic!("after both writers: {other:?}"),
+        }
+    });
+}
+
 /// The state machine's first transition under contention: two first allocations race, Ready →
 /// Active happens once and the change counter counts it once.
 #[test]

@@ -4,6 +4,7 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use crate::manager::refusal::LastRefusal;
 use crate::manager::state_machine::ManagerState;
 use crate::manager::storage::{BufferManagerStorage, StorageLayout};
 use crate::manager::ManagerCore;
@@ -107,6 +108,17 @@ impl<'s> Manager<'s> {
         // SAFETY: a reference is valid for writes.
         unsafe { self.core.check_integrity(&mut report) };
         report
+    }
+
+    /// Why the last refused call was refused: its status, the exact reason and the text
+    /// `log_detail` received (see `aes5_buffer_manager_get_last_refusal`).
+    pub fn last_refusal(&self) -> LastRefusal {
+        let mut out = core::mem::MaybeUninit::<LastRefusal>::uninit();
+        // SAFETY: `out` is valid for writes; `last_refusal` writes every field.
+        unsafe {
+            self.core.last_refusal(out.as_mut_ptr());
+            out.assume_init()
+        }
     }
 
     /// Requests shutdown. `Err(BuffersOutstanding)` while buffers are held: the last release

@@ -15,6 +15,7 @@ impl DetailText {
     }
 
     /// Appends `text` (a trailing NUL, as static texts carry, is left out).
+    #[inline(never)]
     pub(crate) fn push(&mut self, text: &[u8]) -> &mut Self {
         for &byte in text.iter().take_while(|&&b| b != 0) {
             if self.len + 1 >= DETAIL_BYTES {
@@ -29,6 +30,7 @@ impl DetailText {
     }
 
     /// Appends `value` in decimal.
+    #[inline(never)]
     pub(crate) fn number(&mut self, value: u32) -> &mut Self {
         let mut digits = [0u8; 10];
         let mut first = digits.len();

@@ -91,7 +91,7 @@ fn one_byte_past_the_end_of_each_pool_is_caught_at_release() {
         assert_eq!(s.quarantined_buffers, 1);
         let n = id(h);
         let expected = std::format!(
-            "release: data written past the end of buffer {n} (into the guard zone it shares with buffer {})",
+            "release: data written past the end of buffer {n} (into the guard zone it shares with buffer {}); quarantined now",
             n + 1
         );
         assert!(heard.lock().unwrap().contains(&expected), "{:?}", heard.lock().unwrap());
@@ -120,7 +120,8 @@ fn one_byte_before_the_first_buffer_is_caught_and_named() {
     let heard = heard.lock().unwrap();
     assert!(
         heard.contains(
-            &"enqueue: data written before the start of buffer 0 (into the guard zone before the first buffer)"
+            &"enqueue: data written before the start of buffer 0 (into the guard zone before the first buffer); \
+              quarantined now"
                 .to_string()
         ),
         "{heard:?}"

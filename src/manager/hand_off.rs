@@ -12,38 +12,32 @@ use core::ptr::NonNull;
 
 use crate::geometry::{SLOT_PLACES, TOTAL_SLOTS};
 use crate::manager::custody::queued_in;
-use crate::manager::operations::{refusal_for, Damage, Operation};
+use crate::manager::operations::{Damage, Operation};
+use crate::manager::refusal::Refusal;
 use crate::manager::state_machine::ManagerState;
 use crate::manager::ManagerCore;
 use crate::observability::hand_offs::QueueStatistics;
 use crate::platform::atomics::{widen, Ordering};
 use crate::types::header::AudioBuffer;
+use crate::types::refusal_reason::AES5_REFUSAL_BAD_QUEUE_ENTRY;
 use crate::types::status::Status;
 
 impl ManagerCore {
-    /// Counts and logs a refused enqueue.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn refuse_enqueue(&self, status: Status) -> Status {
-        self.counters.rejected_hand_offs.fetch_add(1, Ordering::Relaxed);
-        self.count_validation(status);
-        self.refuse_other(Operation::Enqueue, status)
-    }
-
     /// Hands `buffer`, held by the caller, to queue `queue`.
     #[inline]
     pub(crate) fn enqueue(&self, queue: u32, buffer: *const AudioBuffer) -> Result<(), Status> {
-        if !ManagerState::allows_release(self.state.load(Ordering::Relaxed)) {
-            return Err(self.refuse_enqueue(Status::InvalidState));
+        let state = self.state.load(Ordering::Relaxed);
+        if !ManagerState::allows_release(state) {
+            return Err(self.refuse_in_state(Operation::Enqueue, state));
         }
-        let queue = queue as usize;
-        let Some(target) = self.queues.get(queue) else {
-            return Err(self.refuse_enqueue(Status::InvalidArgument));
+        let Some(target) = self.queues.get(queue as usize) else {
+            return Err(self.refuse(Self::bad_queue(Operation::Enqueue, queue)));
         };
+        let queue = queue as usize;
         let Some((slot, place, custody)) =
             self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?, self.custody.get(slot)?)))
         else {
-            return Err(self.refuse_enqueue(Status::ForeignBuffer));
+            return Err(self.refuse_pointer(Operation::Enqueue, buffer));
         };
         if self.config.validation {
             // The stage that overran is caught at its own hand-off, not two stages later. The
@@ -60,7 +54,7 @@ impl ManagerCore {
         match custody.take_from_holder(queued_in(queue), timed) {
             Ok(word) if timed => custody.record_hand_off(word, self.config.clock.now()),
             Ok(_) => {}
-            Err(word) => return Err(self.refuse_enqueue(refusal_for(word))),
+            Err(word) => return Err(self.refuse_not_held(Operation::Enqueue, slot, word)),
         }
         target.push(slot);
         Ok(())
@@ -69,19 +63,21 @@ impl ManagerCore {
     /// Takes the oldest buffer of queue `queue` into the caller's hands.
     #[inline]
     pub(crate) fn dequeue(&self, queue: u32) -> Result<NonNull<AudioBuffer>, Status> {
-        if !ManagerState::allows_release(self.state.load(Ordering::Relaxed)) {
-            return Err(self.refuse_other(Operation::Dequeue, Status::InvalidState));
+        let state = self.state.load(Ordering::Relaxed);
+        if !ManagerState::allows_release(state) {
+            return Err(self.refuse_in_state(Operation::Dequeue, state));
         }
-        let queue = queue as usize;
-        let Some(source) = self.queues.get(queue) else {
-            return Err(self.refuse_other(Operation::Dequeue, Status::InvalidArgument));
+        let Some(source) = self.queues.get(queue as usize) else {
+            return Err(self.refuse(Self::bad_queue(Operation::Dequeue, queue)));
         };
+        let queue = queue as usize;
         // An empty queue is the normal answer of a polling consumer: neither logged nor
         // counted.
         let slot = source.pop().ok_or(Status::QueueEmpty)?;
         let (Some(custody), Some(cell)) = (self.custody.get(slot), self.headers.get(slot)) else {
             // A cell holds only slots enqueued from this manager's own headers.
-            return Err(self.refuse_other(Operation::Dequeue, Status::Corrupted));
+            let refusal = Refusal::new(Operation::Dequeue, Status::Corrupted, AES5_REFUSAL_BAD_QUEUE_ENTRY);
+            return Err(self.refuse(refusal.about(queue as u32, slot as u32)));
         };
         let now = if self.is_timed() { Some(self.config.clock.now()) } else { None };
         custody.dequeued(queue, now);

@@ -19,15 +19,16 @@
 //! find it empty.
 
 use crate::geometry::{SLOT_PLACES, TOTAL_SLOTS};
-use crate::manager::detail_text::DetailText;
 use crate::manager::guards::{zone, GuardDamage};
 use crate::manager::operations::Operation;
+use crate::manager::refusal::Refusal;
 use crate::manager::state_machine::{AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_WARNING};
 use crate::manager::ManagerCore;
 use crate::observability::integrity::{IntegrityReport, AES5_INTEGRITY_MAX_IDS};
 use crate::platform::atomics::Ordering;
 use crate::platform::in_place::put;
 use crate::types::header::AudioBuffer;
+use crate::types::refusal_reason::AES5_REFUSAL_WRITTEN_AFTER_RELEASE;
 use crate::types::status::Status;
 
 /// Why the sweep blames a buffer.
@@ -118,22 +119,18 @@ impl ManagerCore {
         }
     }
 
+    /// Keeps and logs a quarantine by the sweep, as a refusal of `check_integrity`.
     #[cold]
     fn log_sweep_quarantine(&self, slot: usize, blame: Blame) {
-        if self.config.log.is_none() && self.config.log_detail.is_none() {
-            return;
-        }
-        let mut text = DetailText::new();
-        match blame {
-            Blame::Guard(damage) => self.describe_guard_damage(&mut text, slot, damage),
+        let mut refusal = match blame {
+            Blame::Guard(damage) => Refusal::guard(Operation::CheckIntegrity, slot, damage),
             Blame::FreeHeader => {
-                text.push(b"buffer ")
-                    .number(slot as u32)
-                    .push(b" is free and its header was written after its release");
+                Refusal::new(Operation::CheckIntegrity, Status::Corrupted, AES5_REFUSAL_WRITTEN_AFTER_RELEASE)
+                    .about(slot as u32, 0)
             }
         };
-        text.push(b"; quarantined by the integrity sweep");
-        self.log_text(Operation::CheckIntegrity, Status::Corrupted, text.as_bytes_with_nul());
+        refusal.quarantined_now = true;
+        self.keep_and_log(&refusal);
     }
 
     /// The sweep; writes the report into `out`.

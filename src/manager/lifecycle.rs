@@ -7,6 +7,7 @@ use core::ptr::{self, addr_of, addr_of_mut, NonNull};
 use crate::geometry::{DATA_ALIGNMENT, POOLS, SLOT_PLACES, TOTAL_SLOTS};
 use crate::manager::operations::Operation;
 use crate::manager::pool::PoolWords;
+use crate::manager::refusal::Refusal;
 use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_ERROR, AES5_STATE_READY, AES5_STATE_SHUTDOWN, AES5_STATE_SHUTTING_DOWN,
     AES5_STATE_WARNING,
@@ -21,6 +22,7 @@ use crate::platform::in_place::{write_initial, zero_words};
 use crate::platform::wide_sum::{WideStamp, WideSum};
 use crate::types::config::RuntimeConfig;
 use crate::types::header::{AudioBuffer, SlotIdentity};
+use crate::types::refusal_reason::{AES5_REFUSAL_BAD_STATE, AES5_REFUSAL_BUFFERS_HELD, AES5_REFUSAL_NOT_A_TRANSITION};
 use crate::types::status::Status;
 
 impl ManagerCore {
@@ -112,6 +114,7 @@ impl ManagerCore {
             });
             write_initial(addr_of_mut!((*core).warning));
             write_initial(addr_of_mut!((*core).history));
+            write_initial(addr_of_mut!((*core).last_refusal));
             if timed {
                 // The baseline the first interval of the trend is measured from.
                 (*addr_of!((*core).history)).start(&Snapshot { timestamp_ns: now, ..Snapshot::default() });
@@ -180,13 +183,14 @@ impl ManagerCore {
                     }
                 }
                 AES5_STATE_SHUTTING_DOWN => break,
-                _ => return Err(self.refuse_other(Operation::Shutdown, Status::InvalidState)),
+                _ => return Err(self.refuse_in_state(Operation::Shutdown, state)),
             }
         }
         if self.complete_shutdown_if_drained() {
             Ok(())
         } else {
-            Err(self.refuse_other(Operation::Shutdown, Status::BuffersOutstanding))
+            let refusal = Refusal::new(Operation::Shutdown, Status::BuffersOutstanding, AES5_REFUSAL_BUFFERS_HELD);
+            Err(self.refuse(refusal.about(self.buffers_held(), 0)))
         }
     }
 
@@ -208,7 +212,8 @@ impl ManagerCore {
     /// Ready, and ShuttingDown (exactly as shutdown).
     pub(crate) fn transition(&self, raw_to: u32) -> Result<(), Status> {
         let Some(to) = ManagerState::from_raw(raw_to) else {
-            return Err(self.refuse_other(Operation::Transition, Status::InvalidArgument));
+            let refusal = Refusal::new(Operation::Transition, Status::InvalidArgument, AES5_REFUSAL_BAD_STATE);
+            return Err(self.refuse(refusal.about(raw_to, 0)));
         };
         let current = self.state();
         if current == to as u32 {
@@ -221,7 +226,10 @@ impl ManagerCore {
             {
                 Ok(())
             }
-            _ => Err(self.refuse_other(Operation::Transition, Status::InvalidState)),
+            _ => {
+                let refusal = Refusal::new(Operation::Transition, Status::InvalidState, AES5_REFUSAL_NOT_A_TRANSITION);
+                Err(self.refuse(refusal.about(current, raw_to)))
+            }
         }
     }
 }

@@ -10,7 +10,10 @@
 //! - `hand_off`: enqueue and dequeue, the hand-offs between pipeline stages;
 //! - `guards`: the guard zones around every buffer's data and their check at every hand-off;
 //! - `integrity`: the integrity sweep over every guard and free header;
-//! - `detail_text`: the exact reason of a refusal, as text for `log_detail`;
+//! - `refusal`: how a refused call is counted, logged and kept, and its exact reason found;
+//! - `refusal_record`: the last refusal, readable without a callback;
+//! - `refusal_text`: a refusal in words, for `log_detail` and the last refusal;
+//! - `detail_text`: a short text composed on the stack, without `core::fmt`;
 //! - `held_buffers`: the finder of buffers that are not free, and the oldest hand-off;
 //! - `lifecycle`: init, proving a handle, state changes, shutdown;
 //! - `state_machine`: the manager states and their legal edges;
@@ -32,6 +35,7 @@ use crate::types::header::AudioBuffer;
 use custody::CustodyTable;
 use pool::PoolWords;
 use queue::HandOffQueue;
+use refusal_record::RefusalRecord;
 
 pub(crate) mod custody;
 pub(crate) mod detail_text;
@@ -46,12 +50,17 @@ pub(crate) mod pool;
 pub(crate) mod pressure;
 pub(crate) mod queue;
 pub(crate) mod readers;
+pub(crate) mod refusal;
+pub(crate) mod refusal_record;
+pub(crate) mod refusal_text;
 pub(crate) mod state_machine;
 pub(crate) mod storage;
 #[cfg(all(test, not(loom)))]
 mod guard_tests;
 #[cfg(all(test, not(loom)))]
 mod hand_off_tests;
+#[cfg(all(test, not(loom)))]
+mod refusal_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
@@ -198,6 +207,8 @@ pub(crate) struct ManagerCore {
     pub metrics: MetricCells,
     pub warning: WarningWindow,
     pub history: HistoryRing,
+    /// The last refused call and why, for `aes5_buffer_manager_get_last_refusal`.
+    pub last_refusal: RefusalRecord,
 }
 
 /// Magic number of a live manager: ASCII "AESM".

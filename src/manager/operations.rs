@@ -10,9 +10,9 @@ use core::ptr::NonNull;
 
 use crate::geometry::{SlotPlace, POOLS, POOL_CAPACITY, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
 use crate::manager::custody::{place_of, Place, JUST_ALLOCATED, PLACE_QUARANTINED};
-use crate::manager::detail_text::DetailText;
 use crate::manager::guards::GuardDamage;
 use crate::manager::monitoring::SampleKind;
+use crate::manager::refusal::Refusal;
 use crate::manager::state_machine::{
     ManagerState, AES5_STATE_ACTIVE, AES5_STATE_READY, AES5_STATE_SHUTTING_DOWN, AES5_STATE_WARNING,
 };
@@ -20,10 +20,12 @@ use crate::manager::ManagerCore;
 use crate::platform::atomics::{low_u32, Ordering};
 use crate::types::format::AudioFormat;
 use crate::types::header::{AudioBuffer, FormatWords, SlotIdentity};
+use crate::types::refusal_reason::*;
 use crate::types::status::Status;
 
-/// Which call refused, for the debug log.
+/// Which call refused, for the debug log and the last-refusal record (numbered there).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Operation {
     Allocate,
     Release,
@@ -36,7 +38,24 @@ pub(crate) enum Operation {
 }
 
 impl Operation {
-    fn name(self) -> &'static [u8] {
+    const ALL: [Operation; 8] = [
+        Operation::Allocate,
+        Operation::Release,
+        Operation::Validate,
+        Operation::Shutdown,
+        Operation::Transition,
+        Operation::Enqueue,
+        Operation::Dequeue,
+        Operation::CheckIntegrity,
+    ];
+
+    /// The operation numbered `raw` (`operation as u32`).
+    pub(crate) fn from_raw(raw: u32) -> Option<Operation> {
+        Operation::ALL.get(raw as usize).copied()
+    }
+
+    /// The call's name without the `aes5_buffer_manager_` prefix, NUL-terminated.
+    pub(crate) fn name(self) -> &'static [u8] {
         match self {
             Operation::Allocate => b"allocate\0",
             Operation::Release => b"release\0",
@@ -54,15 +73,6 @@ impl Operation {
 const VALIDATE_ATTEMPTS: usize = 4;
 
 impl ManagerCore {
-    fn log(&self, operation: Operation, status: Status) {
-        self.log_with(operation, status, crate::types::status::describe(status.code()));
-    }
-
-    /// Logs a refusal with `detail`, a static NUL-terminated text, for `log_detail`.
-    fn log_with(&self, operation: Operation, status: Status, detail: &'static [u8]) {
-        self.log_text(operation, status, detail);
-    }
-
     /// Logs a refusal with `detail`, a NUL-terminated text valid during the call (composed
     /// for this refusal), for `log_detail`.
     pub(crate) fn log_text(&self, operation: Operation, status: Status, detail: &[u8]) {
@@ -78,17 +88,13 @@ impl ManagerCore {
         }
     }
 
-    /// Counts and logs an allocation refused for its format, naming the field and the rule.
+    /// Counts, keeps and logs an allocation refused for its format, naming the field and the
+    /// rule.
     #[cold]
     #[inline(never)]
     fn refuse_format(&self, status: Status, format: &AudioFormat, pool: usize) -> Status {
-        self.counters.rejected_allocations.fetch_add(1, Ordering::Relaxed);
-        self.count_validation(status);
-        if self.config.log.is_some() || self.config.log_detail.is_some() {
-            let problem = self.format_problem_for(format, pool);
-            self.log_with(Operation::Allocate, status, crate::types::format_problem::describe_problem(problem));
-        }
-        status
+        let problem = self.format_problem_for(format, pool);
+        self.refuse(Refusal::new(Operation::Allocate, status, AES5_REFUSAL_BAD_FORMAT).about(problem, pool as u32))
     }
 
     /// Why `format` is refused for pool `pool` (`AES5_FORMAT_OK` if it is not).
@@ -105,39 +111,6 @@ impl ManagerCore {
             },
             problem => problem,
         }
-    }
-
-    pub(crate) fn count_validation(&self, status: Status) {
-        if status.is_validation_error() {
-            self.counters.validation_errors.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Counts and logs an allocation refused for a reason other than an empty pool.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn refuse_allocation(&self, status: Status) -> Status {
-        self.counters.rejected_allocations.fetch_add(1, Ordering::Relaxed);
-        self.count_validation(status);
-        self.log(Operation::Allocate, status);
-        status
-    }
-
-    /// Counts and logs a refused release.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn refuse_release(&self, status: Status) -> Status {
-        self.counters.rejected_releases.fetch_add(1, Ordering::Relaxed);
-        self.count_validation(status);
-        self.log(Operation::Release, status);
-        status
-    }
-
-    /// Logs a refusal of a call that has no failure counter of its own.
-    #[cold]
-    pub(crate) fn refuse_other(&self, operation: Operation, status: Status) -> Status {
-        self.log(operation, status);
-        status
     }
 
     /// The identity slot `slot`, at `place`, must have, computed from the layout alone.
@@ -158,11 +131,11 @@ impl ManagerCore {
         // An early refusal only: the check that counts is the one after the take.
         let state = self.state.load(Ordering::Relaxed);
         if !ManagerState::allows_allocation(state) {
-            return Err(self.refuse_allocation(Status::InvalidState));
+            return Err(self.refuse_in_state(Operation::Allocate, state));
         }
         let pool_index = raw_type as usize;
         let (Some(pool), Some(&capacity)) = (self.pools.get(pool_index), POOL_CAPACITY.get(pool_index)) else {
-            return Err(self.refuse_allocation(Self::no_pool_status(raw_type)));
+            return Err(self.refuse(Self::no_pool(raw_type)));
         };
         let bytes = match format.validate(&self.config.limits) {
             Ok(bytes) => bytes,
@@ -179,13 +152,13 @@ impl ManagerCore {
         // this load sees the state shutdown stored before that read.
         let state = self.state.load(Ordering::Relaxed);
         if !ManagerState::allows_allocation(state) {
-            return Err(self.undo_allocation(pool_index, local));
+            return Err(self.undo_allocation(pool_index, local, state));
         }
         let slot = POOL_FIRST_SLOT[pool_index] + local;
         let (Some(generation), Some(cell), Some(place), Some(custody)) =
             (self.generations.get(slot), self.headers.get(slot), SLOT_PLACES.get(slot), self.custody.get(slot))
         else {
-            return Err(self.undo_allocation(pool_index, local));
+            return Err(self.undo_allocation(pool_index, local, state));
         };
         let sequence = generation.load(Ordering::Relaxed).wrapping_add(1);
         // SAFETY: the take made this call the buffer's only owner; no one else writes the
@@ -213,21 +186,22 @@ impl ManagerCore {
 
     /// The refusal for a buffer type without a pool: a named type or an invalid number.
     #[cold]
-    fn no_pool_status(raw_type: u32) -> Status {
-        match crate::types::buffer_type::BufferType::from_raw(raw_type) {
-            Some(_) => Status::NoPoolForType,
-            None => Status::InvalidArgument,
-        }
+    fn no_pool(raw_type: u32) -> Refusal {
+        let refusal = match crate::types::buffer_type::BufferType::from_raw(raw_type) {
+            Some(_) => Refusal::new(Operation::Allocate, Status::NoPoolForType, AES5_REFUSAL_NO_POOL),
+            None => Refusal::new(Operation::Allocate, Status::InvalidArgument, AES5_REFUSAL_BAD_BUFFER_TYPE),
+        };
+        refusal.about(raw_type, 0)
     }
 
     /// Gives back a buffer taken by an allocation that shutdown overtook.
     #[cold]
-    fn undo_allocation(&self, pool: usize, local: usize) -> Status {
+    fn undo_allocation(&self, pool: usize, local: usize, state: u32) -> Status {
         if let Some(words) = self.pools.get(pool) {
             words.give_back(local);
         }
         self.complete_shutdown_if_drained();
-        self.refuse_allocation(Status::InvalidState)
+        self.refuse_in_state(Operation::Allocate, state)
     }
 
     /// State changes and monitoring after an allocation of buffer `slot`, when anything is to
@@ -269,7 +243,8 @@ impl ManagerCore {
                 self.monitor(pool, SampleKind::Allocate, false, allocated, start_ns, 0);
             }
         }
-        self.log(Operation::Allocate, Status::PoolExhausted);
+        let refusal = Refusal::new(Operation::Allocate, Status::PoolExhausted, AES5_REFUSAL_POOL_EXHAUSTED);
+        self.keep_and_log(&refusal.about(pool as u32, Self::pool_size(pool)));
         Status::PoolExhausted
     }
 
@@ -283,15 +258,16 @@ impl ManagerCore {
     pub(crate) fn release(&self, buffer: *const AudioBuffer) -> Result<(), Status> {
         let start_ns = if self.is_timed() { self.config.clock.now() } else { 0 };
         // An early refusal only (a stale state here still meets the free word's verdict).
-        if !ManagerState::allows_release(self.state.load(Ordering::Relaxed)) {
-            return Err(self.refuse_release(Status::InvalidState));
+        let state = self.state.load(Ordering::Relaxed);
+        if !ManagerState::allows_release(state) {
+            return Err(self.refuse_in_state(Operation::Release, state));
         }
         let Some((slot, place)) = self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?))) else {
-            return Err(self.refuse_release(Status::ForeignBuffer));
+            return Err(self.refuse_pointer(Operation::Release, buffer));
         };
         let (pool_index, local) = (usize::from(place.pool), usize::from(place.local));
         let (Some(pool), Some(custody)) = (self.pools.get(pool_index), self.custody.get(slot)) else {
-            return Err(self.refuse_release(Status::ForeignBuffer));
+            return Err(self.refuse_pointer(Operation::Release, buffer));
         };
         if self.config.validation {
             // The guards first: two words, checked before the header's fields are loaded.
@@ -312,7 +288,7 @@ impl ManagerCore {
         // The ownership step: of two racing releases or enqueues of this buffer exactly one
         // finds it held. A quarantined, queued or free buffer is refused here, unchanged.
         if let Err(word) = custody.release_from_holder() {
-            return Err(self.refuse_release(refusal_for(word)));
+            return Err(self.refuse_not_held(Operation::Release, slot, word));
         }
         // The buffer is this call's until the give-back: clear what a holder may write, so a
         // write after the release shows in the free header (the integrity sweep looks).
@@ -343,98 +319,47 @@ impl ManagerCore {
         }
     }
 
-    /// Counts and logs a refused release or enqueue.
-    pub(crate) fn refuse_hand_over(&self, operation: Operation, status: Status) -> Status {
-        match operation {
-            Operation::Release => self.refuse_release(status),
-            _ => self.refuse_enqueue(status),
-        }
-    }
-
     /// A release or an enqueue found the buffer damaged: its header, or a guard word next to
     /// its data. A held buffer is taken out of service for good and the manager goes to
     /// Error; a free, queued or quarantined one is refused with its place's status and stays as
     /// it is.
     #[cold]
     pub(crate) fn hand_off_damaged(&self, operation: Operation, slot: usize, damage: Damage) -> Status {
-        let (Some(custody), Some(place)) = (self.custody.get(slot), SLOT_PLACES.get(slot)) else {
-            return self.refuse_hand_over(operation, Status::ForeignBuffer);
+        let Some(custody) = self.custody.get(slot) else {
+            return self.refuse(Refusal::new(operation, Status::ForeignBuffer, AES5_REFUSAL_MANAGER_RECORDS));
         };
         if let Err(word) = custody.take_from_holder(PLACE_QUARANTINED, false) {
-            return self.refuse_hand_over(operation, refusal_for(word));
+            return self.refuse_not_held(operation, slot, word);
         }
-        if let Some(pool) = self.pools.get(usize::from(place.pool)) {
-            pool.quarantine(usize::from(place.local));
+        if let Some(place) = SLOT_PLACES.get(slot) {
+            if let Some(pool) = self.pools.get(usize::from(place.pool)) {
+                pool.quarantine(usize::from(place.local));
+            }
         }
         self.counters.corruption_detected.fetch_add(1, Ordering::Relaxed);
         self.enter_error();
         self.complete_shutdown_if_drained();
         match damage {
-            Damage::Header => self.refuse_hand_over(operation, Status::Corrupted),
+            Damage::Header => self.refuse_damaged_header(operation, slot, true),
             Damage::Guard(guard) => {
                 self.counters.overruns_detected.fetch_add(1, Ordering::Relaxed);
-                self.refuse_for_guard(operation, slot, guard)
+                let mut refusal = Refusal::guard(operation, slot, guard);
+                refusal.quarantined_now = true;
+                self.refuse(refusal)
             }
         }
-    }
-
-    /// Counts and logs a release or enqueue refused for a damaged guard, naming the buffer,
-    /// the side and the neighbour.
-    #[cold]
-    fn refuse_for_guard(&self, operation: Operation, slot: usize, damage: GuardDamage) -> Status {
-        let status = Status::Corrupted;
-        match operation {
-            Operation::Release => self.counters.rejected_releases.fetch_add(1, Ordering::Relaxed),
-            _ => self.counters.rejected_hand_offs.fetch_add(1, Ordering::Relaxed),
-        };
-        self.log_guard_damage(operation, status, slot, damage);
-        status
-    }
-
-    /// Logs guard damage of buffer `slot` (when a log is set).
-    #[cold]
-    pub(crate) fn log_guard_damage(&self, operation: Operation, status: Status, slot: usize, damage: GuardDamage) {
-        if self.config.log.is_none() && self.config.log_detail.is_none() {
-            return;
-        }
-        let mut text = DetailText::new();
-        self.describe_guard_damage(&mut text, slot, damage);
-        self.log_text(operation, status, text.as_bytes_with_nul());
-    }
-
-    /// "data written past the end of buffer N (into the guard zone it shares with buffer M)",
-    /// or before its start.
-    pub(crate) fn describe_guard_damage(&self, text: &mut DetailText, slot: usize, damage: GuardDamage) {
-        let neighbour = match damage {
-            GuardDamage::AfterEnd => {
-                text.push(b"data written past the end of buffer ").number(slot as u32);
-                (slot + 1 < crate::geometry::TOTAL_SLOTS).then_some(slot + 1)
-            }
-            GuardDamage::BeforeStart => {
-                text.push(b"data written before the start of buffer ").number(slot as u32);
-                slot.checked_sub(1)
-            }
-        };
-        match (neighbour, damage) {
-            (Some(other), _) => {
-                text.push(b" (into the guard zone it shares with buffer ").number(other as u32).push(b")")
-            }
-            (None, GuardDamage::AfterEnd) => text.push(b" (into the guard zone after the last buffer)"),
-            (None, GuardDamage::BeforeStart) => text.push(b" (into the guard zone before the first buffer)"),
-        };
     }
 
     /// Reports whether `buffer` is held and intact; changes nothing.
     pub(crate) fn validate(&self, buffer: *const AudioBuffer) -> Result<(), Status> {
         let Some((slot, place)) = self.slot_of(buffer).and_then(|slot| Some((slot, SLOT_PLACES.get(slot)?))) else {
-            return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
+            return Err(self.refuse_pointer(Operation::Validate, buffer));
         };
         let (Some(custody), Some(generation)) = (self.custody.get(slot), self.generations.get(slot)) else {
-            return Err(self.refuse_other(Operation::Validate, Status::ForeignBuffer));
+            return Err(self.refuse_pointer(Operation::Validate, buffer));
         };
         let identity = self.identity(slot, place);
-        let mut verdict = Err(Status::DoubleRelease);
-        let mut guard = None;
+        let mut finding = Finding::Intact;
         // A header read is trusted only if the buffer stayed in the same hands around it (its
         // custody word and its allocation count unchanged). A caller validating a buffer it
         // holds always gets a stable reading; a buffer changing hands on every attempt gets
@@ -443,25 +368,38 @@ impl ManagerCore {
             let allocation = generation.load(Ordering::Acquire);
             let word = custody.word();
             if !matches!(place_of(word), Place::Held { .. }) {
-                verdict = Err(refusal_for(word));
+                finding = Finding::NotHeld(word);
                 break;
             }
             // SAFETY: `slot_of` proved `buffer` is exactly this manager's header `slot`.
             let intact = unsafe { AudioBuffer::is_intact_at(buffer, &identity) };
-            guard = self.check_guard_edges(place).err();
-            verdict = if intact && guard.is_none() { Ok(()) } else { Err(Status::Corrupted) };
+            finding = match (self.check_guard_edges(place), intact) {
+                (Err(damage), _) => Finding::Damaged(Damage::Guard(damage)),
+                (Ok(()), false) => Finding::Damaged(Damage::Header),
+                (Ok(()), true) => Finding::Intact,
+            };
             if custody.word() == word && generation.load(Ordering::Acquire) == allocation {
                 break;
             }
         }
-        verdict.map_err(|status| match (status, guard) {
-            (Status::Corrupted, Some(damage)) => {
-                self.log_guard_damage(Operation::Validate, status, slot, damage);
-                status
+        match finding {
+            Finding::Intact => Ok(()),
+            Finding::NotHeld(word) => Err(self.refuse_not_held(Operation::Validate, slot, word)),
+            Finding::Damaged(Damage::Header) => Err(self.refuse_damaged_header(Operation::Validate, slot, false)),
+            Finding::Damaged(Damage::Guard(damage)) => {
+                Err(self.refuse(Refusal::guard(Operation::Validate, slot, damage)))
             }
-            _ => self.refuse_other(Operation::Validate, status),
-        })
+        }
     }
+}
+
+/// What `validate` found.
+#[derive(Clone, Copy)]
+enum Finding {
+    Intact,
+    /// Not in a caller's hands: its custody word.
+    NotHeld(u32),
+    Damaged(Damage),
 }
 
 /// What a hand-off found damaged.
@@ -471,17 +409,6 @@ pub(crate) enum Damage {
     Header,
     /// A guard word next to the data.
     Guard(GuardDamage),
-}
-
-/// Why a buffer that is not in a caller's hands cannot be released, enqueued or validated:
-/// its place, as its custody word `word` records it.
-#[cold]
-pub(crate) fn refusal_for(word: u32) -> Status {
-    match place_of(word) {
-        Place::Free => Status::DoubleRelease,
-        Place::Queued(_) => Status::BufferQueued,
-        Place::Quarantined | Place::Held { .. } => Status::Corrupted,
-    }
 }
 
 // Allocate indexes the pools by the raw buffer type: the pooled types are numbered 0, 1, 2.

@@ -110,6 +110,7 @@ mod tests {
         type Queues =
             [crate::manager::queue::HandOffQueue<{ crate::geometry::QUEUE_CELLS }>; crate::geometry::QUEUE_COUNT];
         assert!(initial_is_all_zero::<Queues>());
+        assert!(initial_is_all_zero::<crate::manager::refusal_record::RefusalRecord>());
     }
 
     #[test]

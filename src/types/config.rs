@@ -21,8 +21,11 @@ use crate::types::status::{Aes5Status, Status};
 /// means no callback.
 pub type Aes5LogFn = Option<unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char)>;
 
-/// Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with one more static
-/// NUL-terminated text, the exact reason. NULL (`None`) means no callback.
+/// Detailed debug-logging callback (`log_detail`): as [`Aes5LogFn`], with one more
+/// NUL-terminated text, the exact reason of the refusal (for example "buffer 3 (sequence 17) is
+/// already free: released before"; `aes5_buffer_manager_get_last_refusal` gives the same text
+/// and its numbers later). The text is composed for the call and valid only until the callback
+/// returns: copy it to keep it. NULL (`None`) means no callback.
 pub type Aes5LogDetailFn = Option<
     unsafe extern "C" fn(context: *mut c_void, status: Aes5Status, operation: *const c_char, detail: *const c_char),
 >;

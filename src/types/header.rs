@@ -292,6 +292,40 @@ impl AudioBuffer {
                 == checksum(identity.buffer_id, read_field!(header, sequence_number), &words)
     }
 
+    /// The first check [`Self::is_intact_at`] fails, as a refusal reason with its detail
+    /// (the size found, for a size above capacity); `None` when the header is intact. Cold:
+    /// only a refused call asks.
+    ///
+    /// # Safety
+    /// As [`Self::is_intact_at`].
+    pub(crate) unsafe fn damage_at(header: *const AudioBuffer, identity: &SlotIdentity) -> Option<(u32, u32)> {
+        use crate::types::refusal_reason::*;
+        let words = FormatWords {
+            rate: read_field!(header, sample_rate_hz),
+            channels_bits: read_word!(header, channel_count),
+            frame: read_word!(header, frame_size_samples) & 0xFFFF,
+            container: read_word!(header, sample_packing),
+        };
+        let size: usize = read_field!(header, data_size_bytes);
+        if read_field!(header, magic_number) != AES5_BUFFER_MAGIC {
+            Some((AES5_REFUSAL_BAD_MAGIC, 0))
+        } else if read_field!(header, buffer_id) != identity.buffer_id
+            || words.container >> 24 != u32::from(identity.buffer_type)
+            || read_field!(header, buffer_capacity_bytes) != identity.capacity
+            || read_field!(header, data_pointer) != identity.data
+        {
+            Some((AES5_REFUSAL_IDENTITY_CHANGED, 0))
+        } else if size > identity.capacity {
+            Some((AES5_REFUSAL_SIZE_ABOVE_CAPACITY, u32::try_from(size).unwrap_or(u32::MAX)))
+        } else if read_field!(header, checksum)
+            != checksum(identity.buffer_id, read_field!(header, sequence_number), &words)
+        {
+            Some((AES5_REFUSAL_BAD_CHECKSUM, 0))
+        } else {
+            None
+        }
+    }
+
     /// Clears the fields a holder may write (`data_size_bytes`, `buffer_flags`,
     /// `timestamp_ns`, `processing_start_ns`, `processing_count`): release does it once the
     /// buffer is no longer the caller's, so that a write through a stale pointer after the

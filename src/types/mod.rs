@@ -1,5 +1,5 @@
 //! The value types callers pass in and get back: status codes, audio formats and why one is
-//! refused, buffer types, the buffer header, and the runtime configuration (`c_enum!` declares
+//! refused, buffer types, why a call was refused, the buffer header, and the runtime configuration (`c_enum!` declares
 //! the C-numbered enums).
 
 pub(crate) mod c_enum;
@@ -8,4 +8,5 @@ pub(crate) mod config;
 pub(crate) mod format;
 pub(crate) mod format_problem;
 pub(crate) mod header;
+pub(crate) mod refusal_reason;
 pub(crate) mod status;

@@ -182,6 +182,12 @@ void test_hand_offs() {
         CHECK_EQ(count, 1u);
         CHECK_EQ(entry.queue, 1u);
         CHECK_STATUS(m.dequeue(0).status(), AES5_ERR_QUEUE_EMPTY);
+        CHECK_STATUS(m.dequeue(AES5_QUEUE_COUNT).status(), AES5_ERR_INVALID_ARGUMENT);
+        aes5_last_refusal_t why;
+        CHECK_STATUS(m.last_refusal(why), AES5_OK);
+        CHECK_EQ(why.reason, (aes5_refusal_reason_t)AES5_REFUSAL_BAD_QUEUE);
+        CHECK_EQ(why.subject, (uint32_t)AES5_QUEUE_COUNT);
+        CHECK(strstr(why.text, "does not exist") != NULL);
         aes5::Result<aes5::Buffer> r = m.dequeue(1);
         CHECK(r.ok());
         aes5::Buffer back = r.take();

@@ -77,7 +77,8 @@ static void one_byte_past_the_end_of_every_pool(void) {
         CHECK_EQ(aes5_test_state(m), before); /* validate changes nothing */
         CHECK_STATUS(aes5_buffer_manager_release(m, b), AES5_ERR_CORRUPTED);
         snprintf(want, sizeof want,
-                 "release: data written past the end of buffer %u (into the guard zone it shares with buffer %u)",
+                 "release: data written past the end of buffer %u (into the guard zone it shares with buffer %u); "
+                 "quarantined now",
                  (unsigned)b->buffer_id, (unsigned)b->buffer_id + 1u);
         expect_text(want, __LINE__);
         CHECK_EQ(aes5_test_state(m), AES5_STATE_ERROR);
@@ -103,7 +104,8 @@ static void one_byte_before_the_first_buffer(void) {
     CHECK_EQ(first->buffer_id, 0u);
     first->data_pointer[-1] ^= 0x01u; /* a changed byte, whatever the guard word held */
     CHECK_STATUS(aes5_buffer_manager_enqueue(m, 0, first), AES5_ERR_CORRUPTED);
-    expect_text("enqueue: data written before the start of buffer 0 (into the guard zone before the first buffer)",
+    expect_text("enqueue: data written before the start of buffer 0 (into the guard zone before the first buffer); "
+                "quarantined now",
                 __LINE__);
     CHECK_STATUS(aes5_buffer_manager_get_queue_statistics(m, 0, &q), AES5_OK);
     CHECK_EQ(q.total_enqueued, 0u);
