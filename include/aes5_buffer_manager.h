@@ -1176,6 +1176,47 @@ typedef uint32_t aes5_format_problem_t;
 #define AES5_FORMAT_ABOVE_CAPACITY 11
 
 /**
+ * Storage not initialised.
+ */
+#define AES5_STATE_UNINITIALIZED 0
+
+/**
+ * Initialisation in progress.
+ */
+#define AES5_STATE_INITIALIZING 1
+
+/**
+ * Ready; no buffer allocated yet since init or recovery.
+ */
+#define AES5_STATE_READY 2
+
+/**
+ * Managing buffers.
+ */
+#define AES5_STATE_ACTIVE 3
+
+/**
+ * Managing buffers under pressure: a pool is nearly full or was found empty. The manager
+ * enters and leaves it by itself (the rule is in docs/DESIGN.md §2.3).
+ */
+#define AES5_STATE_WARNING 4
+
+/**
+ * Corruption detected; allocation refused until recovery (release still works).
+ */
+#define AES5_STATE_ERROR 5
+
+/**
+ * Shutdown requested; waits for the last held buffer to be released.
+ */
+#define AES5_STATE_SHUTTING_DOWN 6
+
+/**
+ * Shut down; the storage may be initialised again.
+ */
+#define AES5_STATE_SHUTDOWN 7
+
+/**
  * No refusal was recorded since init.
  */
 #define AES5_REFUSAL_NONE 0
@@ -1442,47 +1483,6 @@ typedef uint32_t aes5_format_problem_t;
  * The hand-off queue holds no buffer.
  */
 #define AES5_ERR_QUEUE_EMPTY 16
-
-/**
- * Storage not initialised.
- */
-#define AES5_STATE_UNINITIALIZED 0
-
-/**
- * Initialisation in progress.
- */
-#define AES5_STATE_INITIALIZING 1
-
-/**
- * Ready; no buffer allocated yet since init or recovery.
- */
-#define AES5_STATE_READY 2
-
-/**
- * Managing buffers.
- */
-#define AES5_STATE_ACTIVE 3
-
-/**
- * Managing buffers under pressure: a pool is nearly full or was found empty. The manager
- * enters and leaves it by itself (the rule is in docs/DESIGN.md §2.3).
- */
-#define AES5_STATE_WARNING 4
-
-/**
- * Corruption detected; allocation refused until recovery (release still works).
- */
-#define AES5_STATE_ERROR 5
-
-/**
- * Shutdown requested; waits for the last held buffer to be released.
- */
-#define AES5_STATE_SHUTTING_DOWN 6
-
-/**
- * Shut down; the storage may be initialised again.
- */
-#define AES5_STATE_SHUTDOWN 7
 
 #ifdef __cplusplus
 extern "C" {

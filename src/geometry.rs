@@ -44,7 +44,8 @@ pub(crate) const STORAGE_BYTES: usize = AES5_STORAGE_BYTES as usize;
 /// A pool holds at most this many buffers: one bit each in the pool's free word, which makes
 /// allocate and release one atomic step and O(1) on every target.
 pub const AES5_MAX_BUFFERS_PER_POOL: u32 = 32;
-static_assertions::const_assert!(AES5_MAX_BUFFERS_PER_POOL as usize == crate::manager::pool::MAX_BUFFERS_PER_POOL);
+/// [`AES5_MAX_BUFFERS_PER_POOL`] as a `usize`: the bits of a pool's free word.
+pub(crate) const MAX_BUFFERS_PER_POOL: usize = AES5_MAX_BUFFERS_PER_POOL as usize;
 
 /// One pool's shape, fixed at build time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

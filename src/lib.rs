@@ -29,10 +29,8 @@ mod observability;
 mod platform;
 pub mod c_api;
 mod rust_api;
-#[cfg(all(test, loom))]
-mod loom_models;
-#[cfg(all(test, not(loom)))]
-mod test_fixture;
+#[cfg(test)]
+mod verification;
 
 pub use geometry::{
     AES5_CONVERSION_BUFFER_BYTES, AES5_CONVERSION_BUFFER_COUNT, AES5_DATA_ALIGNMENT, AES5_GEOMETRY_IS_DEFAULT,

@@ -104,7 +104,7 @@ pub(crate) struct CustodyTable<const N: usize> {
     times: [[AtomicU32; 2]; N],
 }
 
-// SAFETY: zero words: every buffer free, no time recorded (tested in `in_place`).
+// SAFETY: zero words: every buffer free, no time recorded (tested in `manager::zero_initial_tests`).
 unsafe impl<const N: usize> ZeroInitial for CustodyTable<N> {
     fn initial() -> Self {
         CustodyTable {

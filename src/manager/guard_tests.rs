@@ -2,7 +2,7 @@
 
 use crate::geometry::{GUARD_BYTES, SLOT_PLACES, TOTAL_SLOTS};
 use crate::observability::integrity::IntegrityReport;
-use crate::test_fixture::*;
+use crate::verification::test_fixture::*;
 use core::ffi::{c_char, c_void, CStr};
 use core::ptr::NonNull;
 use std::string::{String, ToString};

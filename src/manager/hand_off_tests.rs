@@ -4,7 +4,7 @@
 use crate::geometry::{QUEUE_COUNT, TOTAL_SLOTS};
 use crate::observability::hand_offs::{HeldBuffer, QueueStatistics, AES5_NO_QUEUE};
 use crate::observability::report::{AES5_NO_BUFFER, AES5_WARNING_LONG_HOLD};
-use crate::test_fixture::*;
+use crate::verification::test_fixture::*;
 use core::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
 

@@ -237,7 +237,7 @@ impl ManagerCore {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::test_fixture::*;
+    use crate::verification::test_fixture::*;
 
     #[test]
     fn shutdown_waits_for_the_last_release_and_storage_can_be_reused() {

@@ -123,7 +123,7 @@ pub(crate) struct WarningWindow {
     pub failures_at_entry: AtomicCounter,
 }
 
-// SAFETY: all fields are zero counters (tested in `in_place`).
+// SAFETY: all fields are zero counters (tested in `manager::zero_initial_tests`).
 unsafe impl ZeroInitial for ManagerCounters {
     fn initial() -> Self {
         ManagerCounters {
@@ -138,21 +138,21 @@ unsafe impl ZeroInitial for ManagerCounters {
     }
 }
 
-// SAFETY: both fields are zero counters (tested in `in_place`).
+// SAFETY: both fields are zero counters (tested in `manager::zero_initial_tests`).
 unsafe impl ZeroInitial for WarningWindow {
     fn initial() -> Self {
         WarningWindow { attempts_at_entry: AtomicCounter::new(0), failures_at_entry: AtomicCounter::new(0) }
     }
 }
 
-// SAFETY: empty queues (tested in `in_place`).
+// SAFETY: empty queues (tested in `manager::zero_initial_tests`).
 unsafe impl ZeroInitial for [HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT] {
     fn initial() -> Self {
         core::array::from_fn(|_| HandOffQueue::initial())
     }
 }
 
-// SAFETY: zero counters (tested in `in_place`).
+// SAFETY: zero counters (tested in `manager::zero_initial_tests`).
 unsafe impl ZeroInitial for [AtomicCounter; TOTAL_SLOTS] {
     fn initial() -> Self {
         core::array::from_fn(|_| AtomicCounter::new(0))
@@ -209,6 +209,24 @@ pub(crate) struct ManagerCore {
     pub history: HistoryRing,
     /// The last refused call and why, for `aes5_buffer_manager_get_last_refusal`.
     pub last_refusal: RefusalRecord,
+}
+
+#[cfg(all(test, not(loom)))]
+mod zero_initial_tests {
+    use crate::platform::in_place::tests::initial_is_all_zero;
+
+    #[test]
+    fn every_zero_initial_part_of_the_control_block_starts_as_zero_bytes() {
+        use crate::geometry::{QUEUE_CELLS, QUEUE_COUNT, TOTAL_SLOTS};
+        assert!(initial_is_all_zero::<crate::observability::history::HistoryRing>());
+        assert!(initial_is_all_zero::<super::ManagerCounters>());
+        assert!(initial_is_all_zero::<super::WarningWindow>());
+        assert!(initial_is_all_zero::<crate::observability::statistics::PoolCounters>());
+        assert!(initial_is_all_zero::<[crate::platform::atomics::AtomicCounter; TOTAL_SLOTS]>());
+        assert!(initial_is_all_zero::<super::custody::CustodyTable<TOTAL_SLOTS>>());
+        assert!(initial_is_all_zero::<[super::queue::HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT]>());
+        assert!(initial_is_all_zero::<super::refusal_record::RefusalRecord>());
+    }
 }
 
 /// Magic number of a live manager: ASCII "AESM".

@@ -108,7 +108,7 @@ impl ManagerCore {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use crate::test_fixture::*;
+    use crate::verification::test_fixture::*;
     use core::ffi::c_void;
     use std::sync::atomic::{AtomicU64, AtomicUsize};
 

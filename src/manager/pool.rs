@@ -14,10 +14,9 @@
 //! words; nothing else counts them. Hence a pool holds at most 32 buffers
 //! ([`MAX_BUFFERS_PER_POOL`]), on every target.
 
+use crate::geometry::MAX_BUFFERS_PER_POOL;
 use crate::platform::atomics::{AtomicU32, Ordering};
-
-/// Buffers one pool may hold: the bits of its free word.
-pub(crate) const MAX_BUFFERS_PER_POOL: usize = 32;
+use crate::platform::bits::count_ones;
 
 /// The bitmap of a pool of `count` buffers with every buffer's bit set.
 pub(crate) const fn full_mask(count: usize) -> u32 {
@@ -25,21 +24,6 @@ pub(crate) const fn full_mask(count: usize) -> u32 {
         u32::MAX
     } else {
         (1u32 << count) - 1
-    }
-}
-
-/// Set bits of each 4-bit value.
-const NIBBLE_ONES: [u8; 16] = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
-
-/// Set bits of a pool word. With pools of at most 8 buffers (the default geometry) two
-/// lookups in a 16-byte table, which is cheaper than the general bit count on cores without a
-/// population-count instruction (all of Cortex-M, and the x86-64 baseline).
-#[inline(always)]
-pub(crate) fn count_ones(word: u32) -> u32 {
-    if crate::geometry::LARGEST_POOL <= 8 {
-        u32::from(NIBBLE_ONES[(word & 0xF) as usize]) + u32::from(NIBBLE_ONES[((word >> 4) & 0xF) as usize])
-    } else {
-        word.count_ones()
     }
 }
 
@@ -187,6 +171,21 @@ impl PoolWords {
     }
 }
 
+impl crate::observability::statistics::PoolBitmaps for PoolWords {
+    fn free_set(&self) -> u32 {
+        PoolWords::free_set(self)
+    }
+    fn quarantine_set(&self) -> u32 {
+        PoolWords::quarantine_set(self)
+    }
+    fn held(&self) -> u32 {
+        PoolWords::held(self)
+    }
+    fn peak(&self) -> u32 {
+        PoolWords::peak(self)
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -241,15 +240,6 @@ mod tests {
         let rest: Vec<usize> = (0..2).map(|_| pool.take().unwrap().0).collect();
         assert!(!rest.contains(&a));
         assert_eq!(pool.take(), None);
-    }
-
-    #[test]
-    fn the_bit_count_agrees_with_the_library_one_for_every_pool_word() {
-        let widest = full_mask(crate::geometry::LARGEST_POOL);
-        for word in (0..=u32::from(u16::MAX)).chain([u32::MAX, 0x8000_0001]) {
-            let word = word & widest;
-            assert_eq!(count_ones(word), word.count_ones(), "{word:#x}");
-        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl ManagerCore {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::test_fixture::*;
+    use crate::verification::test_fixture::*;
 
     /// Fills Scratch, has one allocation refused for an empty pool (Warning), and releases
     /// Scratch again: only the success rate keeps the manager in Warning.

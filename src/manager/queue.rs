@@ -74,7 +74,7 @@ pub(crate) struct HandOffQueue<const CELLS: usize> {
 }
 
 // SAFETY: counters and cells all zero: an empty queue whose cells carry tag 0, which no
-// position of the first lap expects (tested in `in_place`).
+// position of the first lap expects (tested in `manager::zero_initial_tests`).
 unsafe impl<const CELLS: usize> ZeroInitial for HandOffQueue<CELLS> {
     fn initial() -> Self {
         HandOffQueue {

@@ -229,7 +229,7 @@ impl ManagerCore {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use crate::test_fixture::*;
+    use crate::verification::test_fixture::*;
 
     #[test]
     fn concurrent_threads_keep_every_invariant() {

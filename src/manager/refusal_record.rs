@@ -36,7 +36,7 @@ pub(crate) enum Reading {
     BeingRecorded { number: u32 },
 }
 
-// SAFETY: a zero counter and zero words (tested in `in_place`).
+// SAFETY: a zero counter and zero words (tested in `manager::zero_initial_tests`).
 unsafe impl ZeroInitial for RefusalRecord {
     fn initial() -> Self {
         RefusalRecord { turn: AtomicU32::new(0), words: core::array::from_fn(|_| AtomicU32::new(0)) }

@@ -1,7 +1,7 @@
 //! The hot path: allocate, release and validate against every status of docs/DESIGN.md §4.
 
 use crate::geometry::{DATA_ALIGNMENT, STORAGE_BYTES, TOTAL_SLOTS};
-use crate::test_fixture::*;
+use crate::verification::test_fixture::*;
 use core::ffi::{c_char, c_void};
 use std::borrow::ToOwned;
 use std::string::String;

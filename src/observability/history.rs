@@ -137,7 +137,7 @@ pub(crate) type HistoryRing = Ring<SNAPSHOT_WORDS>;
 
 const READ_ATTEMPTS: usize = 4;
 
-// SAFETY: every field of a new ring is a zero `AtomicU32` (tested in `in_place`).
+// SAFETY: every field of a new ring is a zero `AtomicU32` (tested in `manager::zero_initial_tests`).
 unsafe impl<const WORDS: usize> crate::platform::in_place::ZeroInitial for Ring<WORDS> {
     fn initial() -> Self {
         Ring {
@@ -440,7 +440,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_models {
     use super::*;
-    use crate::loom_models::{check, check_bounded};
+    use crate::verification::loom_models::{check, check_bounded};
     use loom::sync::Arc;
     use loom::thread;
 

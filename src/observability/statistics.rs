@@ -1,12 +1,11 @@
 //! Statistics: the counters a pool keeps, the per-type snapshot copied out to callers, and the
 //! manager-wide statistics around them.
 
-use crate::manager::pool::PoolWords;
-use crate::manager::state_machine::Aes5ManagerState;
 use crate::platform::atomics::{load_u64, widen, AtomicCounter, CounterValue, Ordering};
 use crate::platform::in_place::{put, zero_words};
 use crate::platform::wide_sum::WideSum;
 use crate::types::buffer_type::{Aes5BufferType, AES5_BUFFER_TYPE_COUNT};
+use crate::types::manager_state::Aes5ManagerState;
 
 /// Statistics of one buffer type, copied by value.
 ///
@@ -73,6 +72,19 @@ pub struct ManagerStatistics {
     pub buffer_type_stats: [PoolStatistics; AES5_BUFFER_TYPE_COUNT],
 }
 
+/// What the statistics read of one pool's words (the manager's `PoolWords`), so that this
+/// module does not know the manager.
+pub(crate) trait PoolBitmaps {
+    /// Bit `i` set while buffer `i` is free.
+    fn free_set(&self) -> u32;
+    /// Bit `i` set while buffer `i` is quarantined.
+    fn quarantine_set(&self) -> u32;
+    /// Buffers held now.
+    fn held(&self) -> u32;
+    /// The most buffers held at once since init.
+    fn peak(&self) -> u32;
+}
+
 /// The counters of one pool that allocate and release do not need: pool-empty refusals and
 /// the monitoring sums. Allocations, releases, held and quarantined buffers are derived from
 /// the pool's words and its buffers' allocation counts ([`allocation_counts`]).
@@ -128,7 +140,7 @@ impl PoolTotals {
 /// progress its buffer reads as held with the previous count: `total_releases` reads one low
 /// for that instant. Every invariant still holds at every read (`releases <= allocations`,
 /// `allocations - releases - quarantined == held` whenever no allocation is in progress).
-pub(crate) fn allocation_counts(words: &PoolWords, generations: &[AtomicCounter]) -> AllocationCounts {
+pub(crate) fn allocation_counts(words: &impl PoolBitmaps, generations: &[AtomicCounter]) -> AllocationCounts {
     let mut counts = AllocationCounts::default();
     let mut last_allocated: u32 = 0;
     for (index, generation) in generations.iter().enumerate() {
@@ -142,11 +154,11 @@ pub(crate) fn allocation_counts(words: &PoolWords, generations: &[AtomicCounter]
     // Each buffer that has been allocated and is not free has one allocation not released.
     let outstanding = last_allocated & !free;
     counts.releases =
-        counts.allocations.wrapping_sub(CounterValue::from(crate::manager::pool::count_ones(outstanding)));
+        counts.allocations.wrapping_sub(CounterValue::from(crate::platform::bits::count_ones(outstanding)));
     counts
 }
 
-// SAFETY: every field of new counters is a zero counter or sum (tested in `in_place`).
+// SAFETY: every field of new counters is a zero counter or sum (tested in `manager::zero_initial_tests`).
 unsafe impl crate::platform::in_place::ZeroInitial for PoolCounters {
     fn initial() -> Self {
         PoolCounters::new()
@@ -183,7 +195,7 @@ impl PoolCounters {
     pub(crate) unsafe fn write_snapshot(
         &self,
         out: *mut PoolStatistics,
-        words: &PoolWords,
+        words: &impl PoolBitmaps,
         generations: &[AtomicCounter],
         buffer_type: Aes5BufferType,
         capacity: u32,
@@ -224,7 +236,7 @@ impl PoolCounters {
     /// [`Self::write_snapshot`] into a value.
     pub(crate) fn snapshot(
         &self,
-        words: &PoolWords,
+        words: &impl PoolBitmaps,
         generations: &[AtomicCounter],
         buffer_type: Aes5BufferType,
         capacity: u32,
@@ -261,6 +273,8 @@ pub(crate) unsafe fn write_empty_statistics(out: *mut PoolStatistics, buffer_typ
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    // The real pool words, for what the statistics derive from them.
+    use crate::manager::pool::PoolWords;
     use std::vec::Vec;
 
     fn generations(n: usize) -> Vec<AtomicCounter> {

@@ -25,7 +25,7 @@ pub(crate) use put;
 /// write it with [`write_initial`] as zero words instead of building it.
 ///
 /// # Safety
-/// `initial()` must be all zero bytes, with no padding; the tests of this module check each
+/// `initial()` must be all zero bytes, with no padding; `manager::zero_initial_tests` checks each
 /// implementation.
 pub(crate) unsafe trait ZeroInitial: Sized {
     /// The value a new manager starts with (built by value only under loom and in tests).
@@ -67,10 +67,12 @@ pub(crate) unsafe fn zero_words(out: *mut u32, count: usize) {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn initial_is_all_zero<T: ZeroInitial>() -> bool {
+    /// True when `T::initial()` is all zero bytes (the trait's contract; each implementing
+    /// module's tests call it for its types).
+    pub(crate) fn initial_is_all_zero<T: ZeroInitial>() -> bool {
         let value = T::initial();
         // SAFETY: `value` is a live `T` of `size_of::<T>()` bytes with no padding (the trait's
         // contract, which this checks).
@@ -96,35 +98,25 @@ mod tests {
         assert!(!initial_is_all_zero::<NotZero>());
     }
 
-    #[test]
-    fn every_zero_initial_type_starts_as_zero_bytes() {
-        use crate::manager::{ManagerCounters, WarningWindow};
-        use crate::observability::history::HistoryRing;
-        use crate::observability::statistics::PoolCounters;
-        assert!(initial_is_all_zero::<HistoryRing>());
-        assert!(initial_is_all_zero::<ManagerCounters>());
-        assert!(initial_is_all_zero::<WarningWindow>());
-        assert!(initial_is_all_zero::<PoolCounters>());
-        assert!(initial_is_all_zero::<[crate::platform::atomics::AtomicCounter; crate::geometry::TOTAL_SLOTS]>());
-        assert!(initial_is_all_zero::<crate::manager::custody::CustodyTable<{ crate::geometry::TOTAL_SLOTS }>>());
-        type Queues =
-            [crate::manager::queue::HandOffQueue<{ crate::geometry::QUEUE_CELLS }>; crate::geometry::QUEUE_COUNT];
-        assert!(initial_is_all_zero::<Queues>());
-        assert!(initial_is_all_zero::<crate::manager::refusal_record::RefusalRecord>());
+    /// A zero-initial type of three words, for `write_initial`.
+    struct Words([u32; 3]);
+
+    // SAFETY: three zero words.
+    unsafe impl ZeroInitial for Words {
+        fn initial() -> Self {
+            Words([0; 3])
+        }
     }
 
     #[test]
     fn write_initial_overwrites_every_byte() {
-        use crate::manager::ManagerCounters;
-        let mut storage = core::mem::MaybeUninit::<ManagerCounters>::uninit();
-        // SAFETY: the storage is a ManagerCounters' size; filling it with bytes is allowed.
-        unsafe { storage.as_mut_ptr().cast::<u8>().write_bytes(0xA5, core::mem::size_of::<ManagerCounters>()) };
+        assert!(initial_is_all_zero::<Words>());
+        let mut storage = core::mem::MaybeUninit::<Words>::uninit();
+        // SAFETY: the storage is a Words' size; filling it with bytes is allowed.
+        unsafe { storage.as_mut_ptr().cast::<u8>().write_bytes(0xA5, core::mem::size_of::<Words>()) };
         // SAFETY: a MaybeUninit is valid for writes.
         unsafe { write_initial(storage.as_mut_ptr()) };
         // SAFETY: every byte was written above.
-        let bytes = unsafe {
-            core::slice::from_raw_parts(storage.as_ptr().cast::<u8>(), core::mem::size_of::<ManagerCounters>())
-        };
-        assert!(bytes.iter().all(|&b| b == 0));
+        assert_eq!(unsafe { storage.assume_init() }.0, [0; 3]);
     }
 }

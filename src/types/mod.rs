@@ -8,5 +8,6 @@ pub(crate) mod config;
 pub(crate) mod format;
 pub(crate) mod format_problem;
 pub(crate) mod header;
+pub(crate) mod manager_state;
 pub(crate) mod refusal_reason;
 pub(crate) mod status;
