@@ -126,9 +126,7 @@ impl ManagerCore {
         };
         if let Some(counter) = counter {
             counter.fetch_add(1, Ordering::Relaxed);
-            // Invalid input, except a damaged guard (the caller's data overran, not its input).
-            let guard = matches!(refusal.reason, AES5_REFUSAL_WRITTEN_PAST_END | AES5_REFUSAL_WRITTEN_BEFORE_START);
-            if status.is_validation_error() && !guard {
+            if status.is_validation_error() {
                 self.counters.validation_errors.fetch_add(1, Ordering::Relaxed);
             }
         }
