@@ -481,6 +481,10 @@ struct System {
     /// Each header's data pointer as allocate returned it (a damaged header may point elsewhere).
     data_of: BTreeMap<usize, usize>,
     monitoring: bool,
+    /// The status the last step's call on the valid handle returned, for a call whose
+    /// refusals the manager records (allocate, release, validate, transition, shutdown,
+    /// enqueue, dequeue).
+    answered: Option<u32>,
 }
 
 impl System {
@@ -494,6 +498,7 @@ impl System {
             seen: Vec::new(),
             data_of: BTreeMap::new(),
             monitoring,
+            answered: None,
         };
         let config = sys.config();
         let mut other = null_mut();
@@ -527,6 +532,40 @@ impl System {
     fn is_header(&self, p: usize) -> bool {
         p.checked_sub(self.base()).is_some_and(|o| self.headers.contains_key(&o))
     }
+
+    /// Notes `got`, the status of a recorded call, when it went to the valid handle.
+    fn answer(&mut self, handle: Handle, got: u32) {
+        if matches!(handle, Handle::Valid) {
+            self.answered = Some(got);
+        }
+    }
+
+    /// The manager's last refusal.
+    fn last_refusal(&self) -> LastRefusal {
+        let mut why = std::mem::MaybeUninit::<LastRefusal>::uninit();
+        // SAFETY: valid handle, live out-parameter, written whole on success.
+        unsafe {
+            assert_eq!(aes5_buffer_manager_get_last_refusal(self.mgr, why.as_mut_ptr()), AES5_OK);
+            why.assume_init()
+        }
+    }
+}
+
+/// Every refusal of a recorded call is kept, once, with its status; nothing else is: the
+/// record's count grows by exactly one for a refused call (an empty queue is an answer, not a
+/// refusal) and stays for anything else. Single-threaded, so nothing is skipped.
+fn check_refusal_record(sys: &System, before: u32) -> Result<(), TestCaseError> {
+    let why = sys.last_refusal();
+    match sys.answered {
+        Some(status) if status != AES5_OK && status != AES5_ERR_QUEUE_EMPTY => {
+            prop_assert_eq!(why.number, before + 1, "one refusal kept for status {}", status);
+            prop_assert_eq!(why.status, status, "the kept refusal's status");
+            prop_assert!(why.reason != AES5_REFUSAL_NONE && why.reason != AES5_REFUSAL_BEING_RECORDED);
+            prop_assert!(why.text[0] != 0, "a text");
+        }
+        _ => prop_assert_eq!(why.number, before, "a call that refused nothing kept a refusal"),
+    }
+    Ok(())
 }
 
 /// The buffers the test holds (not free, not queued).
@@ -582,6 +621,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 Handle::Valid => model_allocate(m, ty, format, null_out),
             };
             prop_assert_eq!(got, expected, "allocate");
+            sys.answer(handle, got);
             if got != AES5_OK {
                 prop_assert_eq!(out as usize, SENTINEL, "out-parameter written on failure");
                 return Ok(());
@@ -632,6 +672,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 Handle::Valid if is_release => model_release(sys, m, p),
                 Handle::Valid => model_validate(sys, m, p),
             };
+            sys.answer(handle, got);
             prop_assert_eq!(
                 got,
                 expected,
@@ -720,6 +761,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 }
             };
             prop_assert_eq!(got, expected, "transition to {}", to);
+            sys.answer(handle, got);
         }
         Op::Shutdown { handle } => {
             // SAFETY: the handle is valid, NULL or readable storage.
@@ -730,6 +772,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 Handle::Valid => m.shutdown(),
             };
             prop_assert_eq!(got, expected, "shutdown");
+            sys.answer(handle, got);
         }
         Op::Init { checked_size_ok, null_config } => {
             let config = sys.config();
@@ -778,7 +821,10 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
         Op::Burst { ty, n } => {
             for _ in 0..n {
                 let format = Some(AudioFormat::pcm(48_000, 1, 16, 1));
+                let before = sys.last_refusal().number;
+                sys.answered = None;
                 step(sys, m, Op::Allocate { handle: Handle::Valid, ty, format, null_out: false })?;
+                check_refusal_record(sys, before)?;
                 compare(sys, m)?;
             }
         }
@@ -792,6 +838,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 Handle::Valid => model_enqueue(sys, m, queue, p),
             };
             prop_assert_eq!(got, expected, "enqueue of {:?} ({:#x}) to {}", target, p, queue);
+            sys.answer(handle, got);
         }
         Op::Dequeue { handle, queue, null_out } => {
             let mut out: *mut AudioBuffer = SENTINEL as *mut AudioBuffer;
@@ -817,6 +864,7 @@ fn step(sys: &mut System, m: &mut Model, op: Op) -> Result<(), TestCaseError> {
                 },
             };
             prop_assert_eq!(got, expected, "dequeue from {}", queue);
+            sys.answer(handle, got);
             prop_assert_eq!(out as usize, buffer.unwrap_or(SENTINEL), "dequeued buffer (or untouched out)");
         }
         Op::QueueStatistics { handle, queue, null_out } => {
@@ -1183,7 +1231,14 @@ fn run(ops: &[Op], monitoring: bool) -> Result<(), TestCaseError> {
     let mut model = Model::new();
     compare(&sys, &model)?;
     for (i, &op) in ops.iter().enumerate() {
+        let before = sys.last_refusal().number;
+        sys.answered = None;
         step(&mut sys, &mut model, op).map_err(|e| TestCaseError::fail(format!("step {i} {op:?}: {e}")))?;
+        // A burst checks each of its allocations itself, and an init starts the count again.
+        if !matches!(op, Op::Burst { .. } | Op::Init { .. }) {
+            check_refusal_record(&sys, before)
+                .map_err(|e| TestCaseError::fail(format!("record after step {i} {op:?}: {e}")))?;
+        }
         compare(&sys, &model).map_err(|e| TestCaseError::fail(format!("after step {i} {op:?}: {e}")))?;
     }
     Ok(())
