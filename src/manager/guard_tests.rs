@@ -3,34 +3,8 @@
 use crate::geometry::{GUARD_BYTES, SLOT_PLACES, TOTAL_SLOTS};
 use crate::observability::integrity::IntegrityReport;
 use crate::verification::test_fixture::*;
-use core::ffi::{c_char, c_void, CStr};
 use core::ptr::NonNull;
-use std::string::{String, ToString};
-use std::sync::Mutex;
-
-/// The `log_detail` texts a test heard (its context points at one of these).
-type Heard = Mutex<Vec<String>>;
-
-unsafe extern "C" fn hear(context: *mut c_void, _status: u32, operation: *const c_char, detail: *const c_char) {
-    // SAFETY: the test passes a live `Heard` as the context; the texts are NUL-terminated.
-    let (heard, operation, detail) = unsafe {
-        (
-            &*context.cast::<Heard>(),
-            CStr::from_ptr(operation).to_string_lossy(),
-            CStr::from_ptr(detail).to_string_lossy(),
-        )
-    };
-    heard.lock().unwrap().push(std::format!("{operation}: {detail}"));
-}
-
-fn logging(heard: &Heard) -> RuntimeConfig {
-    RuntimeConfig {
-        enable_debug_logging: 1,
-        log_detail: Some(hear),
-        log_context: (heard as *const Heard).cast_mut().cast(),
-        ..RuntimeConfig::default()
-    }
-}
+use std::string::ToString;
 
 fn sweep(m: &crate::manager::ManagerCore) -> IntegrityReport {
     let mut report = IntegrityReport::default();

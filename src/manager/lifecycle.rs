@@ -190,7 +190,7 @@ impl ManagerCore {
             Ok(())
         } else {
             let refusal = Refusal::new(Operation::Shutdown, Status::BuffersOutstanding, AES5_REFUSAL_BUFFERS_HELD);
-            Err(self.refuse(refusal.about(self.buffers_held(), 0)))
+            Err(self.refuse(refusal.about(self.usage().0, 0)))
         }
     }
 

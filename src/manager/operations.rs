@@ -1,4 +1,5 @@
-//! The hot path: allocate, release and validate, and how refused calls are counted and logged.
+//! The hot path: allocate, release and validate (their refusals are counted, kept and logged
+//! by `refusal`).
 //!
 //! Allocate and release are lock-free and O(1), one atomic step each on the pool's free word
 //! (see `pool`): allocate clears the buffer's bit with a compare-and-swap, release sets it
@@ -73,21 +74,6 @@ impl Operation {
 const VALIDATE_ATTEMPTS: usize = 4;
 
 impl ManagerCore {
-    /// Logs a refusal with `detail`, a NUL-terminated text valid during the call (composed
-    /// for this refusal), for `log_detail`.
-    pub(crate) fn log_text(&self, operation: Operation, status: Status, detail: &[u8]) {
-        let name = operation.name().as_ptr().cast();
-        if let Some(log) = self.config.log {
-            // SAFETY: the integrator supplied this callback and context for exactly this use;
-            // the operation name is a static NUL-terminated string.
-            unsafe { log(self.config.log_context, status.code(), name) };
-        }
-        if let Some(log_detail) = self.config.log_detail {
-            // SAFETY: as above; `detail` is NUL-terminated and lives until the call returns.
-            unsafe { log_detail(self.config.log_context, status.code(), name, detail.as_ptr().cast()) };
-        }
-    }
-
     /// Counts, keeps and logs an allocation refused for its format, naming the field and the
     /// rule.
     #[cold]

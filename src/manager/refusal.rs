@@ -14,7 +14,7 @@ use crate::manager::detail_text::DetailText;
 use crate::manager::guards::{zone, GuardDamage};
 use crate::manager::operations::Operation;
 use crate::manager::refusal_record::{Reading, RECORD_WORDS};
-use crate::manager::refusal_text::describe;
+use crate::manager::refusal_text::{describe, reason_template};
 use crate::manager::state_machine::{AES5_STATE_ERROR, AES5_STATE_SHUTTING_DOWN};
 use crate::manager::ManagerCore;
 use crate::observability::report::AES5_NO_BUFFER;
@@ -145,6 +145,21 @@ impl ManagerCore {
         }
     }
 
+    /// Logs a refusal with `detail`, a NUL-terminated text valid during the call (composed
+    /// for this refusal), for `log_detail`.
+    fn log_text(&self, operation: Operation, status: Status, detail: &[u8]) {
+        let name = operation.name().as_ptr().cast();
+        if let Some(log) = self.config.log {
+            // SAFETY: the integrator supplied this callback and context for exactly this use;
+            // the operation name is a static NUL-terminated string.
+            unsafe { log(self.config.log_context, status.code(), name) };
+        }
+        if let Some(log_detail) = self.config.log_detail {
+            // SAFETY: as above; `detail` is NUL-terminated and lives until the call returns.
+            unsafe { log_detail(self.config.log_context, status.code(), name, detail.as_ptr().cast()) };
+        }
+    }
+
     /// `operation` refused in state `state` (one that does not allow it).
     #[cold]
     #[inline(never)]
@@ -248,13 +263,12 @@ impl ManagerCore {
                     (number, r.status.code(), r.reason, r.subject, r.detail, r.quarantined_now, name)
                 }
                 None => {
-                    describe(&Refusal::new(Operation::Allocate, Status::InvalidState, AES5_REFUSAL_NONE), &mut text);
+                    text.push(reason_template(AES5_REFUSAL_NONE));
                     (number, AES5_OK, AES5_REFUSAL_NONE, 0, 0, false, &b"\0"[..])
                 }
             },
             Reading::BeingRecorded { number } => {
-                let busy = Refusal::new(Operation::Allocate, Status::InvalidState, AES5_REFUSAL_BEING_RECORDED);
-                describe(&busy, &mut text);
+                text.push(reason_template(AES5_REFUSAL_BEING_RECORDED));
                 (number, AES5_OK, AES5_REFUSAL_BEING_RECORDED, 0, 0, false, &b"\0"[..])
             }
         };
@@ -271,11 +285,6 @@ impl ManagerCore {
             // SAFETY: the contract of this function; `index` is inside the array.
             unsafe { core::ptr::addr_of_mut!((*out).text).cast::<c_char>().add(index).write(byte as c_char) };
         }
-    }
-
-    /// How many buffers are held (for the shutdown refusal).
-    pub(crate) fn buffers_held(&self) -> u32 {
-        self.pools.iter().map(crate::manager::pool::PoolWords::held).sum()
     }
 
     /// Buffers in pool `pool`.

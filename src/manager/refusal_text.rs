@@ -81,8 +81,13 @@ fn template(refusal: &Refusal) -> &'static [u8] {
         (AES5_REFUSAL_WRITTEN_BEFORE_START, _, AES5_NO_BUFFER) => {
             b"data written before the start of buffer \x01 (into the guard zone before the first buffer)"
         }
-        (reason, _, _) => TEMPLATES.get(reason as usize).copied().unwrap_or(b"unknown reason"),
+        (reason, _, _) => reason_template(reason),
     }
+}
+
+/// The template of `reason` (the whole text of a reason without numbers).
+pub(crate) fn reason_template(reason: Aes5RefusalReason) -> &'static [u8] {
+    TEMPLATES.get(reason as usize).copied().unwrap_or(b"unknown reason")
 }
 
 /// Appends the text of `refusal` to `text`.

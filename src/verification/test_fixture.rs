@@ -50,3 +50,35 @@ pub(crate) fn stable_view(s: &ManagerStatistics) -> Vec<(u32, u32, u64, u64, u32
         .map(|p| (p.allocated_buffers, p.peak_allocated, p.total_allocations, p.total_releases, p.quarantined_buffers))
         .collect()
 }
+
+/// The `log_detail` texts a test heard, each "operation: detail" (its context points at one
+/// of these).
+pub(crate) type Heard = std::sync::Mutex<Vec<std::string::String>>;
+
+unsafe extern "C" fn hear(
+    context: *mut core::ffi::c_void,
+    _status: u32,
+    operation: *const core::ffi::c_char,
+    detail: *const core::ffi::c_char,
+) {
+    use core::ffi::CStr;
+    // SAFETY: the test passes a live `Heard` as the context; the texts are NUL-terminated.
+    let (heard, operation, detail) = unsafe {
+        (
+            &*context.cast::<Heard>(),
+            CStr::from_ptr(operation).to_string_lossy(),
+            CStr::from_ptr(detail).to_string_lossy(),
+        )
+    };
+    heard.lock().unwrap().push(std::format!("{operation}: {detail}"));
+}
+
+/// The default configuration with debug logging into `heard`.
+pub(crate) fn logging(heard: &Heard) -> RuntimeConfig {
+    RuntimeConfig {
+        enable_debug_logging: 1,
+        log_detail: Some(hear),
+        log_context: (heard as *const Heard).cast_mut().cast(),
+        ..RuntimeConfig::default()
+    }
+}
