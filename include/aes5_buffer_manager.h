@@ -10,7 +10,8 @@
  * - A `const` pointer parameter means the call does not modify what it points to.
  * - Integers that name enum values (buffer types, states, format fields) are validated; an
  *   out-of-range value is refused with a status, never trusted.
- * - A refused call changes no buffer and no count other than its own failure counters.
+ * - A refused call changes no buffer and no count other than its own failure counters; it
+ *   records why (aes5_buffer_manager_get_last_refusal).
  * - Nothing allocates memory. Every manager lives in caller-owned storage.
  * - Pointers: a `manager` argument is NULL or a handle returned by aes5_buffer_manager_init
  *   whose storage still exists; every other non-NULL pointer points to a live object of its
