@@ -81,6 +81,7 @@ impl ManagerCore {
             let now = if timed { active.clock.now() } else { 0 };
             addr_of_mut!((*core).init_time_ns).write(now);
             addr_of_mut!((*core).state_change_time_ns).write(WideStamp::new(now));
+            write_initial(addr_of_mut!((*core).accepted_formats));
             addr_of_mut!((*core).gap).write(CacheLineGap::new());
             let pools = addr_of_mut!((*core).pools).cast::<PoolWords>();
             let pool_counters = addr_of_mut!((*core).pool_counters).cast::<PoolCounters>();

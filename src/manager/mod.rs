@@ -7,6 +7,7 @@
 //! - `custody`: where each buffer is (free, held, queued, quarantined), one word per buffer;
 //! - `queue`: a hand-off queue between pipeline stages, a ring of buffer slots;
 //! - `operations`: the hot path, allocate, release and validate;
+//! - `accepted_formats`: the formats allocate accepted before, which it need not validate again;
 //! - `hand_off`: enqueue and dequeue, the hand-offs between pipeline stages;
 //! - `guards`: the guard zones around every buffer's data and their check at every hand-off;
 //! - `integrity`: the integrity sweep over every guard and free header;
@@ -32,11 +33,13 @@ use crate::platform::in_place::ZeroInitial;
 use crate::platform::wide_sum::{WideStamp, WideSum};
 use crate::types::config::ActiveConfig;
 use crate::types::header::AudioBuffer;
+use accepted_formats::AcceptedFormats;
 use custody::CustodyTable;
 use pool::PoolWords;
 use queue::HandOffQueue;
 use refusal_record::RefusalRecord;
 
+pub(crate) mod accepted_formats;
 pub(crate) mod custody;
 pub(crate) mod detail_text;
 pub(crate) mod guards;
@@ -186,6 +189,9 @@ pub(crate) struct ManagerCore {
     pub state: AtomicU32,
     pub state_changes: AtomicU32,
     pub state_change_time_ns: WideStamp,
+    /// The formats allocate accepted before: read by every allocate, written once per new
+    /// format.
+    pub accepted_formats: AcceptedFormats,
     /// Keeps the words above, read by every allocate and release, off the cache line of the
     /// pool words below, written by every allocate and release (see [`CacheLineGap`]).
     pub gap: CacheLineGap,
@@ -226,6 +232,7 @@ mod zero_initial_tests {
         assert!(initial_is_all_zero::<super::custody::CustodyTable<TOTAL_SLOTS>>());
         assert!(initial_is_all_zero::<[super::queue::HandOffQueue<QUEUE_CELLS>; QUEUE_COUNT]>());
         assert!(initial_is_all_zero::<super::refusal_record::RefusalRecord>());
+        assert!(initial_is_all_zero::<super::accepted_formats::AcceptedFormats>());
     }
 }
 

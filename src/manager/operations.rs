@@ -10,6 +10,7 @@
 use core::ptr::NonNull;
 
 use crate::geometry::{SlotPlace, POOLS, POOL_CAPACITY, POOL_COUNT, POOL_FIRST_SLOT, SLOT_PLACES};
+use crate::manager::accepted_formats::FormatKey;
 use crate::manager::custody::{place_of, Place, JUST_ALLOCATED, PLACE_QUARANTINED};
 use crate::manager::guards::GuardDamage;
 use crate::manager::monitoring::SampleKind;
@@ -20,7 +21,7 @@ use crate::manager::state_machine::{
 use crate::manager::ManagerCore;
 use crate::platform::atomics::{low_u32, Ordering};
 use crate::types::format::AudioFormat;
-use crate::types::header::{AudioBuffer, FormatWords, SlotIdentity};
+use crate::types::header::{AudioBuffer, PreparedFormat, SlotIdentity};
 use crate::types::refusal_reason::*;
 use crate::types::status::Status;
 
@@ -123,11 +124,12 @@ impl ManagerCore {
         let (Some(pool), Some(&capacity)) = (self.pools.get(pool_index), POOL_CAPACITY.get(pool_index)) else {
             return Err(self.refuse(Self::no_pool(raw_type)));
         };
-        let bytes = match format.validate(&self.config.limits) {
-            Ok(bytes) => bytes,
-            Err(status) => return Err(self.refuse_format(status, format, pool_index)),
+        let key = FormatKey::of(format);
+        let prepared = match self.accepted_formats.find(&key, pool_index as u8) {
+            Some(prepared) => prepared,
+            None => self.accept_new_format(&key, format, pool_index)?,
         };
-        if bytes as usize > capacity {
+        if prepared.bytes as usize > capacity {
             return Err(self.refuse_format(Status::FormatTooLarge, format, pool_index));
         }
         let Some((local, free_after)) = pool.take() else {
@@ -154,8 +156,7 @@ impl ManagerCore {
             // Never checked on release, so possibly damaged: restore the identity.
             header.restore_identity(&self.identity(slot, place));
         }
-        let words = FormatWords::of(format, pool_index as u8);
-        header.stamp(slot as u32, low_u32(sequence), &words, bytes, start_ns);
+        header.stamp(slot as u32, low_u32(sequence), &prepared, start_ns);
         // Relaxed: the count is for readers of statistics; the buffer itself is published by
         // returning it to the caller.
         generation.store(sequence, Ordering::Relaxed);
@@ -168,6 +169,19 @@ impl ManagerCore {
             self.after_allocation(pool_index, slot, state, held, start_ns);
         }
         Ok(NonNull::from(header))
+    }
+
+    /// Validates a format not accepted before and remembers it, or refuses the allocation.
+    #[cold]
+    #[inline(never)]
+    fn accept_new_format(&self, key: &FormatKey, format: &AudioFormat, pool: usize) -> Result<PreparedFormat, Status> {
+        match format.validate(&self.config.limits) {
+            Ok(bytes) => {
+                self.accepted_formats.remember(key, bytes);
+                Ok(PreparedFormat::new(key.words(pool as u8), bytes))
+            }
+            Err(status) => Err(self.refuse_format(status, format, pool)),
+        }
     }
 
     /// The refusal for a buffer type without a pool: a named type or an invalid number.

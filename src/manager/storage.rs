@@ -186,8 +186,9 @@ mod tests {
             + l.history_bytes
             + l.hand_off_bytes;
         assert!(parts <= l.control_block_bytes);
-        // What is not itemised is the identity, configuration and state words, the gap and the last refusal.
-        assert!(l.control_block_bytes - parts < 256, "{l:?}");
+        // What is not itemised is the identity, configuration and state words, the accepted
+        // formats, the gap and the last refusal.
+        assert!(l.control_block_bytes - parts < 384, "{l:?}");
     }
 
     #[test]
@@ -261,7 +262,7 @@ mod published_layout {
              | real-time metrics and the Warning window | {} |\n\
              | trend history ({} snapshots, and the last snapshot's time) | {} |\n\
              | hand-off queues ({} queues of {} cells) and each buffer's custody word and hand-off time | {} |\n\
-             | identity, configuration, state, the last refusal; a cache-line gap before the pool words (hosted targets) | {} |\n\
+             | identity, configuration, state, the formats accepted before, the last refusal; a cache-line gap before the pool words (hosted targets) | {} |\n\
              | worst-case alignment padding | {} |\n\
              | **required / storage** | **{} / {}** |\n",
             l.total_buffers,
@@ -302,7 +303,7 @@ mod published_layout {
              | `metrics_bytes` | {} | `metrics` and `warning` |\n\
              | `history_bytes` | {} | the trend ring |\n\
              | `hand_off_bytes` | {} | custody words ({} × {}) and hand-off queues ({} × {}) |\n\
-             | (not itemised) | {} | identity, configuration, state, the last refusal, the gap, and padding between fields |\n\
+             | (not itemised) | {} | identity, configuration, state, the accepted formats, the last refusal, the gap, and padding between fields |\n\
              | `control_block_bytes` | {} | `size_of::<ManagerCore>()` |\n\
              | `alignment_padding_bytes` | {} | worst case |\n\
              | `required_bytes` | {} | control block + padding + data |\n\

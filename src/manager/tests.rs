@@ -360,3 +360,38 @@ fn of_two_racing_releases_exactly_one_wins() {
     let s = m.pool_statistics(BufferType::Primary);
     assert_eq!((s.total_allocations, s.total_releases, s.allocated_buffers), (500, 500, 0));
 }
+
+#[test]
+fn a_format_accepted_before_stamps_the_same_header_and_keeps_every_refusal() {
+    let mut f = Fixture::new();
+    let m = f.init(&RuntimeConfig { max_channels: 2, ..RuntimeConfig::default() }).unwrap();
+    // The first allocation validates the format and remembers it; the second finds it.
+    let first = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+    assert_eq!(m.accepted_formats.published(), 1);
+    let second = m.allocate(AES5_BUFFER_TYPE_CONVERSION, &pcm()).unwrap();
+    assert_eq!(m.accepted_formats.published(), 1, "found, not remembered again");
+    // SAFETY: both buffers are held by this test.
+    let (a, b) = unsafe { (first.as_ref(), second.as_ref()) };
+    assert_eq!((a.format(), b.format()), (pcm(), pcm()));
+    assert_eq!((a.data_size_bytes, b.data_size_bytes), (2 * 256 * 2, 2 * 256 * 2));
+    assert_eq!(u32::from(b.buffer_type), AES5_BUFFER_TYPE_CONVERSION);
+    for h in [first, second] {
+        m.validate(h.as_ptr()).unwrap();
+        m.release(h.as_ptr()).unwrap();
+    }
+    // A format too large for its pool is valid, so it is remembered, and still refused every
+    // time: the capacity is checked whether the format was found or validated.
+    let large = AudioFormat::pcm(48_000, 2, 32, 1024);
+    for _ in 0..2 {
+        assert_eq!(m.allocate(AES5_BUFFER_TYPE_PRIMARY, &large), Err(Status::FormatTooLarge));
+    }
+    assert_eq!(m.accepted_formats.published(), 2);
+    // A format outside this manager's limits is never remembered.
+    for _ in 0..2 {
+        assert_eq!(
+            m.allocate(AES5_BUFFER_TYPE_PRIMARY, &AudioFormat::pcm(48_000, 4, 16, 16)),
+            Err(Status::UnsupportedFormat)
+        );
+    }
+    assert_eq!(m.accepted_formats.published(), 2);
+}

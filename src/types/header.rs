@@ -114,8 +114,9 @@ pub(crate) struct FormatWords {
 }
 
 impl FormatWords {
-    /// The words a header of `buffer_type` carrying `format` holds.
-    #[inline(always)]
+    /// The words a header of `buffer_type` carrying `format` holds (allocate builds them from
+    /// its accepted-format key; the tests from the format).
+    #[cfg(all(test, not(loom)))]
     pub(crate) const fn of(format: &AudioFormat, buffer_type: u8) -> Self {
         FormatWords {
             rate: format.sample_rate_hz,
@@ -129,6 +130,24 @@ impl FormatWords {
     }
 }
 
+/// A format ready to stamp into a header: its words, their checksum share, and the bytes one
+/// buffer of it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PreparedFormat {
+    pub words: FormatWords,
+    /// `format_digest(&words)`.
+    pub digest: u32,
+    pub bytes: u32,
+}
+
+impl PreparedFormat {
+    /// `words`, validated just now and needing `bytes`.
+    #[inline(always)]
+    pub(crate) const fn new(words: FormatWords, bytes: u32) -> Self {
+        PreparedFormat { words, digest: format_digest(&words), bytes }
+    }
+}
+
 /// A bijection of the checksum state whose output difference depends on the state itself:
 /// multiply, swap the halves, multiply. A change in any bit (the top bit included, which one
 /// multiply alone carries unchanged) comes out spread over many bits by the second multiply's
@@ -138,23 +157,38 @@ const fn scramble(x: u32) -> u32 {
     x.wrapping_mul(MIX).rotate_left(16).wrapping_mul(MIX)
 }
 
-/// Checksum of the per-allocation fields a header carries (sequence number and format words),
-/// seeded by the buffer's id.
-///
-/// The words enter one at a time, `state = scramble(state) ^ word`. Every step is a bijection
-/// of the word and of the state before it, so a change confined to any one field always
-/// changes the checksum. A change to several fields goes unnoticed only when each later change
-/// matches the scrambled difference of the earlier ones: about one chance in 2^32 for stray
-/// writes, where a sum of rotated words (linear in every bit) was cancelled by two flipped
-/// bits. The fixed identity (id, type, capacity, data pointer, magic) is compared field by
-/// field, not checksummed.
+/// The format words' share of a header checksum: `state = scramble(state) ^ word`, from the
+/// scrambled rate. Every step is a bijection of the word and of the state before it, so a
+/// change confined to any one word always changes the digest. The buffer type enters last, by
+/// exclusive or, in the container word's top byte: the digest of a format for type `t` is the
+/// digest for type 0 with `t << 24` xored in (what allocate's accepted-format table keeps).
 #[inline(always)]
-pub(crate) const fn checksum(buffer_id: u32, sequence: u32, words: &FormatWords) -> u32 {
-    let mut state = buffer_id.wrapping_mul(MIX) ^ sequence;
-    state = scramble(state) ^ words.rate;
-    state = scramble(state) ^ words.channels_bits;
+pub(crate) const fn format_digest(words: &FormatWords) -> u32 {
+    let mut state = scramble(words.rate) ^ words.channels_bits;
     state = scramble(state) ^ words.frame;
     scramble(state) ^ words.container
+}
+
+/// The allocation's share of a header checksum: the buffer's id and its sequence number,
+/// scrambled together (a bijection of each given the other).
+#[inline(always)]
+pub(crate) const fn allocation_mix(buffer_id: u32, sequence: u32) -> u32 {
+    scramble(buffer_id.wrapping_mul(MIX) ^ sequence)
+}
+
+/// Checksum of the per-allocation fields a header carries (sequence number and format words),
+/// seeded by the buffer's id: the format's digest xored with the allocation's mix.
+///
+/// Each share is a bijection of each of its fields, so a change confined to any one field
+/// always changes the checksum. A change to several fields goes unnoticed only when the
+/// scrambled differences they make cancel: about one chance in 2^32 for stray writes, where a
+/// sum of rotated words (linear in every bit) was cancelled by two flipped bits. Split in two
+/// shares so that allocate takes the format's from its table of accepted formats and scrambles
+/// only the allocation's. The fixed identity (id, type, capacity, data pointer, magic) is
+/// compared field by field, not checksummed.
+#[inline(always)]
+pub(crate) const fn checksum(buffer_id: u32, sequence: u32, words: &FormatWords) -> u32 {
+    format_digest(words) ^ allocation_mix(buffer_id, sequence)
 }
 
 /// Reads one field of a header that another context may be writing (a caller misusing the
@@ -250,8 +284,9 @@ impl AudioBuffer {
     /// header's own words (which also zeroes `buffer_flags` and rewrites `buffer_type`). Only
     /// the new owner calls this, before the buffer is published.
     #[inline(always)]
-    pub(crate) fn stamp(&mut self, buffer_id: u32, sequence: u32, words: &FormatWords, bytes: u32, now_ns: u64) {
+    pub(crate) fn stamp(&mut self, buffer_id: u32, sequence: u32, format: &PreparedFormat, now_ns: u64) {
         let header: *mut AudioBuffer = self;
+        let words = &format.words;
         // SAFETY: `header` comes from `&mut self`, so the writes are exclusive; each word lies
         // inside the header at a 4-aligned offset (proved above) and the header is 8-aligned.
         unsafe {
@@ -262,11 +297,11 @@ impl AudioBuffer {
         self.sample_rate_hz = words.rate;
         self.sequence_number = sequence;
         self.timestamp_ns = 0;
-        self.data_size_bytes = bytes as usize;
+        self.data_size_bytes = format.bytes as usize;
         self.allocation_time_ns = now_ns;
         self.processing_start_ns = 0;
         self.processing_count = 0;
-        self.checksum = checksum(buffer_id, sequence, words);
+        self.checksum = format.digest ^ allocation_mix(buffer_id, sequence);
     }
 
     /// True when the header at `header` has its magic, its fixed identity, a checksum that
@@ -391,7 +426,7 @@ mod tests {
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
         let fmt = AudioFormat::pcm(48_000, 2, 16, 16);
-        h.stamp(id.buffer_id, 7, &FormatWords::of(&fmt, id.buffer_type), 64, 5);
+        h.stamp(id.buffer_id, 7, &PreparedFormat::new(FormatWords::of(&fmt, id.buffer_type), 64), 5);
         assert!(h.is_intact(&id));
 
         let damage: [fn(&mut AudioBuffer); 14] = [
@@ -422,7 +457,12 @@ mod tests {
         let mut data = [0u8; 64];
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
-        h.stamp(id.buffer_id, 1, &FormatWords::of(&AudioFormat::pcm(96_000, 1, 32, 16), id.buffer_type), 64, 0);
+        h.stamp(
+            id.buffer_id,
+            1,
+            &PreparedFormat::new(FormatWords::of(&AudioFormat::pcm(96_000, 1, 32, 16), id.buffer_type), 64),
+            0,
+        );
         h.timestamp_ns = 99;
         h.buffer_flags = 0xFFFF;
         h.processing_start_ns = 1;
@@ -439,7 +479,12 @@ mod tests {
         let a = identity(&mut data);
         let b = SlotIdentity { buffer_id: a.buffer_id + 1, ..a };
         let mut h = AudioBuffer::fresh(&a);
-        h.stamp(a.buffer_id, 3, &FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), a.buffer_type), 64, 0);
+        h.stamp(
+            a.buffer_id,
+            3,
+            &PreparedFormat::new(FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), a.buffer_type), 64),
+            0,
+        );
         let mut copy = h;
         copy.buffer_id = b.buffer_id;
         assert!(!copy.is_intact(&b), "the checksum is seeded by the buffer id");
@@ -455,7 +500,7 @@ mod tests {
         h.processing_count = 9;
         let fmt =
             AudioFormat { sample_packing: 1, sample_encoding: 1, rate_pull: 2, ..AudioFormat::pcm(44_100, 7, 24, 333) };
-        h.stamp(id.buffer_id, 4, &FormatWords::of(&fmt, id.buffer_type), 60, 77);
+        h.stamp(id.buffer_id, 4, &PreparedFormat::new(FormatWords::of(&fmt, id.buffer_type), 60), 77);
         assert_eq!(h.format(), fmt);
         assert_eq!((h.buffer_flags, h.timestamp_ns, h.processing_count), (0, 0, 0));
         assert_eq!((h.buffer_type, h.buffer_id, h.sequence_number), (id.buffer_type, id.buffer_id, 4));
@@ -471,7 +516,12 @@ mod tests {
         h.data_pointer = core::ptr::null_mut();
         h.magic_number = 0;
         h.restore_identity(&id);
-        h.stamp(id.buffer_id, 1, &FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), id.buffer_type), 64, 0);
+        h.stamp(
+            id.buffer_id,
+            1,
+            &PreparedFormat::new(FormatWords::of(&AudioFormat::pcm(48_000, 2, 16, 16), id.buffer_type), 64),
+            0,
+        );
         assert!(h.is_intact(&id));
     }
 
@@ -505,7 +555,12 @@ mod tests {
         let mut pairs = 0u32;
         for (n, fmt) in formats.iter().enumerate() {
             let mut h = AudioBuffer::fresh(&id);
-            h.stamp(id.buffer_id, 1 + 1000 * n as u32, &FormatWords::of(fmt, id.buffer_type), 64, 0);
+            h.stamp(
+                id.buffer_id,
+                1 + 1000 * n as u32,
+                &PreparedFormat::new(FormatWords::of(fmt, id.buffer_type), 64),
+                0,
+            );
             assert!(h.is_intact(&id));
             for (i, &(offset_a, bits_a)) in CHECKSUMMED_WORDS.iter().enumerate() {
                 for &(offset_b, bits_b) in &CHECKSUMMED_WORDS[i + 1..] {
@@ -529,7 +584,12 @@ mod tests {
         let mut data = [0u8; 64];
         let id = identity(&mut data);
         let mut h = AudioBuffer::fresh(&id);
-        h.stamp(id.buffer_id, 9, &FormatWords::of(&AudioFormat::pcm(44_100, 2, 24, 512), id.buffer_type), 64, 0);
+        h.stamp(
+            id.buffer_id,
+            9,
+            &PreparedFormat::new(FormatWords::of(&AudioFormat::pcm(44_100, 2, 24, 512), id.buffer_type), 64),
+            0,
+        );
         let checksum_at = core::mem::offset_of!(AudioBuffer, checksum);
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut next = move || {

@@ -631,6 +631,38 @@ fn refusal_record_writers_race_a_reader() {
     });
 }
 
+/// The accepted-format table: two allocations remember two new formats while a third looks
+/// one up. The lookup finds nothing or exactly the remembered entry (words, bytes and digest,
+/// never an entry half written), and both are found afterwards.
+#[test]
+fn accepted_formats_writers_race_a_reader() {
+    use crate::manager::accepted_formats::{AcceptedFormats, FormatKey};
+    use crate::platform::in_place::ZeroInitial;
+    use crate::types::header::PreparedFormat;
+    check("accepted_formats_writers_race_a_reader", || {
+        let table = Arc::new(AcceptedFormats::initial());
+        let keys =
+            [FormatKey::of(&AudioFormat::pcm(48_000, 2, 16, 64)), FormatKey::of(&AudioFormat::pcm(96_000, 1, 24, 32))];
+        let writers: Vec<_> = keys
+            .iter()
+            .zip([256u32, 128])
+            .map(|(&key, bytes)| {
+                let table = Arc::clone(&table);
+                thread::spawn(move || table.remember(&key, bytes))
+            })
+            .collect();
+        let found = table.find(&keys[1], 2);
+        if let Some(prepared) = found {
+            assert_eq!(prepared, PreparedFormat::new(keys[1].words(2), 128), "a torn entry");
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(table.find(&keys[0], 0), Some(PreparedFormat::new(keys[0].words(0), 256)));
+        assert_eq!(table.find(&keys[1], 1), Some(PreparedFormat::new(keys[1].words(1), 128)));
+    });
+}
+
 /// The state machine's first transition under contention: two first allocations race, Ready →
 /// Active happens once and the change counter counts it once.
 #[test]
