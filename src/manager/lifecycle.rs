@@ -109,6 +109,7 @@ impl ManagerCore {
                 allocate: TimingCells::new(),
                 release: TimingCells::new(),
                 allocate_squares: WideSum::new(),
+                held_now: AtomicU32::new(0),
                 peak_buffers: AtomicU32::new(0),
                 peak_memory_bytes: AtomicU32::new(0),
                 interval_peak_bytes: AtomicU32::new(0),

@@ -114,6 +114,9 @@ pub(crate) struct MetricCells {
     /// Sum of the squared allocation durations (for the trend's deviation), in the history's
     /// square units.
     pub allocate_squares: WideSum,
+    /// Buffers and bytes held, all pools, as `buffers | bytes << 8`: counted by the monitored
+    /// allocate and release, so that raising the peaks needs no count over every pool.
+    pub held_now: AtomicU32,
     pub peak_buffers: AtomicU32,
     pub peak_memory_bytes: AtomicU32,
     /// Most bytes held after an allocation since the last trend snapshot.

@@ -13,7 +13,29 @@ pub(crate) enum SampleKind {
     Release,
 }
 
+/// One buffer of `capacity` bytes in the packed count of `MetricCells::held_now`.
+#[inline(always)]
+const fn held_unit(capacity: usize) -> u32 {
+    1 | (capacity as u32) << HELD_BYTES_SHIFT
+}
+
+/// Where the bytes start in the packed count: below them, the buffers.
+const HELD_BYTES_SHIFT: u32 = 8;
+
+// Every buffer held at once fits each field of the packed count.
+static_assertions::const_assert!(crate::geometry::TOTAL_SLOTS < 1 << HELD_BYTES_SHIFT);
+static_assertions::const_assert!((crate::geometry::TOTAL_CAPACITY_BYTES as u64) < 1 << (32 - HELD_BYTES_SHIFT));
+
 impl ManagerCore {
+    /// A monitored held buffer of pool `pool` left its holder without a release (quarantined):
+    /// the packed count of buffers held goes down as `usage()` does.
+    #[cold]
+    pub(crate) fn note_quarantined_from_holder(&self, pool: usize) {
+        if let (true, Some(shape)) = (self.is_monitored(), POOLS.get(pool)) {
+            self.metrics.held_now.fetch_add(held_unit(shape.capacity).wrapping_neg(), Ordering::Relaxed);
+        }
+    }
+
     /// Buffers held and bytes of capacity held, all pools.
     pub(crate) fn usage(&self) -> (u32, u32) {
         let mut buffers = 0;
@@ -63,11 +85,17 @@ impl ManagerCore {
         if let Some(p) = self.pool_counters.get(pool) {
             p.sample_utilization(allocated);
         }
-        if kind == SampleKind::Allocate && success {
-            let (buffers, bytes) = self.usage();
-            raise_to_u32(&self.metrics.peak_buffers, buffers);
-            raise_to_u32(&self.metrics.peak_memory_bytes, bytes);
-            raise_to_u32(&self.metrics.interval_peak_bytes, bytes);
+        if let (true, Some(shape)) = (success, POOLS.get(pool)) {
+            let unit = held_unit(shape.capacity);
+            if kind == SampleKind::Allocate {
+                let held = self.metrics.held_now.fetch_add(unit, Ordering::Relaxed).wrapping_add(unit);
+                let (buffers, bytes) = (held & ((1 << HELD_BYTES_SHIFT) - 1), held >> HELD_BYTES_SHIFT);
+                raise_to_u32(&self.metrics.peak_buffers, buffers);
+                raise_to_u32(&self.metrics.peak_memory_bytes, bytes);
+                raise_to_u32(&self.metrics.interval_peak_bytes, bytes);
+            } else {
+                self.metrics.held_now.fetch_add(unit.wrapping_neg(), Ordering::Relaxed);
+            }
         }
         if self.is_timed() && self.history.is_due(end_ns, self.config.trend_interval_units) {
             self.take_snapshot(end_ns);
@@ -180,6 +208,37 @@ mod tests {
         assert_eq!(report.warnings, 0);
         assert!(report.monitoring_duration_ns > 0);
         assert!(CLOCK_READS.load(Ordering::SeqCst) > 0);
+    }
+
+    /// The packed count of buffers and bytes held, as `usage()` counts them.
+    fn held_now(m: &crate::manager::ManagerCore) -> (u32, u32) {
+        let held = m.metrics.held_now.load(Ordering::SeqCst);
+        (held & 0xFF, held >> 8)
+    }
+
+    #[test]
+    #[cfg_attr(aes5_no_monitoring, ignore = "monitoring is compiled out (AES5_MONITORING=0)")]
+    fn the_count_behind_the_peaks_follows_allocations_releases_and_quarantines() {
+        let mut f = Fixture::new();
+        let m = f.init(&RuntimeConfig::default()).unwrap();
+        let mut held: std::vec::Vec<_> = all_types().into_iter().map(|ty| m.allocate(ty, &pcm()).unwrap()).collect();
+        held.push(m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap());
+        assert_eq!(held_now(m), m.usage());
+        assert_eq!(m.usage().0, 4);
+        // A damaged header: the release quarantines the buffer, which is held no more.
+        let damaged = held.pop().unwrap();
+        // SAFETY: the buffer is held by this test.
+        unsafe { (*damaged.as_ptr()).magic_number ^= 1 };
+        assert_eq!(m.release(damaged.as_ptr()), Err(Status::Corrupted));
+        assert_eq!(held_now(m), m.usage());
+        assert_eq!(m.usage().0, 3);
+        let metrics = m.metrics();
+        assert_eq!((metrics.peak_allocated_buffers, metrics.current_allocated_buffers), (4, 3));
+        for h in held {
+            m.release(h.as_ptr()).unwrap();
+        }
+        assert_eq!(held_now(m), (0, 0));
+        assert_eq!(m.metrics().peak_memory_usage_bytes, 4 * crate::geometry::POOLS[0].capacity as u32);
     }
 
     const HISTORY: usize = crate::geometry::HISTORY_CAPACITY;

@@ -334,6 +334,7 @@ impl ManagerCore {
         if let Some(place) = SLOT_PLACES.get(slot) {
             if let Some(pool) = self.pools.get(usize::from(place.pool)) {
                 pool.quarantine(usize::from(place.local));
+                self.note_quarantined_from_holder(usize::from(place.pool));
             }
         }
         self.counters.corruption_detected.fetch_add(1, Ordering::Relaxed);
