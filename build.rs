@@ -38,7 +38,7 @@ fn bytes_setting(pool: &str) -> String {
 }
 
 /// Every geometry setting: each pool's count, each pool's buffer bytes, alignment, history,
-/// hand-off queues, guard zones.
+/// hand-off queues, accepted formats, guard zones.
 fn settings() -> Vec<Setting> {
     let counts = POOL_NAMES_AND_COUNTS.iter().map(|&(pool, default)| Setting::new(count_setting(pool), default, 1, 32));
     let bytes = POOL_NAMES_AND_COUNTS
@@ -50,6 +50,7 @@ fn settings() -> Vec<Setting> {
             Setting::new("AES5_DATA_ALIGNMENT", 32, 8, 4096),
             Setting::new("AES5_HISTORY_CAPACITY", 16, 2, 1024),
             Setting::new("AES5_QUEUE_COUNT", 4, 0, 16),
+            Setting::new("AES5_ACCEPTED_FORMATS", 4, 0, 16),
             Setting::new("AES5_GUARD_BYTES", 32, 0, 4096),
         ])
         .collect()

@@ -7,8 +7,8 @@
 #
 # Boards (AES5_BOARDS): microbit (Cortex-M0, thumbv6m, critical-section path, 16 KiB RAM: the
 # small geometry of cmake/aes5_geometry.cmake, 4/2/2 buffers of 256 bytes, with two hand-off
-# queues, data aligned to 8 bytes, guard zones of 8 bytes and the storage trimmed to 3,864
-# bytes, so that a test holding three managers fits), mps2-an385 (M3),
+# queues, data aligned to 8 bytes, guard zones of 8 bytes and the storage trimmed to 3,848
+# bytes, so that a test holding two managers fits with room to spare), mps2-an385 (M3),
 # mps2-an386 (M4F), mps2-an505 (M33), the last three with the default geometry.
 
 set(AES5_BOARDS "microbit;mps2-an385;mps2-an386;mps2-an505" CACHE STRING "Emulated boards to build and test")
@@ -28,11 +28,11 @@ function(aes5_board_settings board)
     set(features single-core)
     # The board's own settings: two hand-off queues (one each way, as the pipeline uses them);
     # data aligned to 8 bytes (the M0 has no data cache, its DMA needs words) with guard zones
-    # of 8 bytes (two guard words), so that a test's three managers fit its 16 KiB of RAM; and
-    # the storage trimmed to the 32-bit layout of that geometry, 3,864 bytes (a 64-bit host
+    # of 8 bytes (two guard words), so that a test's managers fit its 16 KiB of RAM; and
+    # the storage trimmed to the 32-bit layout of that geometry, 3,848 bytes (a 64-bit host
     # needs more, so the host's small build keeps the estimate).
-    set(geometry ${AES5_SMALL_GEOMETRY} AES5_QUEUE_COUNT=2 AES5_DATA_ALIGNMENT=8 AES5_GUARD_BYTES=8
-                 AES5_STORAGE_BYTES=3864)
+    set(geometry ${AES5_SMALL_GEOMETRY} AES5_QUEUE_COUNT=2 AES5_DATA_ALIGNMENT=8
+                 AES5_GUARD_BYTES=8 AES5_STORAGE_BYTES=3848)
     set(memory 0x00000000 256K 0x20000000 16K)
     set(stack 1536)
     set(specs --specs=nano.specs)

@@ -138,7 +138,7 @@ largest_symbols() {
 footprint_section footprint \
   "Library footprint in a minimal firmware calling every API function (cortex-m/images/footprint.c), bytes:"
 ram_verdicts
-echo "microbit uses the small geometry (4/2/2 x 256 B, 2 queues, 8-byte alignment and guards, storage trimmed to 3864 B)."
+echo "microbit uses the small geometry (4/2/2 x 256 B, 2 queues, 8-byte alignment and guards, storage trimmed to 3848 B)."
 echo
 footprint_section footprint_core \
   "The same for a firmware using only the buffer life cycle: init, allocate, validate, release," \

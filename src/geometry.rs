@@ -29,6 +29,10 @@ pub(crate) const MONITORING_BUILT: bool = AES5_MONITORING != 0;
 /// Hand-off queues in the manager's storage (`AES5_QUEUE_COUNT`, 0..=16).
 pub(crate) const QUEUE_COUNT: usize = AES5_QUEUE_COUNT as usize;
 
+/// Formats allocate remembers having accepted, so that it need not validate them again
+/// (`AES5_ACCEPTED_FORMATS`, 0..=16; 0: every allocation validates its format).
+pub(crate) const ACCEPTED_FORMATS: usize = AES5_ACCEPTED_FORMATS as usize;
+
 /// Bytes of the guard zone after every buffer's data and before the first (`AES5_GUARD_BYTES`,
 /// a multiple of 4; 0: no guards). The zone after a buffer also takes the padding up to the
 /// next buffer's aligned data, so it starts right where the data area ends.

@@ -12,14 +12,11 @@
 //!   the table existed. Formats are checked against the limits of this manager's configuration,
 //!   which only init changes, and init empties the table.
 
+use crate::geometry::ACCEPTED_FORMATS;
 use crate::platform::atomics::{AtomicU32, Ordering};
 use crate::platform::in_place::ZeroInitial;
 use crate::types::format::AudioFormat;
 use crate::types::header::{format_digest, FormatWords, PreparedFormat};
-
-/// Formats one manager remembers. A stream usually allocates one format per pool; four leave
-/// room for a second stream or a format change without a refusal path in sight.
-pub(crate) const ACCEPTED_FORMATS: usize = 4;
 
 /// A caller's format as four words that compare exactly: every field of `AudioFormat`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,14 +56,22 @@ impl FormatKey {
     }
 }
 
+/// Where the pull starts in an entry's `bytes_pull`: below it, the bytes.
+const PULL_SHIFT: u32 = 24;
+
+// The largest format's bytes fit below the pull.
+static_assertions::const_assert!(
+    (crate::types::format::AES5_MAX_CHANNELS * crate::types::format::AES5_MAX_FRAME_SIZE_SAMPLES * 4) < 1 << PULL_SHIFT
+);
+
 /// One accepted format.
 struct Entry {
     /// The key's rate; 0 until the entry is published (stored last, with release ordering).
     rate: AtomicU32,
     channels_bits: AtomicU32,
     frame_packing: AtomicU32,
-    pull: AtomicU32,
-    bytes: AtomicU32,
+    /// `bytes | pull << 24`: the bytes one buffer needs, and the key's pull.
+    bytes_pull: AtomicU32,
     /// The format digest of the words for buffer type 0; a type enters it by exclusive or.
     digest: AtomicU32,
 }
@@ -85,8 +90,7 @@ unsafe impl ZeroInitial for AcceptedFormats {
             rate: AtomicU32::new(0),
             channels_bits: AtomicU32::new(0),
             frame_packing: AtomicU32::new(0),
-            pull: AtomicU32::new(0),
-            bytes: AtomicU32::new(0),
+            bytes_pull: AtomicU32::new(0),
             digest: AtomicU32::new(0),
         };
         AcceptedFormats { claimed: AtomicU32::new(0), entries: core::array::from_fn(|_| entry()) }
@@ -109,11 +113,13 @@ impl AcceptedFormats {
             if rate == key.rate
                 && entry.channels_bits.load(Ordering::Relaxed) == key.channels_bits
                 && entry.frame_packing.load(Ordering::Relaxed) == key.frame_packing
-                && entry.pull.load(Ordering::Relaxed) == key.pull
             {
-                let words = key.words(buffer_type);
-                let digest = entry.digest.load(Ordering::Relaxed) ^ u32::from(buffer_type) << 24;
-                return Some(PreparedFormat { words, digest, bytes: entry.bytes.load(Ordering::Relaxed) });
+                let bytes_pull = entry.bytes_pull.load(Ordering::Relaxed);
+                if bytes_pull >> PULL_SHIFT == key.pull {
+                    let words = key.words(buffer_type);
+                    let digest = entry.digest.load(Ordering::Relaxed) ^ u32::from(buffer_type) << 24;
+                    return Some(PreparedFormat { words, digest, bytes: bytes_pull & ((1 << PULL_SHIFT) - 1) });
+                }
             }
         }
         None
@@ -137,8 +143,7 @@ impl AcceptedFormats {
         };
         entry.channels_bits.store(key.channels_bits, Ordering::Relaxed);
         entry.frame_packing.store(key.frame_packing, Ordering::Relaxed);
-        entry.pull.store(key.pull, Ordering::Relaxed);
-        entry.bytes.store(bytes, Ordering::Relaxed);
+        entry.bytes_pull.store(bytes | key.pull << PULL_SHIFT, Ordering::Relaxed);
         entry.digest.store(format_digest(&key.words(0)), Ordering::Relaxed);
         entry.rate.store(key.rate, Ordering::Release);
     }
@@ -167,6 +172,10 @@ mod tests {
         let key = FormatKey::of(&format);
         assert_eq!(t.find(&key, 0), None);
         t.remember(&key, 2048);
+        if ACCEPTED_FORMATS == 0 {
+            assert_eq!(t.find(&key, 0), None, "a build without the table remembers nothing");
+            return;
+        }
         for buffer_type in 0..3u8 {
             let found = t.find(&key, buffer_type).expect("remembered");
             assert_eq!(found, PreparedFormat::new(key.words(buffer_type), 2048));
@@ -181,6 +190,10 @@ mod tests {
         let t = table();
         let base = AudioFormat::pcm(48_000, 2, 24, 256);
         t.remember(&FormatKey::of(&base), 2048);
+        if ACCEPTED_FORMATS == 0 {
+            assert_eq!(t.published(), 0, "a build without the table remembers nothing");
+            return;
+        }
         let variants = [
             AudioFormat { sample_rate_hz: 96_000, ..base },
             AudioFormat { channel_count: 1, ..base },

@@ -16,7 +16,6 @@
 
 static aes5_buffer_manager_storage_t limited_storage; /* narrowed limits */
 static aes5_buffer_manager_storage_t wide_storage;    /* defaults */
-static aes5_buffer_manager_storage_t spare_storage;   /* init refusals with NULL */
 
 static aes5_buffer_manager_t *m; /* limited: 4 channels, 128 frames, 96 kHz */
 static aes5_buffer_manager_t *w; /* defaults */
@@ -65,6 +64,15 @@ static void snapshot(aes5_buffer_manager_t *mgr) {
         CHECK_M_UNCHANGED();                                                                        \
     } while (0)
 
+/* Before any init: a NULL out_manager is refused and leaves the storage uninitialised. */
+static void test_init_refusals_before_any_init(void) {
+    aes5_manager_state_t state = 99;
+    CHECK_STATUS(aes5_buffer_manager_init(&limited_storage, NULL, NULL), AES5_ERR_NULL_POINTER);
+    CHECK_STATUS(aes5_buffer_manager_get_state((aes5_buffer_manager_t *)(void *)&limited_storage, &state),
+                 AES5_ERR_INVALID_STATE); /* nothing was initialised */
+    CHECK_EQ(state, 99);
+}
+
 static void test_null_pointers(void) {
     aes5_audio_format_t f = aes5_test_format(64);
     aes5_buffer_manager_t *out = aes5_test_sentinel_manager();
@@ -80,10 +88,6 @@ static void test_null_pointers(void) {
     /* init: storage, out_manager (config NULL is allowed and means the defaults) */
     CHECK_STATUS(aes5_buffer_manager_init(NULL, NULL, &out), AES5_ERR_NULL_POINTER);
     CHECK(out == aes5_test_sentinel_manager());
-    CHECK_STATUS(aes5_buffer_manager_init(&spare_storage, NULL, NULL), AES5_ERR_NULL_POINTER);
-    CHECK_STATUS(aes5_buffer_manager_get_state((aes5_buffer_manager_t *)(void *)&spare_storage, &state),
-                 AES5_ERR_INVALID_STATE); /* nothing was initialised */
-    CHECK_EQ(state, 99);
 
     /* Calls with a NULL manager reach no manager: nothing may change on m. */
     snapshot(m);
@@ -289,6 +293,7 @@ int main(void) {
     aes5_audio_format_t f = aes5_test_format(64);
     unsigned i;
 
+    test_init_refusals_before_any_init();
     CHECK_STATUS(aes5_runtime_config_default(&cfg), AES5_OK);
     cfg.max_channels = 4;
     cfg.max_frame_size_samples = 128;
