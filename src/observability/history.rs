@@ -27,12 +27,18 @@ pub(crate) const SQUARE_UNIT_SHIFT: u32 = 6;
 /// larger durations add this, which keeps every add within one step of a split sum.
 const MAX_SQUARE: u64 = (1 << 31) - 1;
 
-/// One allocation's duration squared, in square units (saturated).
+/// Durations from here on square to more than [`MAX_SQUARE`] units (2^38 ns² is 2^32 units).
+const SATURATING_NS: u64 = 1 << 19;
+
+/// One allocation's duration squared, in square units (saturated). Shorter durations than
+/// [`SATURATING_NS`] fit 32 bits, so the square is one 32 × 32 → 64-bit multiply on a 32-bit
+/// core.
 pub(crate) fn square_units(ns: u64) -> u64 {
-    match ns.checked_mul(ns) {
-        Some(square) => ((square + (1 << (SQUARE_UNIT_SHIFT - 1))) >> SQUARE_UNIT_SHIFT).min(MAX_SQUARE),
-        None => MAX_SQUARE,
+    if ns >= SATURATING_NS {
+        return MAX_SQUARE;
     }
+    let short = u64::from(ns as u32);
+    ((short * short + (1 << (SQUARE_UNIT_SHIFT - 1))) >> SQUARE_UNIT_SHIFT).min(MAX_SQUARE)
 }
 
 /// The interval between snapshots in time units, rounded down (at least one): a clock that
@@ -295,6 +301,27 @@ fn sort_oldest_first(snapshots: &mut [Snapshot]) {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_square_is_the_wide_formula_saturated() {
+        let wide = |ns: u64| match ns.checked_mul(ns) {
+            Some(square) => ((square + (1 << (SQUARE_UNIT_SHIFT - 1))) >> SQUARE_UNIT_SHIFT).min(MAX_SQUARE),
+            None => MAX_SQUARE,
+        };
+        let edges =
+            [0, 1, 5, 6, 7, 8, 100, 370_727, 370_728, 370_729, SATURATING_NS - 1, SATURATING_NS, 1 << 32, u64::MAX];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let random = (0..100_000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state >> (state % 64)
+        });
+        for ns in edges.into_iter().chain(0..2_000).chain(random) {
+            assert_eq!(square_units(ns), wide(ns), "{ns}");
+        }
+        assert!(wide(SATURATING_NS - 1) == MAX_SQUARE, "the shortcut starts where the square saturates");
+    }
 
     #[test]
     fn a_huge_duration_adds_exactly_the_largest_square() {
