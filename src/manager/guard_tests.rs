@@ -212,11 +212,12 @@ fn without_validation_the_guards_are_not_checked_at_hand_offs() {
 fn the_sweep_beside_traffic_never_quarantines_an_intact_buffer() {
     let mut f = Fixture::new();
     let m = f.init(&RuntimeConfig::default()).unwrap();
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..2u32 {
             let (m, done) = (&m, &done);
             s.spawn(move || {
+                let _done = CountsWhenDone(done);
                 for i in 0..20_000u32 {
                     if let Ok(h) = m.allocate((i + t) % 3, &pcm()) {
                         // SAFETY: held by this thread; caller fields may be written.
@@ -224,11 +225,10 @@ fn the_sweep_beside_traffic_never_quarantines_an_intact_buffer() {
                         m.release(h.as_ptr()).unwrap();
                     }
                 }
-                done.store(true, Ordering::SeqCst);
             });
         }
         s.spawn(|| {
-            while !done.load(Ordering::SeqCst) {
+            while done.load(Ordering::SeqCst) < 2 {
                 let r = sweep(m);
                 assert_eq!((r.damaged_count, r.quarantined, r.damaged_guards), (0, 0, 0), "{r:?}");
                 std::thread::yield_now();

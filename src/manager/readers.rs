@@ -240,6 +240,7 @@ mod tests {
             for t in 0..3u32 {
                 let (m, done) = (&m, &workers_done);
                 s.spawn(move || {
+                    let _done = CountsWhenDone(done);
                     for i in 0..20_000u32 {
                         if let Ok(h) = m.allocate((i + t) % 3, &pcm()) {
                             // SAFETY: the buffer is held by this thread alone.
@@ -252,7 +253,6 @@ mod tests {
                             assert_eq!(m.release(h.as_ptr()), Ok(()));
                         }
                     }
-                    done.fetch_add(1, Ordering::SeqCst);
                 });
             }
             s.spawn(|| {

@@ -82,3 +82,14 @@ pub(crate) fn logging(heard: &Heard) -> RuntimeConfig {
         ..RuntimeConfig::default()
     }
 }
+
+/// Counts one finished worker thread when dropped, also when the worker panics, so that a
+/// thread waiting for the workers (a reader looping until they are done) ends and the test
+/// fails instead of hanging.
+pub(crate) struct CountsWhenDone<'a>(pub &'a std::sync::atomic::AtomicUsize);
+
+impl Drop for CountsWhenDone<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
