@@ -210,6 +210,48 @@ mod tests {
         assert!(CLOCK_READS.load(Ordering::SeqCst) > 0);
     }
 
+    /// The step of `own_stepping_clock`, ns.
+    const STEP: u64 = 2_000;
+
+    /// A clock advancing `STEP` ns per read, private to one test.
+    unsafe extern "C" fn own_stepping_clock(ctx: *mut c_void) -> u64 {
+        // SAFETY: the test passes a live AtomicU64.
+        unsafe { (*(ctx as *const AtomicU64)).fetch_add(STEP, Ordering::SeqCst) }
+    }
+
+    #[test]
+    #[cfg_attr(aes5_no_monitoring, ignore = "monitoring is compiled out (AES5_MONITORING=0)")]
+    fn only_successful_allocations_are_timed_and_a_timeout_is_strictly_longer() {
+        let count = crate::geometry::POOLS[2].count as u64;
+        // Each allocation spans two steps: the first also timestamps Ready -> Active, the
+        // second (the pool full) Active -> Warning. A timeout of two steps is exceeded by none;
+        // a nanosecond less, by both.
+        assert_eq!(count, 2, "the Scratch pool of the default geometry");
+        for (timeout, timeouts) in [(2 * STEP, 0), (2 * STEP - 1, count)] {
+            let now = AtomicU64::new(1_000);
+            let mut f = Fixture::new();
+            let config = RuntimeConfig {
+                now_ns: Some(own_stepping_clock),
+                clock_context: &now as *const AtomicU64 as *mut c_void,
+                allocation_timeout_ns: timeout,
+                ..RuntimeConfig::default()
+            };
+            let m = f.init(&config).unwrap();
+            let held: std::vec::Vec<_> =
+                (0..count).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+            // A refusal for an empty pool adds to no time sum.
+            assert_eq!(m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()), Err(Status::PoolExhausted));
+            let metrics = m.metrics();
+            assert_eq!(metrics.timed_allocations, count);
+            assert_eq!(metrics.total_allocation_time_ns, 2 * STEP * count, "timeout {timeout}");
+            assert_eq!((metrics.min_allocation_time_ns, metrics.max_allocation_time_ns), (2 * STEP, 2 * STEP));
+            assert_eq!(metrics.timeout_errors, timeouts, "timeout {timeout}");
+            for h in held {
+                m.release(h.as_ptr()).unwrap();
+            }
+        }
+    }
+
     /// The packed count of buffers and bytes held, as `usage()` counts them.
     fn held_now(m: &crate::manager::ManagerCore) -> (u32, u32) {
         let held = m.metrics.held_now.load(Ordering::SeqCst);
