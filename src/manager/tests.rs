@@ -396,3 +396,20 @@ fn a_format_accepted_before_stamps_the_same_header_and_keeps_every_refusal() {
     }
     assert_eq!(m.accepted_formats.published(), kept(2));
 }
+
+#[test]
+fn with_monitoring_off_the_first_allocation_activates_and_a_crowded_pool_warns() {
+    let mut f = Fixture::new();
+    let m = f.init(&RuntimeConfig { enable_performance_monitoring: 0, ..RuntimeConfig::default() }).unwrap();
+    assert_eq!(m.state(), AES5_STATE_READY);
+    let first = m.allocate(AES5_BUFFER_TYPE_PRIMARY, &pcm()).unwrap();
+    assert_eq!(m.state(), AES5_STATE_ACTIVE, "Ready -> Active on the first allocation");
+    // The Scratch pool full is above 90 %: its last allocation enters Warning.
+    let count = crate::geometry::POOLS[2].count;
+    let scratch: Vec<_> = (0..count).map(|_| m.allocate(AES5_BUFFER_TYPE_SCRATCH, &pcm()).unwrap()).collect();
+    assert_eq!(m.state(), AES5_STATE_WARNING, "a crowded pool warns without monitoring");
+    for h in scratch.into_iter().chain([first]) {
+        m.release(h.as_ptr()).unwrap();
+    }
+    assert_eq!(m.state(), AES5_STATE_ACTIVE, "the pressure ended");
+}
