@@ -22,6 +22,12 @@ const fn held_unit(capacity: usize) -> u32 {
 /// Where the bytes start in the packed count: below them, the buffers.
 const HELD_BYTES_SHIFT: u32 = 8;
 
+/// The packed count's (buffers, bytes).
+#[inline(always)]
+const fn unpack_held(held: u32) -> (u32, u32) {
+    (held & ((1 << HELD_BYTES_SHIFT) - 1), held >> HELD_BYTES_SHIFT)
+}
+
 // Every buffer held at once fits each field of the packed count.
 static_assertions::const_assert!(crate::geometry::TOTAL_SLOTS < 1 << HELD_BYTES_SHIFT);
 static_assertions::const_assert!((crate::geometry::TOTAL_CAPACITY_BYTES as u64) < 1 << (32 - HELD_BYTES_SHIFT));
@@ -88,8 +94,8 @@ impl ManagerCore {
         if let (true, Some(shape)) = (success, POOLS.get(pool)) {
             let unit = held_unit(shape.capacity);
             if kind == SampleKind::Allocate {
-                let held = self.metrics.held_now.fetch_add(unit, Ordering::Relaxed).wrapping_add(unit);
-                let (buffers, bytes) = (held & ((1 << HELD_BYTES_SHIFT) - 1), held >> HELD_BYTES_SHIFT);
+                let (buffers, bytes) =
+                    unpack_held(self.metrics.held_now.fetch_add(unit, Ordering::Relaxed).wrapping_add(unit));
                 raise_to_u32(&self.metrics.peak_buffers, buffers);
                 raise_to_u32(&self.metrics.peak_memory_bytes, bytes);
                 raise_to_u32(&self.metrics.interval_peak_bytes, bytes);
@@ -254,8 +260,7 @@ mod tests {
 
     /// The packed count of buffers and bytes held, as `usage()` counts them.
     fn held_now(m: &crate::manager::ManagerCore) -> (u32, u32) {
-        let held = m.metrics.held_now.load(Ordering::SeqCst);
-        (held & 0xFF, held >> 8)
+        super::unpack_held(m.metrics.held_now.load(Ordering::SeqCst))
     }
 
     #[test]
